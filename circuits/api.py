@@ -1,0 +1,80 @@
+"""The public entry points: ``expval``, ``statevector`` and ``sample`` on any engine."""
+
+from __future__ import annotations
+
+import torch
+from qiskit import QuantumCircuit
+
+from . import engines
+from .errors import KetmlError
+from .observables import ObservableLike, as_observables
+from .params import ParameterValues, parameter_values
+
+
+def _check_circuit(circuit: QuantumCircuit) -> None:
+    if not isinstance(circuit, QuantumCircuit):
+        raise KetmlError(
+            f"expected a qiskit.QuantumCircuit, got {type(circuit).__name__}; "
+            "use circuits.qasm.loads(text) for OpenQASM"
+        )
+
+
+def _engine(engine: str | engines.Engine, options: dict) -> engines.Engine:
+    if isinstance(engine, engines.Engine):
+        return engine
+    return engines.get(engine, **options)
+
+
+def expval(
+    circuit: QuantumCircuit,
+    observables: ObservableLike,
+    parameter_values: ParameterValues = None,
+    *,
+    engine: str | engines.Engine = "torch",
+    shots: int | None = None,
+    seed: int | None = None,
+    **engine_options,
+) -> torch.Tensor:
+    """Expectation values ``(B, n_obs)`` of ``observables`` after ``circuit``; differentiable."""
+    _check_circuit(circuit)
+    obs = as_observables(observables, circuit.num_qubits)
+    values = _values(circuit, parameter_values)
+    return _engine(engine, engine_options).expval(circuit, obs, values, shots=shots, seed=seed)
+
+
+def statevector(
+    circuit: QuantumCircuit,
+    parameter_values: ParameterValues = None,
+    *,
+    engine: str | engines.Engine = "torch",
+    **engine_options,
+) -> torch.Tensor:
+    """Final state vectors ``(B, 2**n)`` (complex), qubit 0 the least-significant bit."""
+    _check_circuit(circuit)
+    values = _values(circuit, parameter_values)
+    return _engine(engine, engine_options).statevector(circuit, values)
+
+
+def sample(
+    circuit: QuantumCircuit,
+    parameter_values: ParameterValues = None,
+    *,
+    shots: int,
+    engine: str | engines.Engine = "torch",
+    seed: int | None = None,
+    **engine_options,
+) -> list[dict[str, int]]:
+    """Counts of ``shots`` measurements per batch entry; bitstrings in Qiskit order.
+
+    Bitstrings cover the circuit's classical bits when it measures into them,
+    otherwise all qubits (qubit 0 right-most).
+    """
+    _check_circuit(circuit)
+    if not isinstance(shots, int) or isinstance(shots, bool) or shots < 1:
+        raise KetmlError(f"shots must be a positive integer, got {shots!r}")
+    values = _values(circuit, parameter_values)
+    return _engine(engine, engine_options).sample(circuit, values, shots=shots, seed=seed)
+
+
+def _values(circuit: QuantumCircuit, values: ParameterValues) -> torch.Tensor:
+    return parameter_values(circuit, values)

@@ -1,0 +1,47 @@
+"""The engine interface every simulator or backend implements.
+
+Callers go through :mod:`circuits.api`; an engine receives an already-validated
+circuit, a ``(B, P)`` value tensor in ``circuit.parameters`` order and a list of
+``SparsePauliOp`` observables, and returns torch tensors.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import torch
+from qiskit import QuantumCircuit
+from qiskit.quantum_info import SparsePauliOp
+
+
+class Engine(ABC):
+    """A way to run circuits. Subclasses set ``name`` and implement the three primitives."""
+
+    name: str = ""
+
+    @classmethod
+    def availability(cls) -> str:
+        """Return ``"ok"`` or a sentence saying why this engine cannot run here."""
+        return "ok"
+
+    @abstractmethod
+    def expval(
+        self,
+        circuit: QuantumCircuit,
+        observables: list[SparsePauliOp],
+        values: torch.Tensor,
+        *,
+        shots: int | None = None,
+        seed: int | None = None,
+    ) -> torch.Tensor:
+        """Expectation values, shape ``(B, n_obs)``, differentiable w.r.t. ``values``."""
+
+    @abstractmethod
+    def statevector(self, circuit: QuantumCircuit, values: torch.Tensor) -> torch.Tensor:
+        """State vectors, shape ``(B, 2**n)`` complex, Qiskit (little-endian) order."""
+
+    @abstractmethod
+    def sample(
+        self, circuit: QuantumCircuit, values: torch.Tensor, *, shots: int, seed: int | None
+    ) -> list[dict[str, int]]:
+        """Measurement counts per batch entry, bitstrings in Qiskit order."""

@@ -1,0 +1,324 @@
+"""The torch engine: compiles a circuit once, then runs batches of parameter values fast."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from qiskit import QuantumCircuit
+from qiskit.quantum_info import SparsePauliOp
+
+from ...errors import KetmlError, MemoryLimitError, UnsupportedOperationError
+from ..base import Engine
+from . import program as prog
+from .adjoint import AdjointRun, adjoint_expval
+from .measure import PauliPlan
+from .simulator import Simulation, probabilities, run_density, run_statevector
+
+_DTYPES = {
+    "complex64": torch.complex64,
+    "single": torch.complex64,
+    "float32": torch.complex64,
+    "complex128": torch.complex128,
+    "double": torch.complex128,
+    "float64": torch.complex128,
+}
+
+
+@dataclass
+class Compiled:
+    """A circuit compiled for the torch engine (ops for each mode are built on first use)."""
+
+    n_qubits: int
+    n_clbits: int
+    index: dict[str, int]
+    lowered: list[prog.Op]
+    body: list[prog.Op]
+    terminal: list[prog.Op]
+    needs_density: bool
+    _sv: list[prog.Op] | None = None
+    _dm: list[prog.Op] | None = None
+    _dm_record: list[prog.Op] | None = None
+
+    @property
+    def has_postselect(self) -> bool:
+        return any(o.kind == "postselect" for o in self.lowered)
+
+    def sv_ops(self) -> list[prog.Op]:
+        if self._sv is None:
+            self._sv = prog.fuse(self.body, self.n_qubits)
+        return self._sv
+
+    def dm_ops(self, record: bool) -> list[prog.Op]:
+        if record:
+            if self._dm_record is None:
+                self._dm_record = prog.fuse(self.lowered, self.n_qubits, merge_perms=False)
+            return self._dm_record
+        if self._dm is None:
+            self._dm = prog.fuse(self.body, self.n_qubits, merge_perms=False)
+        return self._dm
+
+
+def structure_key(circuit: QuantumCircuit) -> str:
+    """A hash of everything that determines a circuit's compiled program."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{circuit.num_qubits},{circuit.num_clbits},{circuit.global_phase};".encode())
+    h.update(",".join(p.name for p in circuit.parameters).encode())
+    for inst in circuit.data:
+        op = inst.operation
+        h.update(op.name.encode())
+        h.update(str([circuit.find_bit(q).index for q in inst.qubits]).encode())
+        h.update(str([circuit.find_bit(c).index for c in inst.clbits]).encode())
+        for p in op.params:
+            if isinstance(p, np.ndarray):
+                h.update(p.tobytes())
+            else:
+                h.update(repr(p).encode())
+        if getattr(op, "definition", None) is not None and op.name not in _STANDARD:
+            h.update(structure_key(op.definition).encode())
+        if hasattr(op, "ctrl_state"):
+            h.update(str(op.ctrl_state).encode())
+    return h.hexdigest()
+
+
+def _standard_names() -> set[str]:
+    from qiskit.circuit.library import get_standard_gate_name_mapping
+
+    return set(get_standard_gate_name_mapping())
+
+
+_STANDARD = _standard_names()
+_CACHE: OrderedDict[str, Compiled] = OrderedDict()
+_CACHE_SIZE = 256
+
+
+def compile_circuit(circuit: QuantumCircuit) -> Compiled:
+    """Compile (or fetch from the cache) the program for ``circuit``."""
+    key = structure_key(circuit)
+    hit = _CACHE.get(key)
+    if hit is not None:
+        _CACHE.move_to_end(key)
+        return hit
+    index = {p.name: i for i, p in enumerate(circuit.parameters)}
+    lowered = prog.lower(circuit, index)
+    body, terminal, needs_density = prog.split_terminal_measurements(lowered)
+    compiled = Compiled(
+        circuit.num_qubits, circuit.num_clbits, index, lowered, body, terminal, needs_density
+    )
+    _CACHE[key] = compiled
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return compiled
+
+
+def _available_bytes(device: torch.device) -> int:
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free)
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except ImportError:  # pragma: no cover
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def _gib(b: float) -> str:
+    return f"{b / 2**30:.3g} GiB"
+
+
+class TorchEngine(Engine):
+    """Batched state-vector / density-matrix simulator in torch (CPU or CUDA).
+
+    Options: ``device`` ("cpu", "cuda", ...), ``dtype`` ("complex64" default or
+    "complex128"), ``diff_method`` ("backprop" or "adjoint"), ``max_memory``
+    (bytes the simulation may use; default: what the device has free).
+    """
+
+    name = "torch"
+
+    def __init__(
+        self,
+        device: str | torch.device = "cpu",
+        dtype: str | torch.dtype = "complex64",
+        diff_method: str = "backprop",
+        max_memory: int | None = None,
+    ):
+        self.device = torch.device(device)
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            from ...errors import EngineUnavailableError
+
+            raise EngineUnavailableError(
+                "device='cuda' was asked for but torch sees no CUDA GPU here "
+                "(install a CUDA build of torch on a machine with an NVIDIA GPU, or use device='cpu')"
+            )
+        if isinstance(dtype, str):
+            if dtype not in _DTYPES:
+                raise KetmlError(f"unknown dtype {dtype!r}; use 'complex64' or 'complex128'")
+            dtype = _DTYPES[dtype]
+        if dtype not in (torch.complex64, torch.complex128):
+            raise KetmlError(f"dtype must be complex64 or complex128, got {dtype}")
+        if diff_method not in ("backprop", "adjoint"):
+            raise KetmlError(f"diff_method must be 'backprop' or 'adjoint', got {diff_method!r}")
+        self.dtype = dtype
+        self.real_dtype = torch.float32 if dtype == torch.complex64 else torch.float64
+        self.diff_method = diff_method
+        self.max_memory = max_memory
+        self._plans: OrderedDict[tuple, PauliPlan] = OrderedDict()
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _values(self, values: torch.Tensor) -> torch.Tensor:
+        return values.to(device=self.device, dtype=self.real_dtype)
+
+    def _check_memory(self, n: int, batch: int, density: bool, ops: int, grad: bool) -> None:
+        if n > 62 or (density and 2 * n > 62):
+            raise MemoryLimitError(f"{n} qubits cannot be simulated as a state vector")
+        width = 2 * n if density else n
+        itemsize = torch.empty((), dtype=self.dtype).element_size()
+        state = float(batch) * (2.0**width) * itemsize
+        copies = 4 + (ops if grad and self.diff_method == "backprop" else 0)
+        need = state * copies
+        limit = self.max_memory if self.max_memory is not None else _available_bytes(self.device)
+        if need > limit:
+            kind = "density matrix" if density else "state vector"
+            hint = (
+                " Try diff_method='adjoint', which keeps only a few state vectors."
+                if grad and self.diff_method == "backprop" and ops > 4
+                else " Use a smaller batch, fewer qubits, or a GPU / distributed engine."
+            )
+            raise MemoryLimitError(
+                f"simulating {n} qubits (batch {batch}, {self.dtype}) needs about {_gib(need)} "
+                f"({_gib(state)} per {kind}, {copies} copies) but only {_gib(limit)} is "
+                f"available on {self.device}.{hint}"
+            )
+
+    def _plan(self, observables: list[SparsePauliOp], n: int) -> PauliPlan:
+        key = (n,) + tuple(
+            (tuple(o.paulis.to_labels()), o.coeffs.tobytes()) for o in observables
+        )
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = PauliPlan(observables, n)
+            self._plans[key] = plan
+            if len(self._plans) > 64:
+                self._plans.popitem(last=False)
+        return plan
+
+    # -- primitives -----------------------------------------------------------------------------
+    def simulate(
+        self, circuit: QuantumCircuit, values: torch.Tensor, *, record: bool = False
+    ) -> Simulation:
+        """Run ``circuit``; the result holds the final state (or density matrix) and the
+        postselection success probability. ``values`` is ``(B, P)`` in parameter order."""
+        compiled = compile_circuit(circuit)
+        return self._simulate(compiled, self._values(values), record=record)
+
+    def _simulate(self, compiled: Compiled, values: torch.Tensor, record: bool = False):
+        n = compiled.n_qubits
+        grad = torch.is_grad_enabled() and values.requires_grad
+        if compiled.needs_density or record:
+            extra = compiled.n_clbits if record else 0
+            ops = compiled.dm_ops(record)
+            self._check_memory(n + extra, values.shape[0], True, len(ops), grad)
+            return run_density(ops, n, values, self.dtype, self.device, record_clbits=extra)
+        ops = compiled.sv_ops()
+        self._check_memory(n, values.shape[0], False, len(ops), grad)
+        return run_statevector(ops, n, values, self.dtype, self.device)
+
+    def expval(self, circuit, observables, values, *, shots=None, seed=None):
+        compiled = compile_circuit(circuit)
+        values = self._values(values)
+        n = compiled.n_qubits
+        if shots is not None:
+            return self._shot_expval(compiled, observables, values, shots, seed)
+        plan = self._plan(observables, n)
+        if (
+            self.diff_method == "adjoint"
+            and torch.is_grad_enabled()
+            and values.requires_grad
+        ):
+            if compiled.needs_density or compiled.has_postselect:
+                raise UnsupportedOperationError(
+                    "diff_method='adjoint' needs a unitary circuit; this one measures, resets or "
+                    "postselects mid-circuit: use diff_method='backprop'"
+                )
+            ops = compiled.sv_ops()
+            self._check_memory(n, values.shape[0], False, len(ops), False)
+            return adjoint_expval(AdjointRun(ops, n, plan, values, self.dtype, self.device))
+        sim = self._simulate(compiled, values)
+        return plan.evaluate(sim.state, density=sim.density)
+
+    def _shot_expval(self, compiled, observables, values, shots, seed):
+        """Estimate each Pauli term from ``shots`` samples of its +-1 outcome."""
+        if not isinstance(shots, int) or shots < 1:
+            raise KetmlError(f"shots must be a positive integer, got {shots!r}")
+        n = compiled.n_qubits
+        terms = [SparsePauliOp(p) for o in observables for p in o.paulis]
+        coeffs = [c for o in observables for c in o.coeffs.real]
+        owner = [k for k, o in enumerate(observables) for _ in range(len(o))]
+        with torch.no_grad():
+            sim = self._simulate(compiled, values)
+            exact = self._plan(terms, n).evaluate(sim.state, density=sim.density)
+        gen = torch.Generator(device="cpu")
+        if seed is not None:
+            gen.manual_seed(int(seed))
+        p_plus = ((1 + exact.double().cpu()) / 2).clamp(0, 1)
+        hits = torch.binomial(torch.full_like(p_plus, float(shots)), p_plus, generator=gen)
+        est = 2 * hits / shots - 1
+        is_identity = torch.tensor([not (t.paulis.x.any() or t.paulis.z.any()) for t in terms])
+        est[:, is_identity] = 1.0
+        out = torch.zeros(values.shape[0], len(observables), dtype=torch.float64)
+        for j, (k, c) in enumerate(zip(owner, coeffs, strict=True)):
+            out[:, k] += c * est[:, j]
+        return out.to(device=self.device, dtype=self.real_dtype)
+
+    def statevector(self, circuit, values):
+        compiled = compile_circuit(circuit)
+        if compiled.needs_density:
+            raise UnsupportedOperationError(
+                "the circuit measures or resets a qubit mid-circuit, so its final state is mixed "
+                "and has no state vector; use expval or sample (density-matrix mode)"
+            )
+        return self._simulate(compiled, self._values(values)).state
+
+    def sample(self, circuit, values, *, shots, seed):
+        compiled = compile_circuit(circuit)
+        values = self._values(values)
+        n = compiled.n_qubits
+        with torch.no_grad():
+            record = compiled.needs_density and compiled.n_clbits > 0
+            sim = self._simulate(compiled, values, record=record)
+            probs = probabilities(sim).double().cpu()
+        gen = torch.Generator(device="cpu")
+        if seed is not None:
+            gen.manual_seed(int(seed))
+        cdf = probs.cumsum(dim=1)
+        u = torch.rand(probs.shape[0], shots, generator=gen, dtype=torch.float64)
+        draws = torch.searchsorted(cdf, u * cdf[:, -1:]).clamp_max(probs.shape[1] - 1).numpy()
+        if record:
+            sources = [(n + c, c) for c in range(compiled.n_clbits)]
+            width = compiled.n_clbits
+        elif compiled.terminal:
+            sources = [(m.qubits[0], m.clbit) for m in compiled.terminal]
+            width = compiled.n_clbits
+        else:
+            sources = None
+            width = n
+        results = []
+        for row in draws:
+            if sources is not None:
+                keys = np.zeros_like(row)
+                for src, dst in sources:
+                    keys &= ~np.int64(1 << dst)
+                    keys |= ((row >> src) & 1) << dst
+            else:
+                keys = row
+            uniq, counts = np.unique(keys, return_counts=True)
+            results.append(
+                {format(int(k), f"0{width}b"): int(c) for k, c in zip(uniq, counts, strict=True)}
+            )
+        return results

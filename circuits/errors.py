@@ -1,0 +1,37 @@
+"""Exception types of ketml: each names the problem so a user can fix it."""
+
+from __future__ import annotations
+
+
+class KetmlError(Exception):
+    """Base class of every error ketml raises on purpose."""
+
+
+class ParameterError(KetmlError, ValueError):
+    """Parameter values do not match the circuit (count, shape, names, unbound)."""
+
+
+class ObservableError(KetmlError, ValueError):
+    """An observable is malformed or does not match the circuit's width."""
+
+
+class UnsupportedOperationError(KetmlError, NotImplementedError):
+    """The circuit holds an instruction the chosen engine cannot run."""
+
+
+class MemoryLimitError(KetmlError, MemoryError):
+    """The simulation would need more memory than is available."""
+
+
+class EngineUnavailableError(KetmlError, RuntimeError):
+    """The engine (or its device / target) is not usable on this machine."""
+
+
+class QasmError(KetmlError, ValueError):
+    """Malformed OpenQASM; carries the 1-based ``line`` and ``column`` when known."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        self.line = line
+        self.column = column
+        where = f" (line {line}, column {column})" if line is not None else ""
+        super().__init__(f"{message}{where}")

@@ -8,7 +8,7 @@ from qiskit import QuantumCircuit
 from . import engines
 from .errors import KetmlError
 from .observables import ObservableLike, as_observables
-from .params import ParameterValues, parameter_values
+from .params import ParameterValues, split_parameter_values
 
 
 def _check_circuit(circuit: QuantumCircuit) -> None:
@@ -38,8 +38,10 @@ def expval(
     """Expectation values ``(B, n_obs)`` of ``observables`` after ``circuit``; differentiable."""
     _check_circuit(circuit)
     obs = as_observables(observables, circuit.num_qubits)
-    values = _values(circuit, parameter_values)
-    return _engine(engine, engine_options).expval(circuit, obs, values, shots=shots, seed=seed)
+    values, shared = split_parameter_values(circuit, parameter_values)
+    return _engine(engine, engine_options).expval(
+        circuit, obs, values, shots=shots, seed=seed, shared=shared
+    )
 
 
 def statevector(
@@ -51,8 +53,8 @@ def statevector(
 ) -> torch.Tensor:
     """Final state vectors ``(B, 2**n)`` (complex), qubit 0 the least-significant bit."""
     _check_circuit(circuit)
-    values = _values(circuit, parameter_values)
-    return _engine(engine, engine_options).statevector(circuit, values)
+    values, shared = split_parameter_values(circuit, parameter_values)
+    return _engine(engine, engine_options).statevector(circuit, values, shared=shared)
 
 
 def sample(
@@ -72,9 +74,7 @@ def sample(
     _check_circuit(circuit)
     if not isinstance(shots, int) or isinstance(shots, bool) or shots < 1:
         raise KetmlError(f"shots must be a positive integer, got {shots!r}")
-    values = _values(circuit, parameter_values)
-    return _engine(engine, engine_options).sample(circuit, values, shots=shots, seed=seed)
-
-
-def _values(circuit: QuantumCircuit, values: ParameterValues) -> torch.Tensor:
-    return parameter_values(circuit, values)
+    values, shared = split_parameter_values(circuit, parameter_values)
+    return _engine(engine, engine_options).sample(
+        circuit, values, shots=shots, seed=seed, shared=shared
+    )

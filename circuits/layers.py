@@ -75,6 +75,8 @@ class QuantumLayer(torch.nn.Module):
             len(params)
         )
         self.register_buffer("_column_order", perm, persistent=False)
+        # weight columns are the same for every sample unless forward gets per-sample weights
+        self._shared = [i in set(self.weight_cols) for i in range(len(params))]
 
     @property
     def n_qubits(self) -> int:
@@ -95,6 +97,7 @@ class QuantumLayer(torch.nn.Module):
                 f"inputs must have shape (B, {self.n_inputs}); got {tuple(x.shape)}"
             )
         batch = x.shape[0]
+        shared_w = w.ndim == 1
         if w.ndim == 1:
             if w.shape[0] != self.n_weights:
                 raise ParameterError(f"weights must have {self.n_weights} entries, got {w.shape[0]}")
@@ -106,7 +109,9 @@ class QuantumLayer(torch.nn.Module):
             )
         dtype = torch.promote_types(x.dtype, w.dtype)
         values = torch.cat([x.to(dtype), w.to(dtype)], dim=1)[:, self._column_order]
-        out = self._engine.expval(self.circuit, self.observables, values)
+        out = self._engine.expval(
+            self.circuit, self.observables, values, shared=self._shared if shared_w else None
+        )
         return out.to(dtype=x.dtype if x.is_floating_point() else dtype, device=x.device)
 
     def _apply(self, fn, *args, **kwargs):

@@ -37,7 +37,16 @@ def _group_key(p: Parameter) -> tuple[str, int | None]:
 
 
 def parameter_values(circuit: QuantumCircuit, values: ParameterValues) -> torch.Tensor:
-    """Return a ``(B, P)`` float tensor of values in ``circuit.parameters`` order.
+    """Return a ``(B, P)`` float tensor of values in ``circuit.parameters`` order (see
+    :func:`split_parameter_values`)."""
+    return split_parameter_values(circuit, values)[0]
+
+
+def split_parameter_values(
+    circuit: QuantumCircuit, values: ParameterValues
+) -> tuple[torch.Tensor, list[bool] | None]:
+    """Return ``(values, shared)``: a ``(B, P)`` tensor in ``circuit.parameters`` order and,
+    for dict input, which columns were given once for the whole batch (else None).
 
     ``values`` is a ``(B, P)`` or ``(P,)`` tensor/array, or a dict keyed by
     ``ParameterVector`` name (value ``(B, len)`` or ``(len,)``) or by plain
@@ -51,7 +60,7 @@ def parameter_values(circuit: QuantumCircuit, values: ParameterValues) -> torch.
             raise ParameterError(
                 f"the circuit has {n_par} unbound parameter(s) ({names}) but no values were given"
             )
-        return torch.zeros(1, 0)
+        return torch.zeros(1, 0), None
     if isinstance(values, Mapping):
         return _from_mapping(params, values)
     t = _as_tensor(values, "parameter values")
@@ -67,10 +76,12 @@ def parameter_values(circuit: QuantumCircuit, values: ParameterValues) -> torch.
         raise ParameterError(
             f"the circuit has {n_par} parameter(s) but {t.shape[1]} value(s) per sample were given"
         )
-    return t
+    return t, None
 
 
-def _from_mapping(params: list[Parameter], values: Mapping[str, Any]) -> torch.Tensor:
+def _from_mapping(
+    params: list[Parameter], values: Mapping[str, Any]
+) -> tuple[torch.Tensor, list[bool]]:
     groups: dict[str, list[tuple[int, int | None]]] = {}
     for col, p in enumerate(params):
         name, idx = _group_key(p)
@@ -118,8 +129,12 @@ def _from_mapping(params: list[Parameter], values: Mapping[str, Any]) -> torch.T
     dtype = torch.promote_types(*(t.dtype for t in tensors.values())) if len(tensors) > 1 else next(
         iter(tensors.values())
     ).dtype
+    shared = [False] * len(params)
     for name, members in groups.items():
-        t = tensors[name].to(dtype).expand(batch, -1)
+        t = tensors[name].to(dtype)
+        once = t.shape[0] == 1
+        t = t.expand(batch, -1)
         for col, idx in members:
             columns[col] = t[:, idx if idx is not None else 0]
-    return torch.stack(columns, dim=1)  # type: ignore[arg-type]
+            shared[col] = once
+    return torch.stack(columns, dim=1), shared  # type: ignore[arg-type]

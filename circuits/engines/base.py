@@ -8,6 +8,7 @@ circuit, a ``(B, P)`` value tensor in ``circuit.parameters`` order and a list of
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 
 import torch
 from qiskit import QuantumCircuit
@@ -33,15 +34,28 @@ class Engine(ABC):
         *,
         shots: int | None = None,
         seed: int | None = None,
+        shared: Sequence[bool] | None = None,
     ) -> torch.Tensor:
-        """Expectation values, shape ``(B, n_obs)``, differentiable w.r.t. ``values``."""
+        """Expectation values, shape ``(B, n_obs)``, differentiable w.r.t. ``values``.
+
+        ``shared[j]`` promises that column ``j`` is the same in every row and that only
+        the sum over rows of its gradient is needed; engines may use it to save work.
+        """
 
     @abstractmethod
-    def statevector(self, circuit: QuantumCircuit, values: torch.Tensor) -> torch.Tensor:
+    def statevector(
+        self, circuit: QuantumCircuit, values: torch.Tensor, *, shared: Sequence[bool] | None = None
+    ) -> torch.Tensor:
         """State vectors, shape ``(B, 2**n)`` complex, Qiskit (little-endian) order."""
 
     @abstractmethod
     def sample(
-        self, circuit: QuantumCircuit, values: torch.Tensor, *, shots: int, seed: int | None
+        self,
+        circuit: QuantumCircuit,
+        values: torch.Tensor,
+        *,
+        shots: int,
+        seed: int | None,
+        shared: Sequence[bool] | None = None,
     ) -> list[dict[str, int]]:
         """Measurement counts per batch entry, bitstrings in Qiskit order."""

@@ -2,9 +2,9 @@
 
 Forward runs the circuit without storing intermediates. Backward starts from
 ``phi = psi`` and ``lam = H psi`` (``H = sum_k g_k O_k`` with the incoming
-gradient ``g``), walks the ops in reverse undoing each on both, and for every
-parametric op forms the matrix cotangent ``G = sum conj(lam) (x) phi``; torch's
-autograd then carries ``G`` through the gate formulas to the parameter values.
+gradient ``g``), walks the steps in reverse undoing each on both, and for every
+parametric step forms the matrix cotangent ``G = sum conj(lam) (x) phi``; torch's
+autograd then carries ``G`` through fusion and the gate formulas to the parameters.
 """
 
 from __future__ import annotations
@@ -13,67 +13,68 @@ import torch
 
 from . import kernels
 from .measure import PauliPlan
-from .program import Op
+from .plan import Step
 from .simulator import run_statevector
 
 
 class AdjointRun:
-    """Everything the autograd function needs besides the parametric matrices."""
+    """Everything the autograd function needs besides the parametric step tensors."""
 
-    def __init__(self, ops: list[Op], n: int, plan: PauliPlan, values: torch.Tensor, dtype, device):
-        self.ops, self.n, self.plan = ops, n, plan
-        self.values, self.dtype, self.device = values, dtype, device
-        self.parametric = [i for i, op in enumerate(ops) if op.parametric and op.kind != "phase"]
+    def __init__(self, steps: list[Step], mats: list, n: int, batch: int, plan: PauliPlan,
+                 dtype, device):
+        self.steps, self.mats, self.n, self.batch, self.plan = steps, mats, n, batch, plan
+        self.dtype, self.device = dtype, device
+        self.parametric = [i for i, m in enumerate(mats) if m is not None and m.requires_grad]
 
 
 class _Adjoint(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, run: AdjointRun, *mats: torch.Tensor) -> torch.Tensor:
-        ops = _bound_ops(run, mats)
-        sim = run_statevector(ops, run.n, run.values.detach(), run.dtype, run.device)
+    def forward(ctx, run: AdjointRun, *pmats: torch.Tensor) -> torch.Tensor:
+        mats = list(run.mats)
+        for i, m in zip(run.parametric, pmats, strict=True):
+            mats[i] = m.detach()
+        sim = run_statevector(run.steps, mats, None, run.n, run.batch, run.dtype, run.device)
         ctx.run = run
-        ctx.save_for_backward(sim.state, *mats)
+        ctx.mats = mats
+        ctx.save_for_backward(sim.state)
         return run.plan.evaluate(sim.state)
 
     @staticmethod
     def backward(ctx, grad_out: torch.Tensor):
         run: AdjointRun = ctx.run
-        psi, *mats = ctx.saved_tensors
+        mats = ctx.mats
+        (psi,) = ctx.saved_tensors
         n = run.n
-        batch = psi.shape[0]
         lam = run.plan.apply(psi, grad_out.to(psi.real.dtype))
-        shape = (batch,) + (2,) * n
+        shape = (psi.shape[0],) + (2,) * n
         phi, lam = psi.reshape(shape), lam.reshape(shape)
         order = kernels.canonical_order(n)
-        by_index = dict(zip(run.parametric, mats, strict=True))
+        wanted = set(run.parametric)
         grads: dict[int, torch.Tensor] = {}
-        for i in range(len(run.ops) - 1, -1, -1):
-            op = run.ops[i]
-            kind = op.kind
-            if kind == "phase":
-                continue
+        for i in range(len(run.steps) - 1, -1, -1):
+            step, m = run.steps[i], mats[i]
+            kind = step.kind
             if kind == "perm":
-                phi, _ = kernels.apply_perm(phi, order, op, inverse=True)
-                lam, order = kernels.apply_perm(lam, order, op, inverse=True)
+                phi, _ = kernels.apply_perm(phi, order, step.perm, inverse=True)
+                lam, order = kernels.apply_perm(lam, order, step.perm, inverse=True)
                 continue
-            m = by_index[i] if i in by_index else op.tensor(run.values, run.dtype, run.device)
             if kind == "diag":
-                phi, _ = kernels.apply_diag(phi, order, op.qubits, m.conj())
-                if i in by_index:
-                    grads[i] = _diag_cotangent(lam, phi, order, op.qubits, m.shape[0])
-                lam, order = kernels.apply_diag(lam, order, op.qubits, m.conj())
+                phi, _ = kernels.apply_diag(phi, order, step.qubits, m.conj())
+                if i in wanted:
+                    grads[i] = _diag_cotangent(lam, phi, order, step.qubits, m.shape[0])
+                lam, order = kernels.apply_diag(lam, order, step.qubits, m.conj())
                 continue
-            # dense: undo with M^dagger; rows (B, R, d) times conj(M) is M^dagger per row
-            ps, new_order = kernels.targets_last(phi, order, op.qubits)
-            ls, _ = kernels.targets_last(lam, order, op.qubits)
-            m_conj = m.conj()
-            ps = kernels.right_multiply(ps, m_conj)
-            if i in by_index:
-                g = torch.matmul(ls.conj().transpose(1, 2), ps)  # sum_R conj(lam_a) phi_c
+            # dense: undo with M^dagger on (B, d, R) views, targets first afterwards
+            ps, new_order = kernels.targets_first(phi, order, step.qubits)
+            ls, _ = kernels.targets_first(lam, order, step.qubits)
+            m_dag = m.conj().transpose(1, 2)
+            ps = torch.matmul(m_dag, ps)
+            if i in wanted:
+                g = torch.matmul(ls.conj(), ps.transpose(1, 2))  # sum_R conj(lam_a) phi_c
                 if m.shape[0] == 1:
                     g = g.sum(dim=0, keepdim=True)
                 grads[i] = 2 * g.conj()
-            ls = kernels.right_multiply(ls, m_conj)
+            ls = torch.matmul(m_dag, ls)
             phi = ps.reshape((ps.shape[0],) + shape[1:])
             lam = ls.reshape((ls.shape[0],) + shape[1:])
             order = new_order
@@ -93,17 +94,6 @@ def _diag_cotangent(lam, phi, order, qubits, mbatch: int) -> torch.Tensor:
     return 2 * red.conj()
 
 
-def _bound_ops(run: AdjointRun, mats) -> list[Op]:
-    """Ops whose parametric tensors are replaced by the given (detached) matrices."""
-    out = list(run.ops)
-    for i, m in zip(run.parametric, mats, strict=True):
-        op = run.ops[i]
-        fixed = m.detach()
-        out[i] = Op(op.kind, op.qubits, fn=lambda v, dt, dev, fixed=fixed: fixed)
-    return out
-
-
 def adjoint_expval(run: AdjointRun) -> torch.Tensor:
     """Expectation values ``(B, n_obs)`` whose backward pass uses the adjoint method."""
-    mats = [run.ops[i].tensor(run.values, run.dtype, run.device) for i in run.parametric]
-    return _Adjoint.apply(run, *mats)
+    return _Adjoint.apply(run, *[run.mats[i] for i in run.parametric])

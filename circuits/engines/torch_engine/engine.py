@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import weakref
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from qiskit import QuantumCircuit
+from qiskit.circuit import ParameterExpression
 from qiskit.quantum_info import SparsePauliOp
 
 from ...errors import KetmlError, MemoryLimitError, UnsupportedOperationError
@@ -17,6 +19,8 @@ from ..base import Engine
 from . import program as prog
 from .adjoint import AdjointRun, adjoint_expval
 from .measure import PauliPlan
+from .fusion import fusion_limits
+from .plan import Plan
 from .simulator import Simulation, probabilities, run_density, run_statevector
 
 _DTYPES = {
@@ -31,7 +35,7 @@ _DTYPES = {
 
 @dataclass
 class Compiled:
-    """A circuit compiled for the torch engine (ops for each mode are built on first use)."""
+    """A circuit lowered for the torch engine; execution plans are built per call pattern."""
 
     n_qubits: int
     n_clbits: int
@@ -40,27 +44,29 @@ class Compiled:
     body: list[prog.Op]
     terminal: list[prog.Op]
     needs_density: bool
-    _sv: list[prog.Op] | None = None
-    _dm: list[prog.Op] | None = None
-    _dm_record: list[prog.Op] | None = None
+    plans: dict = field(default_factory=dict)
 
     @property
     def has_postselect(self) -> bool:
         return any(o.kind == "postselect" for o in self.lowered)
 
-    def sv_ops(self) -> list[prog.Op]:
-        if self._sv is None:
-            self._sv = prog.fuse(self.body, self.n_qubits)
-        return self._sv
-
-    def dm_ops(self, record: bool) -> list[prog.Op]:
-        if record:
-            if self._dm_record is None:
-                self._dm_record = prog.fuse(self.lowered, self.n_qubits, merge_perms=False)
-            return self._dm_record
-        if self._dm is None:
-            self._dm = prog.fuse(self.body, self.n_qubits, merge_perms=False)
-        return self._dm
+    def plan(self, mode: str, values: torch.Tensor, shared, fusion_qubits: int | None) -> Plan:
+        """The plan for ``mode`` ("sv", "dm" or "dm_record") and this batch's sharing."""
+        ops = self.lowered if mode == "dm_record" else self.body
+        if values.shape[0] == 1:
+            flags = tuple(False for _ in ops)
+        else:
+            varying = {j for j in range(values.shape[1]) if shared is None or not shared[j]}
+            flags = tuple(bool(op.deps & varying) for op in ops)
+        limits = fusion_limits(self.n_qubits, fusion_qubits)
+        key = (mode, flags, limits)
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = Plan(ops, self.n_qubits, list(flags), limits, density=mode != "sv")
+            if len(self.plans) > 16:
+                self.plans.pop(next(iter(self.plans)))
+            self.plans[key] = plan
+        return plan
 
 
 def structure_key(circuit: QuantumCircuit) -> str:
@@ -76,9 +82,11 @@ def structure_key(circuit: QuantumCircuit) -> str:
         for p in op.params:
             if isinstance(p, np.ndarray):
                 h.update(p.tobytes())
+            elif isinstance(p, ParameterExpression):
+                h.update(f"<{p}>".encode())
             else:
                 h.update(repr(p).encode())
-        if getattr(op, "definition", None) is not None and op.name not in _STANDARD:
+        if op.name not in _STANDARD and getattr(op, "definition", None) is not None:
             h.update(structure_key(op.definition).encode())
         if hasattr(op, "ctrl_state"):
             h.update(str(op.ctrl_state).encode())
@@ -96,8 +104,27 @@ _CACHE: OrderedDict[str, Compiled] = OrderedDict()
 _CACHE_SIZE = 256
 
 
+_RECENT: dict[int, tuple] = {}
+
+
 def compile_circuit(circuit: QuantumCircuit) -> Compiled:
-    """Compile (or fetch from the cache) the program for ``circuit``."""
+    """Compile (or fetch from the cache) the program for ``circuit``.
+
+    The same circuit object seen again (and not grown since) skips even the
+    structural hash, so a training loop pays nothing per step.
+    """
+    recent = _RECENT.get(id(circuit))
+    stamp = (len(circuit.data), circuit.num_parameters, str(circuit.global_phase))
+    if recent is not None and recent[0]() is circuit and recent[1] == stamp:
+        return recent[2]
+    compiled = _compile_by_key(circuit)
+    if len(_RECENT) > 1024:
+        _RECENT.clear()
+    _RECENT[id(circuit)] = (weakref.ref(circuit), stamp, compiled)
+    return compiled
+
+
+def _compile_by_key(circuit: QuantumCircuit) -> Compiled:
     key = structure_key(circuit)
     hit = _CACHE.get(key)
     if hit is not None:
@@ -136,7 +163,8 @@ class TorchEngine(Engine):
 
     Options: ``device`` ("cpu", "cuda", ...), ``dtype`` ("complex64" default or
     "complex128"), ``diff_method`` ("backprop" or "adjoint"), ``max_memory``
-    (bytes the simulation may use; default: what the device has free).
+    (bytes the simulation may use; default: what the device has free),
+    ``fusion_qubits`` (largest fused gate block; default 4).
     """
 
     name = "torch"
@@ -147,6 +175,7 @@ class TorchEngine(Engine):
         dtype: str | torch.dtype = "complex64",
         diff_method: str = "backprop",
         max_memory: int | None = None,
+        fusion_qubits: int | None = None,
     ):
         self.device = torch.device(device)
         if self.device.type == "cuda" and not torch.cuda.is_available():
@@ -168,6 +197,7 @@ class TorchEngine(Engine):
         self.real_dtype = torch.float32 if dtype == torch.complex64 else torch.float64
         self.diff_method = diff_method
         self.max_memory = max_memory
+        self.fusion_qubits = fusion_qubits
         self._plans: OrderedDict[tuple, PauliPlan] = OrderedDict()
 
     # -- helpers --------------------------------------------------------------------------------
@@ -210,58 +240,61 @@ class TorchEngine(Engine):
 
     # -- primitives -----------------------------------------------------------------------------
     def simulate(
-        self, circuit: QuantumCircuit, values: torch.Tensor, *, record: bool = False
+        self, circuit: QuantumCircuit, values: torch.Tensor, *, shared=None, record: bool = False
     ) -> Simulation:
         """Run ``circuit``; the result holds the final state (or density matrix) and the
         postselection success probability. ``values`` is ``(B, P)`` in parameter order."""
         compiled = compile_circuit(circuit)
-        return self._simulate(compiled, self._values(values), record=record)
+        return self._simulate(compiled, self._values(values), shared, record=record)
 
-    def _simulate(self, compiled: Compiled, values: torch.Tensor, record: bool = False):
+    def _simulate(self, compiled: Compiled, values: torch.Tensor, shared, record: bool = False):
         n = compiled.n_qubits
+        batch = values.shape[0]
         grad = torch.is_grad_enabled() and values.requires_grad
         if compiled.needs_density or record:
             extra = compiled.n_clbits if record else 0
-            ops = compiled.dm_ops(record)
-            self._check_memory(n + extra, values.shape[0], True, len(ops), grad)
-            return run_density(ops, n, values, self.dtype, self.device, record_clbits=extra)
-        ops = compiled.sv_ops()
-        self._check_memory(n, values.shape[0], False, len(ops), grad)
-        return run_statevector(ops, n, values, self.dtype, self.device)
+            plan = compiled.plan("dm_record" if record else "dm", values, shared,
+                                 self.fusion_qubits)
+            self._check_memory(n + extra, batch, True, len(plan.steps), grad)
+            mats, _ = plan.bind(values, self.dtype, self.device)
+            return run_density(plan.steps, mats, n, batch, self.dtype, self.device,
+                               record_clbits=extra)
+        plan = compiled.plan("sv", values, shared, self.fusion_qubits)
+        self._check_memory(n, batch, False, len(plan.steps), grad)
+        mats, phase = plan.bind(values, self.dtype, self.device)
+        return run_statevector(plan.steps, mats, phase, n, batch, self.dtype, self.device)
 
-    def expval(self, circuit, observables, values, *, shots=None, seed=None):
+    def expval(self, circuit, observables, values, *, shots=None, seed=None, shared=None):
         compiled = compile_circuit(circuit)
         values = self._values(values)
         n = compiled.n_qubits
         if shots is not None:
-            return self._shot_expval(compiled, observables, values, shots, seed)
+            return self._shot_expval(compiled, observables, values, shots, seed, shared)
         plan = self._plan(observables, n)
-        if (
-            self.diff_method == "adjoint"
-            and torch.is_grad_enabled()
-            and values.requires_grad
-        ):
+        if self.diff_method == "adjoint" and torch.is_grad_enabled() and values.requires_grad:
             if compiled.needs_density or compiled.has_postselect:
                 raise UnsupportedOperationError(
                     "diff_method='adjoint' needs a unitary circuit; this one measures, resets or "
                     "postselects mid-circuit: use diff_method='backprop'"
                 )
-            ops = compiled.sv_ops()
-            self._check_memory(n, values.shape[0], False, len(ops), False)
-            return adjoint_expval(AdjointRun(ops, n, plan, values, self.dtype, self.device))
-        sim = self._simulate(compiled, values)
+            xplan = compiled.plan("sv", values, shared, self.fusion_qubits)
+            self._check_memory(n, values.shape[0], False, len(xplan.steps), False)
+            mats, _ = xplan.bind(values, self.dtype, self.device)
+            return adjoint_expval(AdjointRun(xplan.steps, mats, n, values.shape[0], plan,
+                                             self.dtype, self.device))
+        sim = self._simulate(compiled, values, shared)
         return plan.evaluate(sim.state, density=sim.density)
 
-    def _shot_expval(self, compiled, observables, values, shots, seed):
+    def _shot_expval(self, compiled, observables, values, shots, seed, shared):
         """Estimate each Pauli term from ``shots`` samples of its +-1 outcome."""
-        if not isinstance(shots, int) or shots < 1:
+        if not isinstance(shots, int) or isinstance(shots, bool) or shots < 1:
             raise KetmlError(f"shots must be a positive integer, got {shots!r}")
         n = compiled.n_qubits
         terms = [SparsePauliOp(p) for o in observables for p in o.paulis]
         coeffs = [c for o in observables for c in o.coeffs.real]
         owner = [k for k, o in enumerate(observables) for _ in range(len(o))]
         with torch.no_grad():
-            sim = self._simulate(compiled, values)
+            sim = self._simulate(compiled, values, shared)
             exact = self._plan(terms, n).evaluate(sim.state, density=sim.density)
         gen = torch.Generator(device="cpu")
         if seed is not None:
@@ -276,22 +309,22 @@ class TorchEngine(Engine):
             out[:, k] += c * est[:, j]
         return out.to(device=self.device, dtype=self.real_dtype)
 
-    def statevector(self, circuit, values):
+    def statevector(self, circuit, values, *, shared=None):
         compiled = compile_circuit(circuit)
         if compiled.needs_density:
             raise UnsupportedOperationError(
                 "the circuit measures or resets a qubit mid-circuit, so its final state is mixed "
                 "and has no state vector; use expval or sample (density-matrix mode)"
             )
-        return self._simulate(compiled, self._values(values)).state
+        return self._simulate(compiled, self._values(values), shared).state
 
-    def sample(self, circuit, values, *, shots, seed):
+    def sample(self, circuit, values, *, shots, seed, shared=None):
         compiled = compile_circuit(circuit)
         values = self._values(values)
         n = compiled.n_qubits
         with torch.no_grad():
             record = compiled.needs_density and compiled.n_clbits > 0
-            sim = self._simulate(compiled, values, record=record)
+            sim = self._simulate(compiled, values, shared, record=record)
             probs = probabilities(sim).double().cpu()
         gen = torch.Generator(device="cpu")
         if seed is not None:

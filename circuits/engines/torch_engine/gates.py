@@ -16,10 +16,10 @@ import torch
 
 
 def _t(x, dtype: torch.dtype, device) -> torch.Tensor:
-    """A parameter as a real (B,) tensor."""
+    """A parameter as a real tensor (any leading shape; a float becomes shape (1,))."""
     real = torch.float64 if dtype == torch.complex128 else torch.float32
     if isinstance(x, torch.Tensor):
-        return x.to(device=device, dtype=real).reshape(-1)
+        return x.to(device=device, dtype=real)
     return torch.tensor([float(x)], dtype=real, device=device)
 
 
@@ -28,18 +28,19 @@ def _expi(a: torch.Tensor, dtype) -> torch.Tensor:
 
 
 def _mat(rows: list[list], dtype) -> torch.Tensor:
-    """Stack a nested list of (B,) tensors / scalars into (B, d, d)."""
+    """Stack a nested list of tensors (common leading shape) / scalars into ``(..., d, d)``."""
     flat = [e for row in rows for e in row]
-    batch = max(e.shape[0] for e in flat if isinstance(e, torch.Tensor))
-    ref = next(e for e in flat if isinstance(e, torch.Tensor))
+    tensors = [e for e in flat if isinstance(e, torch.Tensor)]
+    shape = torch.broadcast_shapes(*(e.shape for e in tensors))
+    ref = tensors[0]
     cols = [
-        e.to(dtype).expand(batch)
+        e.to(dtype).expand(shape)
         if isinstance(e, torch.Tensor)
-        else torch.full((batch,), e, dtype=dtype, device=ref.device)
+        else torch.full(shape, e, dtype=dtype, device=ref.device)
         for e in flat
     ]
     d = len(rows)
-    return torch.stack(cols, dim=-1).reshape(batch, d, d)
+    return torch.stack(cols, dim=-1).reshape(shape + (d, d))
 
 
 def _cs(theta: torch.Tensor, dtype):
@@ -167,21 +168,23 @@ CONTROLLED_BASE = {
 def cu_block(p, dtype, device):
     """The target block of ``CUGate(theta, phi, lam, gamma)``: ``e^{i gamma} U(theta, phi, lam)``."""
     gamma = _t(p[3], dtype, device)
-    return _expi(gamma, dtype)[:, None, None] * u3(p[:3], dtype, device)
+    return _expi(gamma, dtype)[..., None, None] * u3(p[:3], dtype, device)
 
 
 def controlled(
     block: torch.Tensor, n_ctrl: int, ctrl_state: int, diagonal: bool
 ) -> torch.Tensor:
-    """Embed a target block (dense ``(B,k,k)`` or diagonal ``(B,k)``) under ``n_ctrl`` controls."""
+    """Embed a target block (dense ``(..., k, k)`` or diagonal ``(..., k)``) under ``n_ctrl``
+    controls (the low index bits, as in Qiskit) that must equal ``ctrl_state``."""
     k = block.shape[-1]
     d = k << n_ctrl
     sel = torch.arange(k, device=block.device) * (1 << n_ctrl) + ctrl_state
-    batch = block.shape[0]
+    lead = block.shape[:-1] if diagonal else block.shape[:-2]
     if diagonal:
-        out = torch.ones(batch, d, dtype=block.dtype, device=block.device)
-        out[:, sel] = block
+        out = torch.ones(lead + (d,), dtype=block.dtype, device=block.device)
+        out[..., sel] = block
         return out
-    out = torch.eye(d, dtype=block.dtype, device=block.device).repeat(batch, 1, 1)
-    out[:, sel[:, None], sel[None, :]] = block
+    eye = torch.eye(d, dtype=block.dtype, device=block.device)
+    out = eye.expand(lead + (d, d)).clone()
+    out[..., sel[:, None], sel[None, :]] = block
     return out

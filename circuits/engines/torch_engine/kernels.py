@@ -19,30 +19,30 @@ def canonical_order(n: int) -> Order:
     return tuple(range(n - 1, -1, -1))
 
 
-def targets_last(psi: torch.Tensor, order: Order, qubits: tuple[int, ...]):
-    """View ``psi`` as ``(B, R, 2**k)`` with ``qubits`` (MSB = last qubit) as the last axis."""
+def targets_first(psi: torch.Tensor, order: Order, qubits: tuple[int, ...]):
+    """View ``psi`` as ``(B, 2**k, R)`` with ``qubits`` (MSB = last qubit) as the middle axis.
+
+    Returns the view and the layout the result of a left multiplication will have
+    (targets first). No copy is made when the targets are already first or last.
+    """
     n = len(order)
     k = len(qubits)
+    d = 1 << k
     target = tuple(reversed(qubits))  # most significant bit first
     batch = psi.shape[0]
-    if order[n - k:] == target:
-        return psi.reshape(batch, -1, 1 << k), order
+    if order[:k] == target:
+        return psi.reshape(batch, d, -1), order
     rest = tuple(q for q in order if q not in target)
-    axes = [0] + [1 + order.index(q) for q in rest + target]
-    return psi.permute(axes).reshape(batch, -1, 1 << k), rest + target
-
-
-def right_multiply(s: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
-    """``s @ m`` for ``s (B, R, d)`` and ``m (B|1, d, d)``; a shared ``m`` folds into one GEMM."""
-    if m.shape[0] == 1:
-        return torch.matmul(s, m[0])
-    return torch.matmul(s, m)
+    if order[n - k:] == target:
+        return psi.reshape(batch, -1, d).transpose(1, 2), target + rest
+    axes = [0] + [1 + order.index(q) for q in target + rest]
+    return psi.permute(axes).reshape(batch, d, -1), target + rest
 
 
 def apply_dense(psi: torch.Tensor, order: Order, qubits: tuple[int, ...], m: torch.Tensor):
     """Apply ``m`` (``(B|1, d, d)``, index bit j = ``qubits[j]``) to ``psi``; return (psi, order)."""
-    s, new_order = targets_last(psi, order, qubits)
-    out = right_multiply(s, m.transpose(1, 2))
+    s, new_order = targets_first(psi, order, qubits)
+    out = torch.matmul(m, s)
     return out.reshape((out.shape[0],) + (2,) * len(order)), new_order
 
 

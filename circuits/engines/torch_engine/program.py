@@ -1,9 +1,10 @@
-"""Lower a ``QuantumCircuit`` into a fused program of tensor operations.
+"""Lower a ``QuantumCircuit`` into primitive ops the torch engine understands.
 
-Lowering turns each instruction into an :class:`Op` (dense matrix, diagonal,
-index permutation, global phase, or a non-unitary step); fusion then merges
-runs of single-qubit gates, neighbouring diagonals and neighbouring
-permutations so that each state-vector pass does as much work as it can.
+Each instruction becomes an :class:`Op`: a dense matrix, a diagonal, a
+monomial (permutation with phases), a global phase, or a non-unitary step
+(measure, reset, postselect). Composite gates are lowered through their
+definitions. Fusion into bigger blocks happens later (:mod:`.fusion`), per call,
+because it depends on which parameters vary across the batch.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from qiskit import QuantumCircuit
-from qiskit.circuit import ControlledGate, Gate, Instruction, ParameterExpression
-from qiskit.quantum_info import Operator
+from qiskit.circuit import ControlledGate, Gate, Instruction, Parameter, ParameterExpression
+from qiskit.quantum_info import Operator, SparsePauliOp
 
 from ...errors import UnsupportedOperationError
 from . import gates
@@ -26,8 +27,6 @@ MatrixFn = Callable[[torch.Tensor, torch.dtype, torch.device], torch.Tensor]
 SKIPPED = {"barrier", "delay", "id", "i"}
 NON_UNITARY = {"measure", "reset", "postselect"}
 MAX_DENSE_CONST_QUBITS = 10  # larger constant gates are lowered through their definition
-MAX_FUSED_PERM_QUBITS = 22  # full-register permutation index arrays up to 2**22 entries
-MAX_FUSED_DIAG_QUBITS = 10
 
 
 @dataclass
@@ -47,14 +46,21 @@ class Op:
     clbit: int | None = None
     value: int | None = None
     perm: np.ndarray | None = None  # canonical full-register gather index
+    gate: str | None = None  # PARAMETRIC gate name, evaluated in bulk with others of its kind
+    args: tuple = ()  # for ``gate``: per argument ("col", j) or ("const", value)
+    deps: frozenset = frozenset()  # parameter columns the op depends on
+    parts: tuple = ()  # for a compound single-qubit op: its gates in time order
     cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def parametric(self) -> bool:
-        return self.fn is not None
+        return self.fn is not None or self.gate is not None or bool(self.parts)
 
     def tensor(self, values: torch.Tensor, dtype: torch.dtype, device) -> torch.Tensor:
         """The op's matrix / diagonal / phase as a tensor with a leading batch axis."""
+        if self.gate is not None:
+            diagonal, f = gates.PARAMETRIC[self.gate]
+            return f([values[:, a[1]] if a[0] == "col" else a[1] for a in self.args], dtype, device)
         if self.fn is not None:
             return self.fn(values, dtype, device)
         key = (dtype, str(device))
@@ -95,17 +101,48 @@ def _classify_const(m: np.ndarray, qubits: tuple[int, ...]) -> Op:
     return Op("dense", qubits, const=m)
 
 
-def _param_fn(inst: Instruction, index: dict[str, int]) -> tuple[str, MatrixFn] | None:
-    """A (kind, fn) for a gate with free parameters, or None to lower through its definition."""
+def _deps(inst: Instruction, index: dict[str, int]) -> frozenset:
+    cols = set()
+    for p in inst.params:
+        if isinstance(p, ParameterExpression):
+            cols.update(index[q.name] for q in p.parameters if q.name in index)
+    return frozenset(cols)
+
+
+def _simple_args(inst: Instruction, index: dict[str, int]) -> tuple | None:
+    """Arguments as ("col", j) / ("const", v) when each is a bare parameter or a number."""
+    out = []
+    for p in inst.params:
+        if isinstance(p, Parameter):
+            if p.name not in index:
+                return None
+            out.append(("col", index[p.name]))
+        elif isinstance(p, ParameterExpression):
+            if p.parameters:
+                return None
+            out.append(("const", float(p)))
+        else:
+            out.append(("const", float(p)))
+    return tuple(out)
+
+
+def _param_op(inst: Instruction, qubits, index: dict[str, int]) -> Op | None:
+    """An op for a gate with free parameters, or None to lower it through its definition."""
     name = inst.name
+    deps = _deps(inst, index)
+    if name in gates.PARAMETRIC:
+        diagonal, f = gates.PARAMETRIC[name]
+        kind = "diag" if diagonal else "dense"
+        args = _simple_args(inst, index)
+        if args is not None:
+            return Op(kind, qubits, gate=name, args=args, deps=deps)
+        evals = [compile_parameter(p, index) for p in inst.params]
+        return Op(kind, qubits, fn=lambda v, dt, dev: f([e(v) for e in evals], dt, dev), deps=deps)
     evals = [compile_parameter(p, index) for p in inst.params]
 
     def values_of(v):
         return [e(v) for e in evals]
 
-    if name in gates.PARAMETRIC:
-        diagonal, f = gates.PARAMETRIC[name]
-        return ("diag" if diagonal else "dense"), lambda v, dt, dev: f(values_of(v), dt, dev)
     if isinstance(inst, ControlledGate):
         n_ctrl, state = inst.num_ctrl_qubits, inst.ctrl_state
         if name == "cu":
@@ -119,10 +156,43 @@ def _param_fn(inst: Instruction, index: dict[str, int]) -> tuple[str, MatrixFn] 
         def fn(v, dt, dev, block_fn=block_fn, diagonal=diagonal):
             return gates.controlled(block_fn(values_of(v), dt, dev), n_ctrl, state, diagonal)
 
-        return ("diag" if diagonal else "dense"), fn
+        return Op("diag" if diagonal else "dense", qubits, fn=fn, deps=deps)
+    if name == "PauliEvolution" and inst.num_qubits <= MAX_DENSE_CONST_QUBITS:
+        return _pauli_evolution(inst, qubits, evals[0], deps)
     if name == "global_phase":
-        return "phase", lambda v, dt, dev: gates._expi(gates._t(values_of(v)[0], dt, dev), dt)
+        return Op(
+            "phase", (), fn=lambda v, dt, dev: gates._expi(gates._t(values_of(v)[0], dt, dev), dt),
+            deps=deps,
+        )
     return None
+
+
+def _pauli_evolution(inst, qubits, time_eval, deps) -> Op:
+    """``exp(-i t H)`` exactly (not Trotterised), from the spectral decomposition of ``H``."""
+    ops = inst.operator if isinstance(inst.operator, list) else [inst.operator]
+    h = sum((SparsePauliOp(o) for o in ops[1:]), SparsePauliOp(ops[0])).simplify()
+    mat = h.to_matrix()
+    if not np.allclose(mat, mat.conj().T):
+        raise UnsupportedOperationError("PauliEvolutionGate with a non-Hermitian operator")
+    if np.count_nonzero(mat - np.diag(np.diag(mat))) == 0:
+        energies = np.diag(mat).real.copy()
+
+        def diag_fn(v, dt, dev):
+            t = gates._t(time_eval(v), dt, dev)
+            e = torch.as_tensor(energies, dtype=t.dtype, device=dev)
+            return gates._expi(-t[:, None] * e, dt)
+
+        return Op("diag", qubits, fn=diag_fn, deps=deps)
+    energies, vecs = np.linalg.eigh(mat)
+
+    def dense_fn(v, dt, dev):
+        t = gates._t(time_eval(v), dt, dev)
+        e = torch.as_tensor(energies, dtype=t.dtype, device=dev)
+        w = torch.as_tensor(vecs, dtype=dt, device=dev)
+        phases = gates._expi(-t[:, None] * e, dt)  # (B, d)
+        return (w * phases[:, None, :]) @ w.conj().T
+
+    return Op("dense", qubits, fn=dense_fn, deps=deps)
 
 
 def lower(circuit: QuantumCircuit, index: dict[str, int]) -> list[Op]:
@@ -137,7 +207,8 @@ def _lower_into(circuit, qmap, cmap, index, ops) -> None:
     gp = circuit.global_phase
     if isinstance(gp, ParameterExpression) and gp.parameters:
         ev = compile_parameter(gp, index)
-        ops.append(Op("phase", (), fn=lambda v, dt, dev: gates._expi(gates._t(ev(v), dt, dev), dt)))
+        ops.append(Op("phase", (), fn=lambda v, dt, dev: gates._expi(gates._t(ev(v), dt, dev), dt),
+                      deps=frozenset(index[q.name] for q in gp.parameters if q.name in index)))
     elif float(gp) != 0.0:
         ops.append(Op("phase", (), const=np.array([np.exp(1j * float(gp))])))
     for inst in circuit.data:
@@ -173,10 +244,9 @@ def _lower_into(circuit, qmap, cmap, index, ops) -> None:
             ops.append(Op("phase", (), const=np.array([np.exp(1j * float(op.params[0]))])))
             continue
         if _params_free(op):
-            lowered = _param_fn(op, index)
+            lowered = _param_op(op, qubits, index)
             if lowered is not None:
-                kind, fn = lowered
-                ops.append(Op(kind, qubits if kind != "phase" else (), fn=fn))
+                ops.append(lowered)
                 continue
         elif isinstance(op, Gate) and (
             op.num_qubits <= MAX_DENSE_CONST_QUBITS or op.definition is None
@@ -190,165 +260,6 @@ def _lower_into(circuit, qmap, cmap, index, ops) -> None:
                 "(it has no matrix and no definition)"
             )
         _lower_into(definition, list(qubits), list(clbits), index, ops)
-
-
-# --------------------------------------------------------------------------------------------
-# fusion
-# --------------------------------------------------------------------------------------------
-def _compose_fn(parts: list[Op]) -> tuple[str, MatrixFn | None, np.ndarray | None]:
-    """Fuse single-qubit ops on one qubit (in time order) into one op."""
-    all_diag = all(p.kind == "diag" for p in parts)
-    if not any(p.parametric for p in parts):
-        m = np.eye(2, dtype=np.complex128)
-        for p in parts:
-            m = (np.diag(p.const) if p.kind == "diag" else p.const) @ m
-        return ("diag", None, np.diag(m).copy()) if all_diag else ("dense", None, m)
-
-    def fn(v, dt, dev):
-        acc = None
-        for p in parts:
-            t = p.tensor(v, dt, dev)
-            if all_diag:
-                acc = t if acc is None else acc * t
-            else:
-                t = torch.diag_embed(t) if p.kind == "diag" else t
-                acc = t if acc is None else t @ acc
-        return acc
-
-    return ("diag" if all_diag else "dense"), fn, None
-
-
-def fuse_single_qubit(ops: list[Op]) -> list[Op]:
-    """Merge each maximal run of single-qubit unitaries on a qubit into one op at the run's start."""
-    out: list[Op | list] = []
-    open_run: dict[int, list] = {}
-    for op in ops:
-        if op.kind in ("dense", "diag", "monomial") and len(op.qubits) == 1:
-            q = op.qubits[0]
-            if q in open_run:
-                open_run[q].append(op)
-            else:
-                run = [op]
-                open_run[q] = run
-                out.append(run)
-            continue
-        for q in op.qubits:
-            open_run.pop(q, None)
-        out.append(op)
-    fused: list[Op] = []
-    for item in out:
-        if isinstance(item, Op):
-            fused.append(item)
-        elif len(item) == 1:
-            fused.append(item[0])
-        else:
-            kind, fn, const = _compose_fn(
-                [Op("dense", p.qubits, const=p.const) if p.kind == "monomial" else p for p in item]
-            )
-            fused.append(Op(kind, item[0].qubits, const=const, fn=fn))
-    return fused
-
-
-def _bits(n: int) -> np.ndarray:
-    return np.arange(1 << n, dtype=np.int64)
-
-
-def _monomial_on_register(op: Op, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """For a monomial gate, (source index f, phase) over the full register: out[i]=ph[i]*in[f[i]]."""
-    m = op.const
-    idx = _bits(n)
-    sub_out = np.zeros_like(idx)
-    for j, q in enumerate(op.qubits):
-        sub_out |= ((idx >> q) & 1) << j
-    sigma = np.argmax(m != 0, axis=1)  # input sub-index for each output sub-index
-    ph = m[np.arange(m.shape[0]), sigma]
-    sub_in = sigma[sub_out]
-    src = idx.copy()
-    for j, q in enumerate(op.qubits):
-        src &= ~(1 << q)
-        src |= ((sub_in >> j) & 1) << q
-    return src, ph[sub_out]
-
-
-def _merge_perms(group: list[Op], n: int) -> Op:
-    src = _bits(n)
-    phase = np.ones(1 << n, dtype=np.complex128)
-    for op in group:
-        f, ph = _monomial_on_register(op, n)
-        src = src[f]
-        phase = ph * phase[f]
-    qubits = tuple(sorted({q for op in group for q in op.qubits}))
-    trivial = np.allclose(phase, 1.0)
-    return Op("perm", qubits, const=None if trivial else phase, perm=src)
-
-
-def _merge_diags(group: list[Op]) -> Op:
-    qubits = tuple(sorted({q for op in group for q in op.qubits}))
-    k = len(qubits)
-    pos = {q: j for j, q in enumerate(qubits)}
-    sub = np.arange(1 << k)
-    gathers = []
-    for op in group:
-        local = np.zeros_like(sub)
-        for j, q in enumerate(op.qubits):
-            local |= ((sub >> pos[q]) & 1) << j
-        gathers.append(local)
-    if not any(op.parametric for op in group):
-        d = np.ones(1 << k, dtype=np.complex128)
-        for op, g in zip(group, gathers, strict=True):
-            d = d * op.const[g]
-        return Op("diag", qubits, const=d)
-    gathers_t = [torch.as_tensor(g) for g in gathers]
-
-    def fn(v, dt, dev):
-        acc = None
-        for op, g in zip(group, gathers_t, strict=True):
-            t = op.tensor(v, dt, dev)[:, g.to(dev)]
-            acc = t if acc is None else acc * t
-        return acc
-
-    return Op("diag", qubits, fn=fn)
-
-
-def fuse_neighbours(ops: list[Op], n: int, merge_perms: bool = True) -> list[Op]:
-    """Merge neighbouring diagonals, and neighbouring permutation gates into one gather."""
-    out: list[Op] = []
-    i = 0
-    while i < len(ops):
-        op = ops[i]
-        if op.kind == "diag":
-            group, qs = [op], set(op.qubits)
-            j = i + 1
-            while j < len(ops) and ops[j].kind == "diag" and len(qs | set(ops[j].qubits)) <= (
-                MAX_FUSED_DIAG_QUBITS
-            ):
-                qs |= set(ops[j].qubits)
-                group.append(ops[j])
-                j += 1
-            out.append(group[0] if len(group) == 1 else _merge_diags(group))
-            i = j
-            continue
-        if op.kind == "monomial":
-            j = i
-            while j < len(ops) and ops[j].kind == "monomial":
-                j += 1
-            group = ops[i:j]
-            if merge_perms and n <= MAX_FUSED_PERM_QUBITS:
-                out.append(_merge_perms(group, n))
-            else:
-                out.extend(Op("dense", g.qubits, const=g.const) for g in group)
-            i = j
-            continue
-        out.append(op)
-        i += 1
-    return out
-
-
-def fuse(ops: list[Op], n: int, merge_perms: bool = True) -> list[Op]:
-    """Fuse lowered ops; global phases are gathered at the front."""
-    phases = [o for o in ops if o.kind == "phase"]
-    rest = [o for o in ops if o.kind != "phase"]
-    return phases + fuse_neighbours(fuse_single_qubit(rest), n, merge_perms)
 
 
 def split_terminal_measurements(ops: list[Op]) -> tuple[list[Op], list[Op], bool]:

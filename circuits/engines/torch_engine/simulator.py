@@ -1,6 +1,6 @@
-"""Run a compiled program on a batch: state-vector mode, and density-matrix mode for
-mid-circuit measurement and reset (the density matrix is a state on 2N qubits: row
-qubits 0..N-1, column qubits N..2N-1, so the same kernels apply ``U rho U^dagger``)."""
+"""Run a bound plan on a batch: state-vector mode, and density-matrix mode for mid-circuit
+measurement and reset (the density matrix is a state on 2N qubits: row qubits 0..N-1,
+column qubits N..2N-1, so the same kernels apply ``U rho U^dagger``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from . import kernels
-from .program import Op
+from .plan import Step
 
 _DEPHASE = np.array([1, 0, 0, 1], dtype=np.complex128)
 _RESET = np.zeros((4, 4), dtype=np.complex128)
@@ -48,38 +48,34 @@ def _finish(psi, order, batch: int, phase):
     return flat
 
 
-def run_statevector(ops: list[Op], n: int, values: torch.Tensor, dtype, device) -> Simulation:
-    """Simulate ``ops`` on ``|0...0>`` for every row of ``values``."""
+def run_statevector(steps: list[Step], mats, phase, n: int, batch: int, dtype, device
+                    ) -> Simulation:
+    """Apply bound ``steps`` (tensors in ``mats``) to ``|0...0>``; result has batch ``batch``."""
     psi = initial_state(n, dtype, device)
     order = kernels.canonical_order(n)
-    phase = None
     success = None
-    for op in ops:
-        kind = op.kind
+    for step, m in zip(steps, mats, strict=True):
+        kind = step.kind
         if kind == "dense":
-            psi, order = kernels.apply_dense(psi, order, op.qubits, op.tensor(values, dtype, device))
+            psi, order = kernels.apply_dense(psi, order, step.qubits, m)
         elif kind == "diag":
-            psi, order = kernels.apply_diag(psi, order, op.qubits, op.tensor(values, dtype, device))
+            psi, order = kernels.apply_diag(psi, order, step.qubits, m)
         elif kind == "perm":
-            psi, order = kernels.apply_perm(psi, order, op)
-        elif kind == "phase":
-            t = op.tensor(values, dtype, device).reshape(-1)
-            phase = t if phase is None else phase * t
+            psi, order = kernels.apply_perm(psi, order, step.perm)
         elif kind == "postselect":
             keep = np.zeros(2, dtype=np.complex128)
-            keep[op.value] = 1.0
-            psi, order = kernels.apply_diag(psi, order, op.qubits, _const(keep, dtype, device))
+            keep[step.perm.value] = 1.0
+            psi, order = kernels.apply_diag(psi, order, step.qubits, _const(keep, dtype, device))
             p = (psi.real**2 + psi.imag**2).reshape(psi.shape[0], -1).sum(dim=1)
             psi = psi / torch.sqrt(p.clamp_min(1e-30)).reshape((-1,) + (1,) * n)
             success = p if success is None else success * p
         else:  # pragma: no cover - guarded by the engine
-            raise RuntimeError(f"op {kind!r} needs density-matrix mode")
-    return Simulation(_finish(psi, order, values.shape[0], phase), False, success, n)
+            raise RuntimeError(f"step {kind!r} needs density-matrix mode")
+    return Simulation(_finish(psi, order, batch, phase), False, success, n)
 
 
-def run_density(
-    ops: list[Op], n: int, values: torch.Tensor, dtype, device, record_clbits: int = 0
-) -> Simulation:
+def run_density(steps: list[Step], mats, n: int, batch: int, dtype, device,
+                record_clbits: int = 0) -> Simulation:
     """Simulate with a density matrix; with ``record_clbits`` > 0 each measurement is also
     copied into a record qubit ``n + clbit`` so that outcomes can be sampled jointly."""
     big_n = n + record_clbits
@@ -100,15 +96,12 @@ def run_density(
         apply = kernels.apply_diag if diag else kernels.apply_dense
         rho, order = apply(rho, order, (q, q + big_n), _const(m, dtype, device))
 
-    for op in ops:
-        kind = op.kind
+    for step, m in zip(steps, mats, strict=True):
+        kind = step.kind
         if kind in ("dense", "diag"):
-            both(op.qubits, op.tensor(values, dtype, device), diag=kind == "diag")
-        elif kind == "perm":  # pragma: no cover - density programs are compiled without perms
-            raise RuntimeError("permutation ops are not used in density mode")
-        elif kind == "phase":
-            continue  # a global phase cancels in U rho U^dagger
+            both(step.qubits, m, diag=kind == "diag")
         elif kind == "measure":
+            op = step.perm
             if record_clbits and op.clbit is not None:
                 r = n + op.clbit
                 if r in used_records:
@@ -119,20 +112,21 @@ def run_density(
             else:
                 pair(op.qubits[0], _DEPHASE, diag=True)
         elif kind == "reset":
-            pair(op.qubits[0], _RESET, diag=False)
+            pair(step.qubits[0], _RESET, diag=False)
         elif kind == "postselect":
             keep = np.zeros(4, dtype=np.complex128)
-            keep[3 * op.value] = 1.0
-            pair(op.qubits[0], keep, diag=True)
+            keep[3 * step.perm.value] = 1.0
+            pair(step.qubits[0], keep, diag=True)
             flat = kernels.to_canonical(rho, order)
             dim = 1 << big_n
             p = torch.diagonal(flat.reshape(-1, dim, dim), dim1=1, dim2=2).real.sum(dim=1)
-            rho = flat.reshape(rho.shape) / p.clamp_min(1e-30).reshape((-1,) + (1,) * (2 * big_n))
+            rho = flat.reshape((-1,) + (2,) * (2 * big_n)) / p.clamp_min(1e-30).reshape(
+                (-1,) + (1,) * (2 * big_n))
             order = kernels.canonical_order(2 * big_n)
             success = p if success is None else success * p
         else:  # pragma: no cover
-            raise RuntimeError(f"unknown op {kind!r}")
-    return Simulation(_finish(rho, order, values.shape[0], None), True, success, big_n)
+            raise RuntimeError(f"step {kind!r} cannot run in density mode")
+    return Simulation(_finish(rho, order, batch, None), True, success, big_n)
 
 
 def probabilities(sim: Simulation) -> torch.Tensor:

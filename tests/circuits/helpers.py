@@ -1,0 +1,55 @@
+"""Shared helpers for the circuit tests: seeded random circuits and reference results."""
+
+from __future__ import annotations
+
+import numpy as np
+from qiskit import QuantumCircuit
+from qiskit.circuit import Parameter, ParameterVector
+from qiskit.circuit.library import get_standard_gate_name_mapping
+from qiskit.quantum_info import SparsePauliOp, Statevector
+
+STANDARD = get_standard_gate_name_mapping()
+SKIP = {"measure", "reset", "delay", "barrier", "global_phase"}
+GATES = sorted(
+    name
+    for name, g in STANDARD.items()
+    if name not in SKIP and getattr(g, "num_qubits", 0) and g.num_qubits <= 4
+)
+
+
+def random_circuit(n: int, depth: int, rng: np.random.Generator, n_params: int = 6,
+                   max_gate_qubits: int = 4) -> QuantumCircuit:
+    """A random circuit over every standard gate, with symbolic parameter expressions."""
+    x = ParameterVector("x", n_params)
+    qc = QuantumCircuit(n)
+    names = [g for g in GATES if STANDARD[g].num_qubits <= min(n, max_gate_qubits)]
+    for _ in range(depth):
+        name = names[rng.integers(len(names))]
+        template = STANDARD[name]
+        qubits = [int(q) for q in rng.choice(n, template.num_qubits, replace=False)]
+        params = []
+        for _ in template.params:
+            r = rng.integers(4)
+            a, b = x[rng.integers(n_params)], x[rng.integers(n_params)]
+            params.append([a, 2 * a - 0.3, a * b, np.pi - a][r] if r else float(rng.normal()))
+        gate = template.base_class(*params) if params else template.base_class()
+        qc.append(gate, qubits)
+    qc.global_phase = x[0] * 0.5
+    return qc
+
+
+def bound(circuit: QuantumCircuit, values: np.ndarray) -> QuantumCircuit:
+    return circuit.assign_parameters(dict(zip(circuit.parameters, values, strict=True)))
+
+
+def reference_state(circuit: QuantumCircuit, values: np.ndarray) -> np.ndarray:
+    return Statevector(bound(circuit, values)).data
+
+
+def random_pauli_sum(n: int, terms: int, rng: np.random.Generator) -> SparsePauliOp:
+    labels = ["".join(rng.choice(list("IXYZ"), n)) for _ in range(terms)]
+    return SparsePauliOp(labels, rng.normal(size=terms))
+
+
+__all__ = ["GATES", "Parameter", "STANDARD", "bound", "random_circuit", "random_pauli_sum",
+           "reference_state"]

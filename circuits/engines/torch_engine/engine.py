@@ -217,7 +217,7 @@ class TorchEngine(Engine):
             kind = "density matrix" if density else "state vector"
             hint = (
                 " Try diff_method='adjoint', which keeps only a few state vectors."
-                if grad and self.diff_method == "backprop" and ops > 4
+                if grad and self.diff_method == "backprop" and state * 4 <= limit
                 else " Use a smaller batch, fewer qubits, or a GPU / distributed engine."
             )
             raise MemoryLimitError(

@@ -18,8 +18,8 @@ from ...errors import KetmlError, MemoryLimitError, UnsupportedOperationError
 from ..base import Engine
 from . import program as prog
 from .adjoint import AdjointRun, adjoint_expval
-from .measure import PauliPlan
 from .fusion import fusion_limits
+from .measure import PauliPlan
 from .plan import Plan
 from .simulator import Simulation, probabilities, run_density, run_statevector
 

@@ -64,20 +64,17 @@ class _Adjoint(torch.autograd.Function):
                     grads[i] = _diag_cotangent(lam, phi, order, step.qubits, m.shape[0])
                 lam, order = kernels.apply_diag(lam, order, step.qubits, m.conj())
                 continue
-            # dense: undo with M^dagger on (B, d, R) views, targets first afterwards
-            ps, new_order = kernels.targets_first(phi, order, step.qubits)
-            ls, _ = kernels.targets_first(lam, order, step.qubits)
+            # dense: undo with M^dagger on both; the cotangent of M is conj(M) @ H with
+            # H = sum conj(lam_prev) (x) phi_prev, both taken in the same layout
             m_dag = m.conj().transpose(1, 2)
-            ps = torch.matmul(m_dag, ps)
+            phi, new_order = kernels.apply_dense(phi, order, step.qubits, m_dag)
+            lam, _ = kernels.apply_dense(lam, order, step.qubits, m_dag)
+            order = new_order
             if i in wanted:
-                g = torch.matmul(ls.conj(), ps.transpose(1, 2))  # sum_R conj(lam_a) phi_c
+                g = torch.matmul(m.conj(), kernels.gram(lam, phi, order, step.qubits))
                 if m.shape[0] == 1:
                     g = g.sum(dim=0, keepdim=True)
                 grads[i] = 2 * g.conj()
-            ls = torch.matmul(m_dag, ls)
-            phi = ps.reshape((ps.shape[0],) + shape[1:])
-            lam = ls.reshape((ls.shape[0],) + shape[1:])
-            order = new_order
         return (None, *[grads.get(i) for i in run.parametric])
 
 

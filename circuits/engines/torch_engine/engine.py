@@ -199,6 +199,7 @@ class TorchEngine(Engine):
         self.max_memory = max_memory
         self.fusion_qubits = fusion_qubits
         self._plans: OrderedDict[tuple, PauliPlan] = OrderedDict()
+        self._last_plan: tuple | None = None
 
     # -- helpers --------------------------------------------------------------------------------
     def _values(self, values: torch.Tensor) -> torch.Tensor:
@@ -212,6 +213,8 @@ class TorchEngine(Engine):
         state = float(batch) * (2.0**width) * itemsize
         copies = 4 + (ops if grad and self.diff_method == "backprop" else 0)
         need = state * copies
+        if need < 2**28 and self.max_memory is None:
+            return  # a quarter GiB: not worth asking the OS
         limit = self.max_memory if self.max_memory is not None else _available_bytes(self.device)
         if need > limit:
             kind = "density matrix" if density else "state vector"
@@ -227,6 +230,9 @@ class TorchEngine(Engine):
             )
 
     def _plan(self, observables: list[SparsePauliOp], n: int) -> PauliPlan:
+        last = self._last_plan
+        if last is not None and last[0] is observables and last[1] == n:
+            return last[2]
         key = (n,) + tuple(
             (tuple(o.paulis.to_labels()), o.coeffs.tobytes()) for o in observables
         )
@@ -236,6 +242,7 @@ class TorchEngine(Engine):
             self._plans[key] = plan
             if len(self._plans) > 64:
                 self._plans.popitem(last=False)
+        self._last_plan = (observables, n, plan)
         return plan
 
     # -- primitives -----------------------------------------------------------------------------

@@ -19,31 +19,90 @@ def canonical_order(n: int) -> Order:
     return tuple(range(n - 1, -1, -1))
 
 
-def targets_first(psi: torch.Tensor, order: Order, qubits: tuple[int, ...]):
-    """View ``psi`` as ``(B, 2**k, R)`` with ``qubits`` (MSB = last qubit) as the middle axis.
+MIDDLE_MIN = 8  # apply in place on (B, L, d, R) when R >= this; otherwise move targets
 
-    Returns the view and the layout the result of a left multiplication will have
-    (targets first). No copy is made when the targets are already first or last.
+
+def _find(order: Order, target: tuple[int, ...]) -> int | None:
+    k = len(target)
+    for a in range(len(order) - k + 1):
+        if order[a:a + k] == target:
+            return a
+    return None
+
+
+def dense_mode(order: Order, qubits: tuple[int, ...], shared: bool):
+    """How to apply a dense op: (mode, permute axes or None, new order, L, R).
+
+    Modes: "fold" (targets last, one GEMM over all rows), "middle" (targets contiguous,
+    matmul on a ``(B, L, d, R)`` view, no copy), "last" / "first" (targets moved to the
+    end / front of the qubit axes, one copy unless already there).
     """
     n = len(order)
     k = len(qubits)
-    d = 1 << k
     target = tuple(reversed(qubits))  # most significant bit first
-    batch = psi.shape[0]
-    if order[:k] == target:
-        return psi.reshape(batch, d, -1), order
+    a = _find(order, target)
+    if a is not None:
+        left, right = 1 << a, 1 << (n - a - k)
+        if shared and right == 1:
+            return "fold", None, order, left, 1
+        if not shared and left == 1:
+            return "first", None, order, 1, right
+        if right >= MIDDLE_MIN:
+            return "middle", None, order, left, right
     rest = tuple(q for q in order if q not in target)
-    if order[n - k:] == target:
-        return psi.reshape(batch, -1, d).transpose(1, 2), target + rest
-    axes = [0] + [1 + order.index(q) for q in target + rest]
-    return psi.permute(axes).reshape(batch, d, -1), target + rest
+    new = rest + target if shared else target + rest
+    axes = [0] + [1 + order.index(q) for q in new]
+    if shared:
+        return "last", axes, new, 1 << (n - k), 1
+    return "first", axes, new, 1, 1 << (n - k)
 
 
 def apply_dense(psi: torch.Tensor, order: Order, qubits: tuple[int, ...], m: torch.Tensor):
-    """Apply ``m`` (``(B|1, d, d)``, index bit j = ``qubits[j]``) to ``psi``; return (psi, order)."""
-    s, new_order = targets_first(psi, order, qubits)
-    out = torch.matmul(m, s)
-    return out.reshape((out.shape[0],) + (2,) * len(order)), new_order
+    """Apply ``m`` (``(B|1, d, d)``, index bit j = ``qubits[j]``) to ``psi``; return (psi, order).
+
+    A matrix shared by the batch becomes one GEMM over rows or a broadcast matmul on a
+    view; per-sample matrices use batched GEMMs. At most one copy (moving the targets).
+    """
+    n = len(order)
+    d = m.shape[-1]
+    batch = psi.shape[0]
+    shared = m.shape[0] == 1
+    mode, axes, new_order, left, right = dense_mode(order, qubits, shared)
+    src = psi if axes is None else psi.permute(axes)
+    if mode in ("fold", "last"):
+        out = torch.matmul(src.reshape(batch, -1, d), m[0].transpose(0, 1))
+    elif mode == "first":
+        out = torch.matmul(m, src.reshape(batch, d, -1))
+    else:
+        view = src.reshape(batch, left, d, right)
+        out = torch.matmul(m[0] if shared else m.unsqueeze(1), view)
+    return out.reshape((out.shape[0],) + (2,) * n), new_order
+
+
+def gram(lam: torch.Tensor, phi: torch.Tensor, order: Order, qubits: tuple[int, ...]):
+    """``H[b, a, c] = sum over other qubits of conj(lam[b, a, ...]) phi[b, c, ...]`` on ``qubits``."""
+    n = len(order)
+    k = len(qubits)
+    d = 1 << k
+    target = tuple(reversed(qubits))
+    batch = phi.shape[0]
+    a = _find(order, target)
+    if a is not None:
+        left, right = 1 << a, 1 << (n - a - k)
+        if right == 1:  # (B, L, d): one batched GEMM over the rows
+            lv, pv = lam.reshape(batch, left, d), phi.reshape(batch, left, d)
+            return torch.matmul(lv.conj().transpose(1, 2), pv)
+        shape = (batch, left, d, right)
+        lv, pv = lam.reshape(shape), phi.reshape(shape)
+        if left > 1 and right < MIDDLE_MIN:
+            lv = lv.transpose(1, 2).reshape(batch, 1, d, -1)
+            pv = pv.transpose(1, 2).reshape(batch, 1, d, -1)
+    else:
+        rest = tuple(q for q in order if q not in target)
+        axes = [0] + [1 + order.index(q) for q in target + rest]
+        lv = lam.permute(axes).reshape(batch, 1, d, -1)
+        pv = phi.permute(axes).reshape(batch, 1, d, -1)
+    return torch.matmul(lv.conj(), pv.transpose(2, 3)).sum(dim=1)
 
 
 def _diag_view(diag: torch.Tensor, order: Order, qubits: tuple[int, ...]) -> torch.Tensor:

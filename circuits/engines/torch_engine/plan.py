@@ -93,8 +93,31 @@ def _realise(block: Block, n: int, density: bool) -> Step:
     if all(_is_const(op) for op in ops):
         return Step("dense", qubits, source=("const", _block_matrix_const(
             [_as_dense(op) for op in ops], qubits)))
-    return Step("dense", qubits, source=("block", [_as_dense(op) for op in ops]),
+    return Step("dense", qubits, source=("block", _merge_const_runs([_as_dense(op) for op in ops])),
                 per_sample=block.per_sample)
+
+
+def _merge_const_runs(ops: list[Op]) -> list[Op]:
+    """Within a block, replace each run of two or more constant ops by one constant op."""
+    out: list[Op] = []
+    run: list[Op] = []
+
+    def flush():
+        if len(run) == 1:
+            out.append(run[0])
+        elif run:
+            qs = tuple(sorted({q for o in run for q in o.qubits}))
+            out.append(Op("dense", qs, const=_block_matrix_const(run, qs)))
+        run.clear()
+
+    for op in ops:
+        if op.parametric:
+            flush()
+            out.append(op)
+        else:
+            run.append(op)
+    flush()
+    return out
 
 
 def _as_dense(op: Op) -> Op:

@@ -83,11 +83,12 @@ def test_unsupported_instruction():
         circuits.statevector(qc)
 
 
-def test_classical_control_flow_is_rejected_with_a_pointer():
+def test_classical_loops_are_rejected_with_a_pointer():
     qc = QuantumCircuit(1, 1)
     qc.measure(0, 0)
-    with qc.if_test((qc.clbits[0], 1)):
+    with qc.while_loop((qc.clbits[0], 1)):
         qc.x(0)
+        qc.measure(0, 0)
     with pytest.raises(UnsupportedOperationError, match="engine='aer'"):
         circuits.expval(qc, "Z")
 

@@ -154,3 +154,27 @@ def test_postselection_in_density_mode_matches_statevector_mode():
     for label in ("IZI", "IXI", "IYZ"):
         torch.testing.assert_close(circuits.expval(qc, label, dtype="complex128"),
                                    circuits.expval(pure, label, dtype="complex128"))
+
+
+def test_teleportation_with_classical_feed_forward():
+    """Bell measurement plus conditioned X/Z corrections moves qubit 0's state to qubit 2."""
+    theta, phi = 1.1, 0.4
+    qc = QuantumCircuit(3, 2)
+    qc.ry(theta, 0)
+    qc.rz(phi, 0)
+    qc.h(1)
+    qc.cx(1, 2)
+    qc.cx(0, 1)
+    qc.h(0)
+    qc.measure(0, 0)
+    qc.measure(1, 1)
+    with qc.if_test((qc.clbits[1], 1)):
+        qc.x(2)
+    with qc.if_test((qc.clbits[0], 1)):
+        qc.z(2)
+    got = circuits.expval(qc, ["XII", "YII", "ZII"], dtype="complex128")[0].numpy()
+    want = [np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi), np.cos(theta)]
+    np.testing.assert_allclose(got, want, atol=1e-12)
+    counts = circuits.sample(qc, shots=4000, seed=0)[0]
+    assert set(counts) == {"00", "01", "10", "11"}  # Bell outcomes are uniform
+    assert all(abs(c - 1000) < 150 for c in counts.values())

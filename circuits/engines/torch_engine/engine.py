@@ -44,6 +44,7 @@ class Compiled:
     body: list[prog.Op]
     terminal: list[prog.Op]
     needs_density: bool
+    records: bool = False  # classically conditioned ops: measurements must be recorded
     plans: dict = field(default_factory=dict)
 
     @property
@@ -133,8 +134,10 @@ def _compile_by_key(circuit: QuantumCircuit) -> Compiled:
     index = {p.name: i for i, p in enumerate(circuit.parameters)}
     lowered = prog.lower(circuit, index)
     body, terminal, needs_density = prog.split_terminal_measurements(lowered)
+    records = prog.uses_records(lowered, circuit.num_qubits)
     compiled = Compiled(
-        circuit.num_qubits, circuit.num_clbits, index, lowered, body, terminal, needs_density
+        circuit.num_qubits, circuit.num_clbits, index, lowered, body, terminal,
+        needs_density or records, records,
     )
     _CACHE[key] = compiled
     if len(_CACHE) > _CACHE_SIZE:
@@ -258,8 +261,10 @@ class TorchEngine(Engine):
         n = compiled.n_qubits
         batch = values.shape[0]
         grad = torch.is_grad_enabled() and values.requires_grad
+        record = record or compiled.records
         if compiled.needs_density or record:
             extra = compiled.n_clbits if record else 0
+            self._check_memory(n + extra, batch, True, len(compiled.lowered), grad)
             plan = compiled.plan("dm_record" if record else "dm", values, shared,
                                  self.fusion_qubits)
             self._check_memory(n + extra, batch, True, len(plan.steps), grad)
@@ -277,6 +282,10 @@ class TorchEngine(Engine):
         n = compiled.n_qubits
         if shots is not None:
             return self._shot_expval(compiled, observables, values, shots, seed, shared)
+        if compiled.records:  # expectation values on the system qubits, records traced out
+            pad = SparsePauliOp("I" * compiled.n_clbits)
+            observables = [pad.tensor(o) for o in observables]
+            n += compiled.n_clbits
         plan = self._plan(observables, n)
         if self.diff_method == "adjoint" and torch.is_grad_enabled() and values.requires_grad:
             if compiled.needs_density or compiled.has_postselect:
@@ -297,6 +306,10 @@ class TorchEngine(Engine):
         if not isinstance(shots, int) or isinstance(shots, bool) or shots < 1:
             raise KetmlError(f"shots must be a positive integer, got {shots!r}")
         n = compiled.n_qubits
+        if compiled.records:
+            pad = SparsePauliOp("I" * compiled.n_clbits)
+            observables = [pad.tensor(o) for o in observables]
+            n += compiled.n_clbits
         terms = [SparsePauliOp(p) for o in observables for p in o.paulis]
         coeffs = [c for o in observables for c in o.coeffs.real]
         owner = [k for k, o in enumerate(observables) for _ in range(len(o))]

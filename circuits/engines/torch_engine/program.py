@@ -196,33 +196,114 @@ def _pauli_evolution(inst, qubits, time_eval, deps) -> Op:
 
 
 def lower(circuit: QuantumCircuit, index: dict[str, int]) -> list[Op]:
-    """Lower ``circuit`` into unfused ops; parameters are looked up by name in ``index``."""
+    """Lower ``circuit`` into ops; parameters are looked up by name in ``index``.
+
+    Classically conditioned blocks (``if_else``) become gates controlled by *record
+    qubits* ``n + clbit`` that hold measurement outcomes in density-matrix mode.
+    """
     ops: list[Op] = []
     _lower_into(circuit, list(range(circuit.num_qubits)), list(range(circuit.num_clbits)),
-                index, ops)
+                index, ops, (), circuit.num_qubits)
     return ops
 
 
-def _lower_into(circuit, qmap, cmap, index, ops) -> None:
+_CONTROL_FLOW = {"while_loop", "for_loop", "switch_case", "break_loop", "continue_loop"}
+
+
+def _condition_controls(circuit, op, cmap, n_qubits) -> tuple[tuple[int, int], ...]:
+    """(record qubit, required bit) pairs for an ``if_else`` condition."""
+    cond = op.condition
+    if not isinstance(cond, tuple):
+        raise UnsupportedOperationError(
+            "if_else with a classical expression is not supported by the torch engine; "
+            "use engine='aer'"
+        )
+    target, value = cond
+    bits = list(target) if hasattr(target, "__len__") else [target]
+    return tuple(
+        (n_qubits + cmap[circuit.find_bit(b).index], (int(value) >> j) & 1)
+        for j, b in enumerate(bits)
+    )
+
+
+def _with_controls(op: Op, controls: tuple[tuple[int, int], ...]) -> Op:
+    """``op`` applied only when the record qubits hold the required bits."""
+    if not controls:
+        return op
+    if op.kind in NON_UNITARY:
+        raise UnsupportedOperationError(
+            f"{op.kind} inside a classically conditioned block is not supported by the torch "
+            "engine; use engine='aer'"
+        )
+    ctrl = tuple(q for q, _ in controls)
+    state = sum(bit << j for j, (_, bit) in enumerate(controls))
+    n_ctrl = len(ctrl)
+    if n_ctrl + len(op.qubits) > MAX_DENSE_CONST_QUBITS:
+        raise UnsupportedOperationError(
+            f"a gate conditioned on {n_ctrl} classical bits is too wide for the torch engine's "
+            "density-matrix mode (it holds each classical bit as a record qubit); use engine='aer'"
+        )
+    if op.kind == "phase":
+        diag = True
+        qubits = ctrl
+    else:
+        diag = op.kind == "diag"
+        qubits = ctrl + op.qubits
+    if not op.parametric:
+        block = op.const
+        if op.kind == "phase":
+            block = np.asarray(op.const).reshape(1)
+        block_t = torch.as_tensor(np.array(block)).unsqueeze(0)
+        if op.kind == "phase":
+            out = gates.controlled(block_t, n_ctrl, state, True)[0].numpy()
+            return Op("diag", qubits, const=out)
+        full = gates.controlled(block_t, n_ctrl, state, diag)[0].numpy()
+        return Op("diag", qubits, const=full) if diag else _classify_const(full, qubits)
+
+    def fn(v, dt, dev, op=op):
+        t = op.tensor(v, dt, dev)
+        if op.kind == "phase":
+            t = t.reshape(-1, 1)
+        return gates.controlled(t, n_ctrl, state, diag)
+
+    return Op("diag" if diag else "dense", qubits, fn=fn, deps=op.deps)
+
+
+def _lower_into(circuit, qmap, cmap, index, ops, controls, n_qubits) -> None:
+    def emit(op: Op) -> None:
+        ops.append(_with_controls(op, controls))
+
     gp = circuit.global_phase
     if isinstance(gp, ParameterExpression) and gp.parameters:
         ev = compile_parameter(gp, index)
-        ops.append(Op("phase", (), fn=lambda v, dt, dev: gates._expi(gates._t(ev(v), dt, dev), dt),
-                      deps=frozenset(index[q.name] for q in gp.parameters if q.name in index)))
+        emit(Op("phase", (), fn=lambda v, dt, dev: gates._expi(gates._t(ev(v), dt, dev), dt),
+                deps=frozenset(index[q.name] for q in gp.parameters if q.name in index)))
     elif float(gp) != 0.0:
-        ops.append(Op("phase", (), const=np.array([np.exp(1j * float(gp))])))
+        emit(Op("phase", (), const=np.array([np.exp(1j * float(gp))])))
     for inst in circuit.data:
         op = inst.operation
         name = op.name
         qubits = tuple(qmap[circuit.find_bit(q).index] for q in inst.qubits)
         clbits = tuple(cmap[circuit.find_bit(c).index] for c in inst.clbits)
-        if getattr(op, "condition", None) is not None or op.name in {
-            "if_else", "while_loop", "for_loop", "switch_case", "box", "break_loop",
-            "continue_loop",
-        }:
-            if name == "box":
-                _lower_into(op.blocks[0], list(qubits), list(clbits), index, ops)
-                continue
+        if name == "box":
+            _lower_into(op.blocks[0], list(qubits), list(clbits), index, ops, controls, n_qubits)
+            continue
+        if name == "if_else":
+            cond = _condition_controls(circuit, op, cmap, n_qubits)
+            true_body, false_body = op.blocks[0], (op.blocks[1] if len(op.blocks) > 1 else None)
+            _lower_into(true_body, list(qubits), list(clbits), index, ops, controls + cond,
+                        n_qubits)
+            if false_body is not None:
+                if len(cond) != 1:
+                    raise UnsupportedOperationError(
+                        "an else branch on a multi-bit register condition is not supported by "
+                        "the torch engine; use engine='aer'"
+                    )
+                flipped = ((cond[0][0], 1 - cond[0][1]),)
+                _lower_into(false_body, list(qubits), list(clbits), index, ops,
+                            controls + flipped, n_qubits)
+            continue
+        if name in _CONTROL_FLOW:
             raise UnsupportedOperationError(
                 f"classical control flow ({name}) is not supported by the torch engine; "
                 "use engine='aer'"
@@ -230,28 +311,28 @@ def _lower_into(circuit, qmap, cmap, index, ops) -> None:
         if name in SKIPPED:
             continue
         if name == "measure":
-            ops.append(Op("measure", qubits, clbit=clbits[0]))
+            emit(Op("measure", qubits, clbit=clbits[0]))
             continue
         if name == "reset":
-            ops.append(Op("reset", qubits))
+            emit(Op("reset", qubits))
             continue
         if name == "postselect":
-            ops.append(Op("postselect", qubits, value=int(op.params[0])))
+            emit(Op("postselect", qubits, value=int(op.params[0])))
             continue
         if not isinstance(op, (Gate, Instruction)):
             raise UnsupportedOperationError(f"unsupported operation {name!r}")
         if name == "global_phase" and not _params_free(op):
-            ops.append(Op("phase", (), const=np.array([np.exp(1j * float(op.params[0]))])))
+            emit(Op("phase", (), const=np.array([np.exp(1j * float(op.params[0]))])))
             continue
         if _params_free(op):
             lowered = _param_op(op, qubits, index)
             if lowered is not None:
-                ops.append(lowered)
+                emit(lowered)
                 continue
         elif isinstance(op, Gate) and (
             op.num_qubits <= MAX_DENSE_CONST_QUBITS or op.definition is None
         ):
-            ops.append(_classify_const(_const_matrix(op), qubits))
+            emit(_classify_const(_const_matrix(op), qubits))
             continue
         definition = op.definition
         if definition is None:
@@ -259,7 +340,12 @@ def _lower_into(circuit, qmap, cmap, index, ops) -> None:
                 f"instruction {name!r} is not supported by the torch engine "
                 "(it has no matrix and no definition)"
             )
-        _lower_into(definition, list(qubits), list(clbits), index, ops)
+        _lower_into(definition, list(qubits), list(clbits), index, ops, controls, n_qubits)
+
+
+def uses_records(ops: list[Op], n_qubits: int) -> bool:
+    """Whether some op is classically conditioned (acts on a record qubit)."""
+    return any(q >= n_qubits for op in ops for q in op.qubits)
 
 
 def split_terminal_measurements(ops: list[Op]) -> tuple[list[Op], list[Op], bool]:

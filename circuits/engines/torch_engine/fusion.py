@@ -30,7 +30,9 @@ class Block:
 
 def fusion_limits(n: int, max_qubits: int | None = None) -> tuple[int, int]:
     """(limit for shared blocks, limit for per-sample blocks) on an ``n``-qubit register."""
-    shared = min(n, 4 if max_qubits is None else max_qubits)
+    if max_qubits is None:  # wider blocks pay off once the state dwarfs the block matrix
+        max_qubits = 5 if n >= 18 else 4
+    shared = min(n, max_qubits)
     per_sample = max(1, min(shared, (n - 2) // 2))
     return shared, per_sample
 

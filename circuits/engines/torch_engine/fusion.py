@@ -33,7 +33,8 @@ def fusion_limits(n: int, max_qubits: int | None = None) -> tuple[int, int]:
     if max_qubits is None:  # wider blocks pay off once the state dwarfs the block matrix
         max_qubits = 5 if n >= 18 else 4
     shared = min(n, max_qubits)
-    per_sample = max(1, min(shared, (n - 2) // 2))
+    # measured on the hybrid-QNN layer (batch 256): per-sample blocks only pay off past 8 qubits
+    per_sample = 1 if n <= 8 else max(1, min(shared, (n - 4) // 2))
     return shared, per_sample
 
 

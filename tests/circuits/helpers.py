@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter, ParameterVector
@@ -51,5 +54,13 @@ def random_pauli_sum(n: int, terms: int, rng: np.random.Generator) -> SparsePaul
     return SparsePauliOp(labels, rng.normal(size=terms))
 
 
+def qasmbench_root() -> Path | None:
+    """``$KETML_DATA/qasmbench`` if it exists, else ``../shared/data/qasmbench`` beside the repo."""
+    candidates = [Path(__file__).resolve().parents[2].parent / "shared" / "data" / "qasmbench"]
+    if os.environ.get("KETML_DATA"):
+        candidates.insert(0, Path(os.environ["KETML_DATA"]) / "qasmbench")
+    return next((root for root in candidates if (root / "MANIFEST.tsv").is_file()), None)
+
+
 __all__ = ["GATES", "Parameter", "STANDARD", "bound", "random_circuit", "random_pauli_sum",
-           "reference_state"]
+           "qasmbench_root", "reference_state"]

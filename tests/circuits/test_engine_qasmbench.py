@@ -3,7 +3,6 @@ final states against qiskit.quantum_info, and mid-circuit programs against Aer."
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -13,16 +12,11 @@ from qiskit.quantum_info import Pauli, Statevector
 import circuits
 from circuits.errors import MemoryLimitError, QasmError, UnsupportedOperationError
 
-
-def _root() -> Path | None:
-    candidates = [Path(__file__).resolve().parents[2].parent / "shared" / "data" / "qasmbench"]
-    if os.environ.get("KETML_DATA"):
-        candidates.insert(0, Path(os.environ["KETML_DATA"]) / "qasmbench")
-    return next((c for c in candidates if c.is_dir()), None)
+from .helpers import qasmbench_root
 
 
 def _files(max_qubits: int) -> list[Path]:
-    root = _root()
+    root = qasmbench_root()
     if root is None:
         return []
     out = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import zlib
 from pathlib import Path
 
@@ -24,20 +23,14 @@ from qiskit.synthesis import synth_qft_full
 from circuits import qasm
 from circuits.errors import QasmError
 
+from .helpers import qasmbench_root
+
 # ------------------------------------------------------------------------------------------
 # helpers
 # ------------------------------------------------------------------------------------------
 
 
-def _corpus_root() -> Path | None:
-    """``$KETML_DATA/qasmbench`` if it exists, else ``../shared/data/qasmbench`` beside the repo."""
-    candidates = [Path(__file__).resolve().parents[2].parent / "shared" / "data" / "qasmbench"]
-    if os.environ.get("KETML_DATA"):
-        candidates.insert(0, Path(os.environ["KETML_DATA"]) / "qasmbench")
-    return next((root for root in candidates if (root / "MANIFEST.tsv").is_file()), None)
-
-
-CORPUS = _corpus_root()
+CORPUS = qasmbench_root()
 
 
 def _manifest(root: Path | None) -> list[dict[str, str]]:

@@ -21,8 +21,9 @@ class AdjointRun:
     """Everything the autograd function needs besides the parametric step tensors."""
 
     def __init__(self, steps: list[Step], mats: list, n: int, batch: int, plan: PauliPlan,
-                 dtype, device):
+                 dtype, device, prefix: int = 0):
         self.steps, self.mats, self.n, self.batch, self.plan = steps, mats, n, batch, plan
+        self.prefix = prefix
         self.dtype, self.device = dtype, device
         self.parametric = [i for i, m in enumerate(mats) if m is not None and m.requires_grad]
 
@@ -33,7 +34,8 @@ class _Adjoint(torch.autograd.Function):
         mats = list(run.mats)
         for i, m in zip(run.parametric, pmats, strict=True):
             mats[i] = m.detach()
-        sim = run_statevector(run.steps, mats, None, run.n, run.batch, run.dtype, run.device)
+        sim = run_statevector(run.steps, mats, None, run.n, run.batch, run.dtype, run.device,
+                              prefix=run.prefix)
         ctx.run = run
         ctx.mats = mats
         ctx.save_for_backward(sim.state)

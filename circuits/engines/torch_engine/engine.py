@@ -274,7 +274,8 @@ class TorchEngine(Engine):
         plan = compiled.plan("sv", values, shared, self.fusion_qubits)
         self._check_memory(n, batch, False, len(plan.steps), grad)
         mats, phase = plan.bind(values, self.dtype, self.device)
-        return run_statevector(plan.steps, mats, phase, n, batch, self.dtype, self.device)
+        return run_statevector(plan.steps, mats, phase, n, batch, self.dtype, self.device,
+                               prefix=plan.prefix)
 
     def expval(self, circuit, observables, values, *, shots=None, seed=None, shared=None):
         compiled = compile_circuit(circuit)
@@ -297,7 +298,7 @@ class TorchEngine(Engine):
             self._check_memory(n, values.shape[0], False, len(xplan.steps), False)
             mats, _ = xplan.bind(values, self.dtype, self.device)
             return adjoint_expval(AdjointRun(xplan.steps, mats, n, values.shape[0], plan,
-                                             self.dtype, self.device))
+                                             self.dtype, self.device, prefix=xplan.prefix))
         sim = self._simulate(compiled, values, shared)
         return plan.evaluate(sim.state, density=sim.density)
 

@@ -93,8 +93,8 @@ def _realise(block: Block, n: int, density: bool) -> Step:
     if all(_is_const(op) for op in ops):
         return Step("dense", qubits, source=("const", _block_matrix_const(
             [_as_dense(op) for op in ops], qubits)))
-    return Step("dense", qubits, source=("block", _merge_const_runs([_as_dense(op) for op in ops])),
-                per_sample=block.per_sample)
+    ops = _merge_kron_runs(_merge_const_runs([_as_dense(op) for op in ops]))
+    return Step("dense", qubits, source=("block", ops), per_sample=block.per_sample)
 
 
 def _merge_const_runs(ops: list[Op]) -> list[Op]:
@@ -118,6 +118,45 @@ def _merge_const_runs(ops: list[Op]) -> list[Op]:
             run.append(op)
     flush()
     return out
+
+
+def _merge_kron_runs(ops: list[Op]) -> list[Op]:
+    """Within a block, fuse neighbouring parametric single-qubit ops on distinct qubits into
+    one Kronecker-product op (built by a single einsum), so the block costs fewer passes."""
+    out: list[Op] = []
+    run: list[Op] = []
+
+    def flush():
+        if len(run) == 1:
+            out.append(run[0])
+        elif run:
+            members = tuple(sorted(run, key=lambda o: o.qubits[0]))
+            out.append(Op("dense", tuple(o.qubits[0] for o in members), parts=members,
+                          deps=frozenset().union(*(o.deps for o in members)), gate="@kron"))
+        run.clear()
+
+    for op in ops:
+        single = op.parametric and len(op.qubits) == 1 and op.kind in ("dense", "diag")
+        if single and all(op.qubits[0] != o.qubits[0] for o in run) and len(run) < 5:
+            run.append(op)
+            continue
+        flush()
+        if single:
+            run.append(op)
+        else:
+            out.append(op)
+    flush()
+    return out
+
+
+def kron_einsum(mats: list[torch.Tensor]) -> torch.Tensor:
+    """``mats[k-1] (x) ... (x) mats[0]`` for ``(B|1, 2, 2)`` factors, by broadcasting."""
+    acc = mats[0]
+    for m in mats[1:]:
+        d = acc.shape[-1]
+        batch = max(acc.shape[0], m.shape[0])
+        acc = (m[:, :, None, :, None] * acc[:, None, :, None, :]).reshape(batch, 2 * d, 2 * d)
+    return acc
 
 
 def _as_dense(op: Op) -> Op:
@@ -217,6 +256,19 @@ def compound_runs(ops: list[Op], per_sample: list[bool]) -> tuple[list[Op], list
     return new_ops, new_ps
 
 
+def _product_prefix(steps: list[Step]) -> int:
+    """How many leading steps are single-qubit gates on distinct qubits: applied to |0...0>
+    they give a product state, built directly instead of pass by pass."""
+    seen: set[int] = set()
+    k = 0
+    for s in steps:
+        if s.kind not in ("dense", "diag") or len(s.qubits) != 1 or s.qubits[0] in seen:
+            break
+        seen.add(s.qubits[0])
+        k += 1
+    return k if k >= 2 else 0
+
+
 class Plan:
     """Steps plus the bulk evaluation tables for one (circuit, per-sample pattern, mode)."""
 
@@ -229,6 +281,7 @@ class Plan:
         body_ops, body_ps = compound_runs([o for o, _ in body], [p for _, p in body])
         blocks = fuse_blocks(body_ops, body_ps, limits)
         self.steps = _merge_neighbours([_realise(b, n, density) for b in blocks], n)
+        self.prefix = 0 if density else _product_prefix(self.steps)
         self._per_sample = {id(op): ps for op, ps in zip(ops, per_sample, strict=True)}
         self._per_sample.update({id(op): ps for op, ps in zip(body_ops, body_ps, strict=True)})
         self._build_tables()
@@ -258,8 +311,8 @@ class Plan:
             for j, op in enumerate(ops):
                 self.slot[id(op)] = (gi, j)
         chains: dict[tuple, list[Op]] = {}
-        for op in self._top_ops():
-            if op.parts and all(p.gate is not None for p in op.parts):
+        for op in self._compounds():
+            if all(p.gate is not None for p in op.parts):
                 sig = tuple((p.gate, self.slot[id(p)][0]) for p in op.parts)
                 chains.setdefault((sig, self._per_sample.get(id(op), True)), []).append(op)
         self.chains = []
@@ -273,10 +326,22 @@ class Plan:
                 self.chain_slot[id(m)] = (ci, j)
 
     def _all_ops(self):
-        for op in self._top_ops():
+        def walk(op):
             if op.parts:
-                yield from op.parts
+                for p in op.parts:
+                    yield from walk(p)
             else:
+                yield op
+
+        for op in self._top_ops():
+            yield from walk(op)
+
+    def _compounds(self):
+        """Compound single-qubit ops, also those inside Kronecker groups."""
+        for op in self._top_ops():
+            if op.gate == "@kron":
+                yield from (p for p in op.parts if p.parts)
+            elif op.parts:
                 yield op
 
     def _top_ops(self):
@@ -323,6 +388,12 @@ class Plan:
             chain_outs.append(acc)
 
         def tensor_of(op: Op) -> torch.Tensor:
+            if op.gate == "@kron":
+                mats = []
+                for p in op.parts:
+                    t = tensor_of(p)
+                    mats.append(torch.diag_embed(t) if p.kind == "diag" else t)
+                return kron_einsum(mats)
             hit = self.slot.get(id(op))
             if hit is not None:
                 return outs[hit[0]][:, hit[1]]

@@ -48,10 +48,32 @@ def _finish(psi, order, batch: int, phase):
     return flat
 
 
-def run_statevector(steps: list[Step], mats, phase, n: int, batch: int, dtype, device
-                    ) -> Simulation:
-    """Apply bound ``steps`` (tensors in ``mats``) to ``|0...0>``; result has batch ``batch``."""
-    psi = initial_state(n, dtype, device)
+def product_state(steps: list[Step], mats, n: int, dtype, device) -> torch.Tensor:
+    """The state after single-qubit ``steps`` on distinct qubits act on ``|0...0>``."""
+    columns = {}
+    for step, m in zip(steps, mats, strict=True):
+        if step.kind == "diag":
+            col = torch.stack([m[:, 0], torch.zeros_like(m[:, 0])], dim=1)
+        else:
+            col = m[:, :, 0]
+        columns[step.qubits[0]] = col
+    zero = torch.tensor([[1.0, 0.0]], dtype=dtype, device=device)
+    psi = columns.get(n - 1, zero)
+    for q in range(n - 2, -1, -1):
+        col = columns.get(q, zero)
+        psi = (psi.unsqueeze(2) * col.unsqueeze(1)).reshape(max(psi.shape[0], col.shape[0]), -1)
+    return psi.reshape((psi.shape[0],) + (2,) * n)
+
+
+def run_statevector(steps: list[Step], mats, phase, n: int, batch: int, dtype, device,
+                    prefix: int = 0) -> Simulation:
+    """Apply bound ``steps`` (tensors in ``mats``) to ``|0...0>``; result has batch ``batch``.
+    The first ``prefix`` steps (single-qubit, distinct qubits) are built as a product state."""
+    if prefix:
+        psi = product_state(steps[:prefix], mats[:prefix], n, dtype, device)
+        steps, mats = steps[prefix:], mats[prefix:]
+    else:
+        psi = initial_state(n, dtype, device)
     order = kernels.canonical_order(n)
     success = None
     for step, m in zip(steps, mats, strict=True):

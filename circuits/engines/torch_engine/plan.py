@@ -97,56 +97,52 @@ def _realise(block: Block, n: int, density: bool) -> Step:
     return Step("dense", qubits, source=("block", ops), per_sample=block.per_sample)
 
 
-def _merge_const_runs(ops: list[Op]) -> list[Op]:
-    """Within a block, replace each run of two or more constant ops by one constant op."""
+def _merge_runs(ops: list[Op], joins, combine) -> list[Op]:
+    """Replace each maximal run of ops that ``joins(op, run)`` accepts (two or more long)
+    by ``combine(run)``; other ops pass through in order."""
     out: list[Op] = []
     run: list[Op] = []
-
-    def flush():
-        if len(run) == 1:
-            out.append(run[0])
-        elif run:
-            qs = tuple(sorted({q for o in run for q in o.qubits}))
-            out.append(Op("dense", qs, const=_block_matrix_const(run, qs)))
-        run.clear()
-
-    for op in ops:
-        if op.parametric:
-            flush()
-            out.append(op)
-        else:
+    for op in ops + [None]:
+        if op is not None and joins(op, run):
             run.append(op)
-    flush()
+            continue
+        if len(run) > 1:
+            out.append(combine(run))
+        else:
+            out.extend(run)
+        run = []
+        if op is not None:
+            if joins(op, run):
+                run.append(op)
+            else:
+                out.append(op)
     return out
+
+
+def _merge_const_runs(ops: list[Op]) -> list[Op]:
+    """Within a block, replace each run of constant ops by one constant op."""
+
+    def combine(run):
+        qs = tuple(sorted({q for o in run for q in o.qubits}))
+        return Op("dense", qs, const=_block_matrix_const(run, qs))
+
+    return _merge_runs(ops, lambda op, run: not op.parametric, combine)
 
 
 def _merge_kron_runs(ops: list[Op]) -> list[Op]:
     """Within a block, fuse neighbouring parametric single-qubit ops on distinct qubits into
-    one Kronecker-product op (built by a single einsum), so the block costs fewer passes."""
-    out: list[Op] = []
-    run: list[Op] = []
+    one Kronecker-product op, so the block costs fewer passes."""
 
-    def flush():
-        if len(run) == 1:
-            out.append(run[0])
-        elif run:
-            members = tuple(sorted(run, key=lambda o: o.qubits[0]))
-            out.append(Op("dense", tuple(o.qubits[0] for o in members), parts=members,
-                          deps=frozenset().union(*(o.deps for o in members)), gate="@kron"))
-        run.clear()
+    def joins(op, run):
+        return (op.parametric and len(op.qubits) == 1 and op.kind in ("dense", "diag")
+                and all(op.qubits[0] != o.qubits[0] for o in run) and len(run) < 5)
 
-    for op in ops:
-        single = op.parametric and len(op.qubits) == 1 and op.kind in ("dense", "diag")
-        if single and all(op.qubits[0] != o.qubits[0] for o in run) and len(run) < 5:
-            run.append(op)
-            continue
-        flush()
-        if single:
-            run.append(op)
-        else:
-            out.append(op)
-    flush()
-    return out
+    def combine(run):
+        members = tuple(sorted(run, key=lambda o: o.qubits[0]))
+        return Op("dense", tuple(o.qubits[0] for o in members), parts=members,
+                  deps=frozenset().union(*(o.deps for o in members)), gate="@kron")
+
+    return _merge_runs(ops, joins, combine)
 
 
 def kron_einsum(mats: list[torch.Tensor]) -> torch.Tensor:

@@ -57,8 +57,8 @@ class _Adjoint(torch.autograd.Function):
             step, m = run.steps[i], mats[i]
             kind = step.kind
             if kind == "perm":
-                phi, _ = kernels.apply_perm(phi, order, step.perm, inverse=True)
-                lam, order = kernels.apply_perm(lam, order, step.perm, inverse=True)
+                phi, _ = kernels.apply_perm(phi, order, step.op, inverse=True)
+                lam, order = kernels.apply_perm(lam, order, step.op, inverse=True)
                 continue
             if kind == "diag":
                 phi, _ = kernels.apply_diag(phi, order, step.qubits, m.conj())

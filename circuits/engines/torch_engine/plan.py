@@ -28,13 +28,9 @@ class Step:
     kind: str
     qubits: tuple[int, ...]
     source: tuple | None = None
-    perm: Op | None = None  # for kind == "perm" (and non-unitary steps: the op itself)
+    op: Op | None = None  # the gather op of a "perm" step; the original op of a non-unitary step
     per_sample: bool = False
     parts: list | None = None  # monomial parts of a perm step, to merge neighbours
-
-    @property
-    def op(self) -> Op | None:
-        return self.perm
 
 
 def _is_const(op: Op) -> bool:
@@ -73,13 +69,13 @@ def _realise(block: Block, n: int, density: bool) -> Step:
     qubits = tuple(sorted(block.qubits))
     if block.sealed:
         op = ops[0]
-        return Step(op.kind, op.qubits, perm=op)
+        return Step(op.kind, op.qubits, op=op)
     if len(ops) == 1:
         op = ops[0]
         if op.kind == "monomial":
             if not density and n <= MAX_PERM_QUBITS:
                 p = perm_op([(op.qubits, op.const)], n)
-                return Step("perm", p.qubits, perm=p, parts=[(op.qubits, op.const)])
+                return Step("perm", p.qubits, op=p, parts=[(op.qubits, op.const)])
             return Step("dense", op.qubits, source=("const", op.const))
         if _is_const(op):
             return Step(op.kind, op.qubits, source=("const", op.const))
@@ -87,7 +83,7 @@ def _realise(block: Block, n: int, density: bool) -> Step:
     if all(op.kind == "monomial" for op in ops) and not density and n <= MAX_PERM_QUBITS:
         parts = [(op.qubits, op.const) for op in ops]
         p = perm_op(parts, n)
-        return Step("perm", p.qubits, perm=p, parts=parts)
+        return Step("perm", p.qubits, op=p, parts=parts)
     if all(op.kind == "diag" for op in ops):
         return _diag_step([(op, op.qubits) for op in ops], qubits, block.per_sample)
     if all(_is_const(op) for op in ops):
@@ -186,7 +182,7 @@ def _merge_neighbours(steps: list[Step], n: int) -> list[Step]:
         if prev is not None and prev.kind == "perm" and s.kind == "perm":
             parts = prev.parts + s.parts
             p = perm_op(parts, n)
-            out[-1] = Step("perm", p.qubits, perm=p, parts=parts)
+            out[-1] = Step("perm", p.qubits, op=p, parts=parts)
             continue
         if (
             prev is not None

@@ -83,10 +83,10 @@ def run_statevector(steps: list[Step], mats, phase, n: int, batch: int, dtype, d
         elif kind == "diag":
             psi, order = kernels.apply_diag(psi, order, step.qubits, m)
         elif kind == "perm":
-            psi, order = kernels.apply_perm(psi, order, step.perm)
+            psi, order = kernels.apply_perm(psi, order, step.op)
         elif kind == "postselect":
             keep = np.zeros(2, dtype=np.complex128)
-            keep[step.perm.value] = 1.0
+            keep[step.op.value] = 1.0
             psi, order = kernels.apply_diag(psi, order, step.qubits, _const(keep, dtype, device))
             p = (psi.real**2 + psi.imag**2).reshape(psi.shape[0], -1).sum(dim=1)
             psi = psi / torch.sqrt(p.clamp_min(1e-30)).reshape((-1,) + (1,) * n)
@@ -123,7 +123,7 @@ def run_density(steps: list[Step], mats, n: int, batch: int, dtype, device,
         if kind in ("dense", "diag"):
             both(step.qubits, m, diag=kind == "diag")
         elif kind == "measure":
-            op = step.perm
+            op = step.op
             if record_clbits and op.clbit is not None:
                 r = n + op.clbit
                 if r in used_records:
@@ -137,7 +137,7 @@ def run_density(steps: list[Step], mats, n: int, batch: int, dtype, device,
             pair(step.qubits[0], _RESET, diag=False)
         elif kind == "postselect":
             keep = np.zeros(4, dtype=np.complex128)
-            keep[3 * step.perm.value] = 1.0
+            keep[3 * step.op.value] = 1.0
             pair(step.qubits[0], keep, diag=True)
             flat = kernels.to_canonical(rho, order)
             dim = 1 << big_n

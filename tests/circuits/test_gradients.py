@@ -112,3 +112,23 @@ def test_statevector_is_differentiable():
     amp = circuits.statevector(qc, v, dtype="complex128")[0, 1].real  # sin(t/2)
     amp.backward()
     assert abs(v.grad.item() - 0.5 * np.cos(0.15)) < 1e-12
+
+
+def test_large_register_path_without_sign_tables(monkeypatch):
+    """The per-term reduction used when sign tables would be too big gives the same values
+    and adjoint gradients as the tabulated path."""
+    from circuits.engines.torch_engine import measure
+
+    rng = np.random.default_rng(21)
+    qc = random_circuit(4, depth=15, rng=rng, n_params=3)
+    obs = [random_pauli_sum(4, 4, rng) for _ in range(2)]
+    values = torch.tensor(rng.uniform(size=(2, qc.num_parameters)))
+    results = []
+    for table_bytes in (measure.SIGN_TABLE_BYTES, 0):
+        monkeypatch.setattr(measure, "SIGN_TABLE_BYTES", table_bytes)
+        v = values.clone().requires_grad_(True)
+        out = circuits.expval(qc, obs, v, dtype="complex128", diff_method="adjoint")
+        out.sum().backward()
+        results.append((out.detach(), v.grad))
+    torch.testing.assert_close(results[0][0], results[1][0])
+    torch.testing.assert_close(results[0][1], results[1][1])

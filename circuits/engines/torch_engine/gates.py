@@ -27,6 +27,11 @@ def _expi(a: torch.Tensor, dtype) -> torch.Tensor:
     return torch.polar(torch.ones_like(a), a).to(dtype)
 
 
+def phase(value, dtype, device) -> torch.Tensor:
+    """``exp(i value)`` as a complex tensor: a global phase, possibly per sample."""
+    return _expi(_t(value, dtype, device), dtype)
+
+
 def _mat(rows: list[list], dtype) -> torch.Tensor:
     """Stack a nested list of tensors (common leading shape) / scalars into ``(..., d, d)``."""
     flat = [e for row in rows for e in row]

@@ -61,12 +61,7 @@ class PauliPlan:
         x, zs, cre, cim = self.groups[gi]
         n = self.n
         table_bytes = (1 << n) * len(zs) * 8
-        if table_bytes <= SIGN_TABLE_BYTES:
-            idx = np.arange(1 << n, dtype=np.int64)
-            signs = 1.0 - 2.0 * (np.bitwise_count(idx[:, None] & zs[None, :]) & 1)
-            signs = torch.as_tensor(signs, dtype=real, device=device)
-        else:
-            signs = None
+        signs = _sign_table(n, zs, real, device) if table_bytes <= SIGN_TABLE_BYTES else None
         hit = (
             signs,
             torch.as_tensor(cre, dtype=real, device=device),
@@ -136,27 +131,24 @@ class PauliPlan:
         n = self.n
         batch = flat.shape[0]
         out = torch.zeros_like(flat)
-        idx = torch.arange(1 << n, device=flat.device)
         for gi, (x, zs, _, _) in enumerate(self.groups):
-            _, cre, cim = self._tensors(gi, flat.real.dtype, flat.device)
+            signs, cre, cim = self._tensors(gi, flat.real.dtype, flat.device)
+            if signs is None:  # too large to keep: build for this call only
+                signs = _sign_table(n, zs, flat.real.dtype, flat.device)
             # per-term coefficient times (-i)^nY: cre holds c*Re, cim holds -c*Im of (-i)^nY
             coef = torch.complex(weights @ cre.T, -(weights @ cim.T))  # (B, T)
             # (P psi)[c] = phase(c) psi[c ^ x], with phase(c) = (-i)^nY (-1)^popcount(c&z)
             axes = [1 + (n - 1 - q) for q in range(n) if (x >> q) & 1]
             shaped = flat.reshape((batch,) + (2,) * n)
             flipped = torch.flip(shaped, axes).reshape(batch, -1) if axes else flat
-            zs_t = torch.as_tensor(zs, device=flat.device)
-            parity = _popcount_parity(idx[:, None] & zs_t[None, :])  # (2^n, T)
-            signs = (1 - 2 * parity).to(flat.real.dtype)
             # sum_t coef[b, t] * signs[c, t]
             factor = torch.complex(coef.real @ signs.T, coef.imag @ signs.T)
             out = out + factor * flipped
         return out
 
 
-def _popcount_parity(v: torch.Tensor) -> torch.Tensor:
-    p = torch.zeros_like(v)
-    while bool(v.any()):
-        p ^= v & 1
-        v = v >> 1
-    return p
+def _sign_table(n: int, zs: np.ndarray, real: torch.dtype, device) -> torch.Tensor:
+    """``(2**n, T)`` table of ``(-1)^popcount(c & z)`` for every basis index ``c`` and Z-mask."""
+    idx = np.arange(1 << n, dtype=np.int64)
+    signs = 1.0 - 2.0 * (np.bitwise_count(idx[:, None] & zs[None, :]) & 1)
+    return torch.as_tensor(signs, dtype=real, device=device)

@@ -161,7 +161,7 @@ def _param_op(inst: Instruction, qubits, index: dict[str, int]) -> Op | None:
         return _pauli_evolution(inst, qubits, evals[0], deps)
     if name == "global_phase":
         return Op(
-            "phase", (), fn=lambda v, dt, dev: gates._expi(gates._t(values_of(v)[0], dt, dev), dt),
+            "phase", (), fn=lambda v, dt, dev: gates.phase(values_of(v)[0], dt, dev),
             deps=deps,
         )
     return None
@@ -276,7 +276,7 @@ def _lower_into(circuit, qmap, cmap, index, ops, controls, n_qubits) -> None:
     gp = circuit.global_phase
     if isinstance(gp, ParameterExpression) and gp.parameters:
         ev = compile_parameter(gp, index)
-        emit(Op("phase", (), fn=lambda v, dt, dev: gates._expi(gates._t(ev(v), dt, dev), dt),
+        emit(Op("phase", (), fn=lambda v, dt, dev: gates.phase(ev(v), dt, dev),
                 deps=frozenset(index[q.name] for q in gp.parameters if q.name in index)))
     elif float(gp) != 0.0:
         emit(Op("phase", (), const=np.array([np.exp(1j * float(gp))])))

@@ -10,6 +10,9 @@ from .base import Engine
 # name -> "module:Class"; engines added by later work register here.
 _REGISTRY: dict[str, str] = {
     "torch": "circuits.engines.torch_engine:TorchEngine",
+    "aer": "circuits.engines.aer_engine:AerEngine",
+    "pennylane": "circuits.engines.pennylane_engine:PennyLaneEngine",
+    "cudaq": "circuits.engines.cudaq_engine:CudaqEngine",
 }
 
 

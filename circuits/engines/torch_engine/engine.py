@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from qiskit import QuantumCircuit
-from qiskit.circuit import ParameterExpression
 from qiskit.quantum_info import SparsePauliOp
 
 from ...errors import KetmlError, MemoryLimitError, UnsupportedOperationError
 from ..base import Engine
+from ..cache import CompileCache
 from . import program as prog
 from .adjoint import AdjointRun, adjoint_expval
 from .fusion import fusion_limits
@@ -70,79 +68,19 @@ class Compiled:
         return plan
 
 
-def structure_key(circuit: QuantumCircuit) -> str:
-    """A hash of everything that determines a circuit's compiled program."""
-    h = hashlib.blake2b(digest_size=16)
-    h.update(f"{circuit.num_qubits},{circuit.num_clbits},{circuit.global_phase};".encode())
-    h.update(",".join(p.name for p in circuit.parameters).encode())
-    for inst in circuit.data:
-        op = inst.operation
-        h.update(op.name.encode())
-        h.update(str([circuit.find_bit(q).index for q in inst.qubits]).encode())
-        h.update(str([circuit.find_bit(c).index for c in inst.clbits]).encode())
-        for p in op.params:
-            if isinstance(p, np.ndarray):
-                h.update(p.tobytes())
-            elif isinstance(p, ParameterExpression):
-                h.update(f"<{p}>".encode())
-            else:
-                h.update(repr(p).encode())
-        if op.name not in _STANDARD and getattr(op, "definition", None) is not None:
-            h.update(structure_key(op.definition).encode())
-        if hasattr(op, "ctrl_state"):
-            h.update(str(op.ctrl_state).encode())
-    return h.hexdigest()
-
-
-def _standard_names() -> set[str]:
-    from qiskit.circuit.library import get_standard_gate_name_mapping
-
-    return set(get_standard_gate_name_mapping())
-
-
-_STANDARD = _standard_names()
-_CACHE: OrderedDict[str, Compiled] = OrderedDict()
-_CACHE_SIZE = 256
-
-
-_RECENT: dict[int, tuple] = {}
-
-
-def compile_circuit(circuit: QuantumCircuit) -> Compiled:
-    """Compile (or fetch from the cache) the program for ``circuit``.
-
-    The same circuit object seen again (and not grown since) skips even the
-    structural hash, so a training loop pays nothing per step.
-    """
-    recent = _RECENT.get(id(circuit))
-    stamp = (len(circuit.data), circuit.num_parameters, str(circuit.global_phase))
-    if recent is not None and recent[0]() is circuit and recent[1] == stamp:
-        return recent[2]
-    compiled = _compile_by_key(circuit)
-    if len(_RECENT) > 1024:
-        _RECENT.clear()
-    _RECENT[id(circuit)] = (weakref.ref(circuit), stamp, compiled)
-    return compiled
-
-
-def _compile_by_key(circuit: QuantumCircuit) -> Compiled:
-    key = structure_key(circuit)
-    hit = _CACHE.get(key)
-    if hit is not None:
-        _CACHE.move_to_end(key)
-        return hit
+def _build(circuit: QuantumCircuit) -> Compiled:
     index = {p.name: i for i, p in enumerate(circuit.parameters)}
     lowered = prog.lower(circuit, index)
     body, terminal, needs_density = prog.split_terminal_measurements(lowered)
     records = prog.uses_records(lowered, circuit.num_qubits)
-    compiled = Compiled(
+    return Compiled(
         circuit.num_qubits, circuit.num_clbits, index, lowered, body, terminal,
         needs_density or records, records,
     )
-    _CACHE[key] = compiled
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return compiled
+
+
+compile_circuit = CompileCache(_build)
+compile_circuit.__doc__ = "Compile (or fetch from the cache) the torch program for a circuit."
 
 
 def _available_bytes(device: torch.device) -> int:

@@ -1,0 +1,259 @@
+"""The ``aer`` engine: qiskit-aer simulators (state vector, density matrix, MPS; CPU or GPU; noise).
+
+A circuit is lowered once to its gate-level program (:mod:`.lowering`); each call
+binds all rows of angles into *one* ``AerSimulator.run`` (Aer's parameter
+binding), so a batch and all its parameter-shift rows cost one job. Exact
+expectation values come from Aer's ``save_expectation_value`` (the instruction
+Aer's Estimator is built on); with ``shots`` they are estimated from counts in
+qubit-wise commuting measurement bases.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from qiskit import QuantumCircuit, transpile
+from qiskit.circuit import ParameterExpression
+from qiskit.quantum_info import SparsePauliOp
+
+from ..errors import EngineUnavailableError, KetmlError, UnsupportedOperationError
+from .lowering import GateProgram
+from .shift import ShiftRuleEngine, counts_key_width
+from .shots import ShotEstimator
+
+METHODS = ("automatic", "statevector", "density_matrix", "matrix_product_state")
+
+
+class AerEngine(ShiftRuleEngine):
+    """Runs circuits on ``qiskit_aer.AerSimulator``.
+
+    ``method``: ``"automatic"`` (state vector; density matrix for exact expectation
+    values of noisy or mid-circuit-measured circuits), ``"statevector"``,
+    ``"density_matrix"`` or ``"matrix_product_state"``. ``aer_device``: ``"CPU"`` or
+    ``"GPU"`` (needs qiskit-aer-gpu). ``noise_model``: a ``qiskit_aer.noise.NoiseModel``,
+    a backend (its noise is read with ``NoiseModel.from_backend``) or the name of a
+    fake IBM backend such as ``"fake_manila"``. ``precision``: ``"double"`` or ``"single"``.
+    Other keyword arguments go to ``AerSimulator`` unchanged.
+    """
+
+    name = "aer"
+    supports_mid_circuit = True
+
+    @classmethod
+    def availability(cls) -> str:
+        try:
+            import qiskit_aer  # noqa: F401
+        except ImportError:
+            return "qiskit-aer is not installed: pip install qiskit-aer"
+        return "ok"
+
+    def __init__(
+        self,
+        method: str = "automatic",
+        aer_device: str = "CPU",
+        noise_model: Any = None,
+        precision: str = "double",
+        **backend_options: Any,
+    ):
+        from qiskit_aer import AerSimulator
+
+        if method not in METHODS:
+            raise KetmlError(f"unknown Aer method {method!r}; choose one of {', '.join(METHODS)}")
+        if precision not in ("double", "single"):
+            raise KetmlError(f"precision must be 'double' or 'single', got {precision!r}")
+        aer_device = str(aer_device).upper()
+        devices = AerSimulator().available_devices()
+        if aer_device not in devices:
+            hint = " (install qiskit-aer-gpu on a machine with an NVIDIA GPU)" if aer_device == "GPU" else ""
+            raise EngineUnavailableError(
+                f"Aer device {aer_device!r} is not available here{hint}; available: {', '.join(devices)}"
+            )
+        self.method = method
+        self.aer_device = aer_device
+        self.precision = precision
+        self.noise_model = _noise_model(noise_model)
+        self.backend_options = backend_options
+        self._sims: dict[str, Any] = {}
+        self._noisy: dict[int, QuantumCircuit] = {}
+        self._expval_circuits: dict[tuple, QuantumCircuit] = {}
+
+    # -- simulators and circuits -------------------------------------------------------------
+    def _sim(self, method: str):
+        sim = self._sims.get(method)
+        if sim is None:
+            from qiskit_aer import AerSimulator
+
+            opts = dict(self.backend_options, method=method, device=self.aer_device,
+                        precision=self.precision)
+            if self.noise_model is not None:
+                opts["noise_model"] = self.noise_model
+            sim = self._sims[method] = AerSimulator(**opts)
+        return sim
+
+    def _method(self, prog: GateProgram, exact: bool) -> str:
+        if self.method != "automatic":
+            return self.method
+        if exact and (prog.mid_circuit or self.noise_model is not None):
+            return "density_matrix"
+        return "statevector"
+
+    def _native(self, prog: GateProgram, circuit: QuantumCircuit) -> QuantumCircuit:
+        """``circuit`` in the noise model's basis, so that its errors apply to every gate."""
+        if self.noise_model is None:
+            return circuit
+        key = id(circuit)
+        out = self._noisy.get(key)
+        if out is None:
+            basis = sorted(set(self.noise_model.basis_gates) | {"measure", "reset"})
+            out = transpile(circuit, basis_gates=basis, optimization_level=0)
+            _check_single_use(out, prog)
+            self._noisy[key] = out
+        return out
+
+    def _run(self, circuits: list[QuantumCircuit], prog: GateProgram, rows: np.ndarray,
+             method: str, **run_options):
+        """One Aer job for every circuit bound to every row; results circuit-major."""
+        sim = self._sim(method)
+        if prog.n_angles:
+            binds = {p: rows[:, k].tolist() for k, p in enumerate(prog.angle_vector)}
+            params = [binds if c.num_parameters else {} for c in circuits]
+            result = sim.run(circuits, parameter_binds=params, **run_options).result()
+        else:
+            result = sim.run(circuits, **run_options).result()
+        if not result.success:
+            raise KetmlError(f"Aer failed: {result.status}")
+        return result
+
+    # -- the three primitives on rows of angles ------------------------------------------------
+    def _expval_rows(self, prog, observables, rows, shots, seed):
+        n_rows = rows.shape[0]
+        if shots is not None:
+            if not isinstance(shots, int) or isinstance(shots, bool) or shots < 1:
+                raise KetmlError(f"shots must be a positive integer, got {shots!r}")
+            est = ShotEstimator(observables)
+            if not est.bases:
+                return est.estimate([])[np.zeros(n_rows, dtype=np.int64)]
+            circuits = [self._native(prog, c) for c in est.circuits(prog.body)]
+            opts = {"shots": shots}
+            if seed is not None:
+                opts["seed_simulator"] = int(seed)
+            result = self._run(circuits, prog, rows, self._method(prog, exact=False), **opts)
+            per = n_rows if prog.n_angles else 1
+            counts = [
+                [_register(result.get_counts(b * per + r), 0) for r in range(per)]
+                for b in range(len(circuits))
+            ]
+            out = est.estimate(counts)
+            return out if prog.n_angles else np.repeat(out, n_rows, axis=0)
+        circuit = self._expval_circuit(prog, observables)
+        method = self._method(prog, exact=True)
+        if method != "density_matrix" and (prog.mid_circuit or self.noise_model is not None):
+            raise UnsupportedOperationError(
+                f"exact expectation values of a noisy or mid-circuit-measured circuit need "
+                f"method='density_matrix' (got {method!r}); or pass shots= for an estimate"
+            )
+        opts: dict[str, Any] = {"shots": 1}
+        if seed is not None:
+            opts["seed_simulator"] = int(seed)
+        result = self._run([circuit], prog, rows, method, **opts)
+        m = len(observables)
+        count = n_rows if prog.n_angles else 1
+        out = np.array(
+            [[np.real(result.data(i)[f"ev{j}"]) for j in range(m)] for i in range(count)],
+            dtype=np.float64,
+        )
+        return out if prog.n_angles else np.repeat(out, n_rows, axis=0)
+
+    def _expval_circuit(self, prog: GateProgram, observables: list[SparsePauliOp]) -> QuantumCircuit:
+        key = (id(prog), tuple((tuple(o.paulis.to_labels()), o.coeffs.tobytes()) for o in observables))
+        circuit = self._expval_circuits.get(key)
+        if circuit is None:
+            circuit = self._native(prog, prog.body).copy()
+            for j, o in enumerate(observables):
+                op = SparsePauliOp(o.paulis, o.coeffs.real)
+                circuit.save_expectation_value(op, range(prog.n_qubits), label=f"ev{j}")
+            if len(self._expval_circuits) > 256:
+                self._expval_circuits.clear()
+            self._expval_circuits[key] = circuit
+        return circuit
+
+    def _statevector_rows(self, prog, rows):
+        if self.noise_model is not None:
+            raise UnsupportedOperationError("a noisy circuit has no state vector; use expval or sample")
+        circuit = prog.body.copy()
+        circuit.save_statevector()
+        method = self.method if self.method != "automatic" else "statevector"
+        if method == "density_matrix":
+            method = "statevector"
+        result = self._run([circuit], prog, rows, method)
+        count = rows.shape[0] if prog.n_angles else 1
+        states = np.stack([np.asarray(result.data(i)["statevector"]) for i in range(count)])
+        return states if prog.n_angles else np.repeat(states, rows.shape[0], axis=0)
+
+    def _sample_rows(self, prog, rows, shots, seed):
+        circuit = prog.circuit
+        if not prog.measured:
+            circuit = circuit.copy()
+            circuit.measure_all()
+        circuit = self._native(prog, circuit)
+        opts = {"shots": shots}
+        if seed is not None:
+            opts["seed_simulator"] = int(seed)
+        result = self._run([circuit], prog, rows, self._method(prog, exact=False), **opts)
+        width = counts_key_width(prog)
+        count = rows.shape[0] if prog.n_angles else 1
+        out = [{k.replace(" ", "").zfill(width): v for k, v in result.get_counts(i).items()}
+               for i in range(count)]
+        return out if prog.n_angles else [dict(out[0]) for _ in range(rows.shape[0])]
+
+
+def _register(counts: dict[str, int], index: int) -> dict[str, int]:
+    """Counts of one register (0 = the one added last, printed left-most)."""
+    out: dict[str, int] = {}
+    for key, value in counts.items():
+        part = key.split(" ")[index]
+        out[part] = out.get(part, 0) + value
+    return out
+
+
+def _check_single_use(circuit: QuantumCircuit, prog: GateProgram) -> None:
+    """The shift rule needs every angle in one gate, linearly with slope +-1."""
+    seen: dict[str, int] = {}
+    for inst in circuit.data:
+        for p in inst.operation.params:
+            if isinstance(p, ParameterExpression):
+                for q in p.parameters:
+                    slope = p.gradient(q)
+                    if seen.get(q.name) or not (
+                        isinstance(slope, (int, float, complex)) and abs(abs(complex(slope)) - 1) < 1e-12
+                    ):
+                        raise UnsupportedOperationError(
+                            "the noise model's basis gates split a rotation angle over several gates; "
+                            "parameter-shift gradients would be wrong"
+                        )
+                    seen[q.name] = 1
+
+
+def _noise_model(noise: Any):
+    if noise is None:
+        return None
+    from qiskit_aer.noise import NoiseModel
+
+    if isinstance(noise, NoiseModel):
+        return noise
+    if isinstance(noise, str):
+        try:
+            from qiskit_ibm_runtime import fake_provider
+        except ImportError:
+            raise EngineUnavailableError(
+                f"noise_model={noise!r} names a fake IBM backend, which needs qiskit-ibm-runtime: "
+                "pip install 'ketml[ibm]'"
+            ) from None
+        cls_name = "Fake" + "".join(part.capitalize() for part in noise.removeprefix("fake_").split("_"))
+        backend_cls = getattr(fake_provider, cls_name + "V2", None) or getattr(fake_provider, cls_name, None)
+        if backend_cls is None:
+            raise KetmlError(f"unknown fake backend {noise!r} (looked for {cls_name}V2 in "
+                             "qiskit_ibm_runtime.fake_provider)")
+        return NoiseModel.from_backend(backend_cls())
+    return NoiseModel.from_backend(noise)

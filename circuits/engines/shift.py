@@ -1,0 +1,158 @@
+"""Parameter-shift gradients for engines that return numbers, not torch graphs.
+
+Every angle of a :class:`~circuits.engines.lowering.GateProgram` drives one
+Pauli rotation ``exp(-i g P / 2)``, so ``d<H>/dg = (<H>(g + pi/2) - <H>(g - pi/2)) / 2``
+exactly. The backward pass builds all ``2 K`` shifted rows of every batch entry
+and evaluates them in *one* engine call; the chain rule from the angles back to
+the user's parameters is left to torch autograd.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from qiskit import QuantumCircuit
+from qiskit.quantum_info import SparsePauliOp
+
+from ..errors import UnsupportedOperationError
+from .base import Engine
+from .lowering import GateProgram, lower
+
+# rows (N, K) float64, seed -> (N, n_obs) float64
+RowEvaluator = Callable[[np.ndarray, "int | None"], np.ndarray]
+
+
+class ParameterShift(torch.autograd.Function):
+    """``<H>(angles)`` with a parameter-shift backward; ``angles`` is ``(B, K)``."""
+
+    @staticmethod
+    def forward(ctx, angles: torch.Tensor, evaluate: RowEvaluator, seed: int | None):
+        ctx.evaluate = evaluate
+        ctx.seed = seed
+        ctx.save_for_backward(angles)
+        out = evaluate(angles.detach().double().cpu().numpy(), seed)
+        return torch.as_tensor(out, dtype=angles.dtype, device=angles.device)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out: torch.Tensor):
+        (angles,) = ctx.saved_tensors
+        a = angles.detach().double().cpu().numpy()
+        batch, k = a.shape
+        if k == 0:
+            return torch.zeros_like(angles), None, None
+        shift = (np.pi / 2) * np.eye(k)
+        rows = np.concatenate([a[:, None, :] + shift, a[:, None, :] - shift], axis=1)
+        seed = None if ctx.seed is None else ctx.seed + 1
+        f = ctx.evaluate(rows.reshape(batch * 2 * k, k), seed).reshape(batch, 2, k, -1)
+        jac = (f[:, 0] - f[:, 1]) / 2  # (B, K, n_obs)
+        g = np.einsum("bkn,bn->bk", jac, grad_out.detach().double().cpu().numpy())
+        return torch.as_tensor(g, dtype=angles.dtype, device=angles.device), None, None
+
+
+def shift_jacobian(evaluate: RowEvaluator, angles: np.ndarray) -> np.ndarray:
+    """``(B, K, n_obs)`` Jacobian of ``evaluate`` at ``angles`` by the shift rule (for tests)."""
+    t = torch.as_tensor(angles, dtype=torch.float64).requires_grad_(True)
+    out = ParameterShift.apply(t, evaluate, None)
+    rows = []
+    for j in range(out.shape[1]):
+        (g,) = torch.autograd.grad(out[:, j].sum(), t, retain_graph=True)
+        rows.append(g.numpy())
+    return np.stack(rows, axis=-1)
+
+
+class ShiftRuleEngine(Engine):
+    """Base of the engines that run a :class:`GateProgram` on rows of angles.
+
+    Subclasses implement the ``_rows`` methods on numpy arrays; this class turns
+    user values into angles, applies the parameter-shift rule for gradients and
+    converts the results to torch tensors in Qiskit's conventions.
+    """
+
+    supports_mid_circuit = False
+
+    def program(self, circuit: QuantumCircuit) -> GateProgram:
+        prog = lower(circuit)
+        if prog.mid_circuit and not self.supports_mid_circuit:
+            raise UnsupportedOperationError(
+                f"the {self.name} engine runs unitary circuits with final measurements only; this "
+                "circuit measures, resets or branches mid-circuit: use engine='torch' or 'aer'"
+            )
+        return prog
+
+    @abstractmethod
+    def _expval_rows(
+        self, prog: GateProgram, observables: list[SparsePauliOp], rows: np.ndarray,
+        shots: int | None, seed: int | None,
+    ) -> np.ndarray:
+        """``(N, n_obs)`` expectation values for ``(N, K)`` angle rows."""
+
+    @abstractmethod
+    def _statevector_rows(self, prog: GateProgram, rows: np.ndarray) -> np.ndarray:
+        """``(N, 2**n)`` state vectors (without the program's global phase)."""
+
+    @abstractmethod
+    def _sample_rows(
+        self, prog: GateProgram, rows: np.ndarray, shots: int, seed: int | None
+    ) -> list[dict[str, int]]:
+        """Counts per row, keys in Qiskit order over the measured classical bits (or all qubits)."""
+
+    def expval(self, circuit, observables, values, *, shots=None, seed=None, shared=None):
+        prog = self.program(circuit)
+        angles = prog.angles(values)
+
+        def evaluate(rows: np.ndarray, seed: int | None) -> np.ndarray:
+            return self._expval_rows(prog, observables, rows, shots, seed)
+
+        if torch.is_grad_enabled() and angles.requires_grad:
+            return ParameterShift.apply(angles, evaluate, seed)
+        out = evaluate(angles.detach().double().cpu().numpy(), seed)
+        return torch.as_tensor(out, dtype=_real(values), device=values.device)
+
+    def statevector(self, circuit, values, *, shared=None):
+        prog = self.program(circuit)
+        if prog.mid_circuit:
+            raise UnsupportedOperationError(
+                "the circuit measures or resets a qubit mid-circuit, so its final state is mixed "
+                "and has no state vector; use expval or sample"
+            )
+        with torch.no_grad():
+            rows = prog.angles(values).double().cpu().numpy()
+            states = self._statevector_rows(prog, rows) * np.exp(1j * prog.global_phase(values))[:, None]
+        dtype = torch.complex128 if _real(values) == torch.float64 else torch.complex64
+        return torch.as_tensor(states, dtype=dtype, device=values.device)
+
+    def sample(self, circuit, values, *, shots, seed, shared=None):
+        prog = self.program(circuit)
+        with torch.no_grad():
+            rows = prog.angles(values).double().cpu().numpy()
+        return self._sample_rows(prog, rows, shots, seed)
+
+
+def _real(values: torch.Tensor) -> torch.dtype:
+    return values.dtype if values.is_floating_point() else torch.float64
+
+
+def unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows and the inverse index, so repeated parameter sets run once."""
+    if rows.shape[1] == 0:
+        return rows[:1], np.zeros(rows.shape[0], dtype=np.int64)
+    uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
+    return uniq, inverse.reshape(-1)
+
+
+def counts_key_width(prog: GateProgram) -> int:
+    return prog.circuit.num_clbits if prog.measured else prog.n_qubits
+
+
+def measured_qubits(prog: GateProgram) -> Sequence[tuple[int, int]]:
+    """``(qubit, clbit)`` of each final measurement of a program without mid-circuit operations."""
+    c = prog.circuit
+    return [
+        (c.find_bit(inst.qubits[0]).index, c.find_bit(inst.clbits[0]).index)
+        for inst in c.data
+        if inst.operation.name == "measure"
+    ]

@@ -18,7 +18,8 @@ from qiskit.circuit import ParameterExpression
 from qiskit.quantum_info import SparsePauliOp
 
 from ..errors import EngineUnavailableError, KetmlError, UnsupportedOperationError
-from .lowering import GateProgram
+from .deferred import defer_measurements
+from .lowering import BASIS, GateProgram
 from .shift import ShiftRuleEngine, counts_key_width
 from .shots import ShotEstimator
 
@@ -75,7 +76,7 @@ class AerEngine(ShiftRuleEngine):
         self.noise_model = _noise_model(noise_model)
         self.backend_options = backend_options
         self._sims: dict[str, Any] = {}
-        self._noisy: dict[int, QuantumCircuit] = {}
+        self._noisy: dict[int, tuple[QuantumCircuit, QuantumCircuit]] = {}
         self._expval_circuits: dict[tuple, QuantumCircuit] = {}
 
     # -- simulators and circuits -------------------------------------------------------------
@@ -102,13 +103,13 @@ class AerEngine(ShiftRuleEngine):
         """``circuit`` in the noise model's basis, so that its errors apply to every gate."""
         if self.noise_model is None:
             return circuit
-        key = id(circuit)
-        out = self._noisy.get(key)
-        if out is None:
-            basis = sorted(set(self.noise_model.basis_gates) | {"measure", "reset"})
-            out = transpile(circuit, basis_gates=basis, optimization_level=0)
-            _check_single_use(out, prog)
-            self._noisy[key] = out
+        hit = self._noisy.get(id(circuit))
+        if hit is not None and hit[0] is circuit:
+            return hit[1]
+        basis = sorted(set(self.noise_model.basis_gates) | {"measure", "reset"})
+        out = transpile(circuit, basis_gates=basis, optimization_level=0)
+        _check_single_use(out, prog)
+        self._noisy[id(circuit)] = (circuit, out)  # holding the circuit keeps its id unique
         return out
 
     def _run(self, circuits: list[QuantumCircuit], prog: GateProgram, rows: np.ndarray,
@@ -154,6 +155,8 @@ class AerEngine(ShiftRuleEngine):
                 f"method='density_matrix' (got {method!r}); or pass shots= for an estimate"
             )
         opts: dict[str, Any] = {"shots": 1}
+        if prog.mid_circuit:  # Aer's truncation drops the record qubits' CNOTs (measurement back-action)
+            opts["enable_truncation"] = False
         if seed is not None:
             opts["seed_simulator"] = int(seed)
         result = self._run([circuit], prog, rows, method, **opts)
@@ -169,7 +172,10 @@ class AerEngine(ShiftRuleEngine):
         key = (id(prog), tuple((tuple(o.paulis.to_labels()), o.coeffs.tobytes()) for o in observables))
         circuit = self._expval_circuits.get(key)
         if circuit is None:
-            circuit = self._native(prog, prog.body).copy()
+            body = prog.body
+            if prog.mid_circuit:  # average over outcomes exactly: measurements onto record qubits
+                body = transpile(defer_measurements(body), basis_gates=list(BASIS), optimization_level=0)
+            circuit = self._native(prog, body).copy()
             for j, o in enumerate(observables):
                 op = SparsePauliOp(o.paulis, o.coeffs.real)
                 circuit.save_expectation_value(op, range(prog.n_qubits), label=f"ev{j}")
@@ -203,8 +209,11 @@ class AerEngine(ShiftRuleEngine):
         result = self._run([circuit], prog, rows, self._method(prog, exact=False), **opts)
         width = counts_key_width(prog)
         count = rows.shape[0] if prog.n_angles else 1
-        out = [{k.replace(" ", "").zfill(width): v for k, v in result.get_counts(i).items()}
-               for i in range(count)]
+        if prog.measured:
+            out = [{k.replace(" ", "").zfill(width): v for k, v in result.get_counts(i).items()}
+                   for i in range(count)]
+        else:  # only the register measure_all added (printed left-most)
+            out = [_register(result.get_counts(i), 0) for i in range(count)]
         return out if prog.n_angles else [dict(out[0]) for _ in range(rows.shape[0])]
 
 

@@ -50,7 +50,8 @@ class Compiled:
         return any(o.kind == "postselect" for o in self.lowered)
 
     def plan(self, mode: str, values: torch.Tensor, shared, fusion_qubits: int | None) -> Plan:
-        """The plan for ``mode`` ("sv", "dm" or "dm_record") and this batch's sharing."""
+        """The plan for ``mode`` ("sv", "dm", "dm_record" or "dm_record_body": records kept,
+        terminal measurements dropped) and this batch's sharing."""
         ops = self.lowered if mode == "dm_record" else self.body
         if values.shape[0] == 1:
             flags = tuple(False for _ in ops)
@@ -71,7 +72,7 @@ class Compiled:
 def _build(circuit: QuantumCircuit) -> Compiled:
     index = {p.name: i for i, p in enumerate(circuit.parameters)}
     lowered = prog.lower(circuit, index)
-    body, terminal, needs_density = prog.split_terminal_measurements(lowered)
+    body, terminal, needs_density = prog.split_terminal_measurements(lowered, circuit.num_qubits)
     records = prog.uses_records(lowered, circuit.num_qubits)
     return Compiled(
         circuit.num_qubits, circuit.num_clbits, index, lowered, body, terminal,
@@ -195,7 +196,8 @@ class TorchEngine(Engine):
         compiled = compile_circuit(circuit)
         return self._simulate(compiled, self._values(values), shared, record=record)
 
-    def _simulate(self, compiled: Compiled, values: torch.Tensor, shared, record: bool = False):
+    def _simulate(self, compiled: Compiled, values: torch.Tensor, shared, record: bool = False,
+                  terminal: bool = True):
         n = compiled.n_qubits
         batch = values.shape[0]
         grad = torch.is_grad_enabled() and values.requires_grad
@@ -203,8 +205,8 @@ class TorchEngine(Engine):
         if compiled.needs_density or record:
             extra = compiled.n_clbits if record else 0
             self._check_memory(n + extra, batch, True, len(compiled.lowered), grad)
-            plan = compiled.plan("dm_record" if record else "dm", values, shared,
-                                 self.fusion_qubits)
+            mode = ("dm_record" if terminal else "dm_record_body") if record else "dm"
+            plan = compiled.plan(mode, values, shared, self.fusion_qubits)
             self._check_memory(n + extra, batch, True, len(plan.steps), grad)
             mats, _ = plan.bind(values, self.dtype, self.device)
             return run_density(plan.steps, mats, n, batch, self.dtype, self.device,
@@ -237,7 +239,7 @@ class TorchEngine(Engine):
             mats, _ = xplan.bind(values, self.dtype, self.device)
             return adjoint_expval(AdjointRun(xplan.steps, mats, n, values.shape[0], plan,
                                              self.dtype, self.device, prefix=xplan.prefix))
-        sim = self._simulate(compiled, values, shared)
+        sim = self._simulate(compiled, values, shared, terminal=False)
         return plan.evaluate(sim.state, density=sim.density)
 
     def _shot_expval(self, compiled, observables, values, shots, seed, shared):
@@ -253,7 +255,7 @@ class TorchEngine(Engine):
         coeffs = [c for o in observables for c in o.coeffs.real]
         owner = [k for k, o in enumerate(observables) for _ in range(len(o))]
         with torch.no_grad():
-            sim = self._simulate(compiled, values, shared)
+            sim = self._simulate(compiled, values, shared, terminal=False)
             exact = self._plan(terms, n).evaluate(sim.state, density=sim.density)
         gen = torch.Generator(device="cpu")
         if seed is not None:
@@ -282,7 +284,7 @@ class TorchEngine(Engine):
         values = self._values(values)
         n = compiled.n_qubits
         with torch.no_grad():
-            record = compiled.needs_density and compiled.n_clbits > 0
+            record = compiled.needs_density and any(o.kind == "measure" for o in compiled.lowered)
             sim = self._simulate(compiled, values, shared, record=record)
             probs = probabilities(sim).double().cpu()
         gen = torch.Generator(device="cpu")

@@ -348,18 +348,19 @@ def uses_records(ops: list[Op], n_qubits: int) -> bool:
     return any(q >= n_qubits for op in ops for q in op.qubits)
 
 
-def split_terminal_measurements(ops: list[Op]) -> tuple[list[Op], list[Op], bool]:
+def split_terminal_measurements(ops: list[Op], n_qubits: int) -> tuple[list[Op], list[Op], bool]:
     """Return (ops without terminal measurements, the terminal measurements, needs_density).
 
-    A measurement is terminal when nothing but measurements touches its qubit
-    afterwards; any other measurement, and any reset, needs density-matrix mode.
+    A measurement is terminal when nothing but measurements touches its qubit, or
+    reads its classical bit (record qubit ``n_qubits + clbit``), afterwards; any other
+    measurement, and any reset, needs density-matrix mode.
     """
     touched_later: set[int] = set()
     terminal: list[Op] = []
     body: list[Op] = []
     needs_density = False
     for op in reversed(ops):
-        if op.kind == "measure" and op.qubits[0] not in touched_later:
+        if op.kind == "measure" and not {op.qubits[0], n_qubits + op.clbit} & touched_later:
             terminal.append(op)
             continue
         if op.kind in ("measure", "reset"):

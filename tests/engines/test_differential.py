@@ -1,0 +1,162 @@
+"""The differential suite: every engine agrees with Qiskit's Statevector and with the torch engine.
+
+Seeded random circuits over the full standard gate set, with parameter expressions,
+and random Pauli sums: state vectors, expectation values and gradients to 1e-6 in
+double precision (1e-4 in single), sampled distributions by a chi-square test, and
+mid-circuit measurement/reset/feed-forward between the torch engine (density matrix)
+and Aer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from qiskit.quantum_info import Statevector
+from scipy.stats import chi2_contingency, chisquare
+
+import circuits
+
+from ..circuits.helpers import bound, random_circuit, random_pauli_sum, reference_state
+from .branching import branch_expval
+from .cases import DYNAMIC, engine_params, make_engine, random_dynamic_circuit, values_for
+
+CASES = [(n, seed) for n in (1, 2, 3, 5) for seed in range(3)]
+TOL = {"double": 1e-6, "single": 1e-4}
+
+
+def _torch_ref():
+    return make_engine("torch")
+
+
+@pytest.mark.parametrize("name", engine_params())
+@pytest.mark.parametrize("n,seed", CASES)
+def test_statevector_matches_qiskit(name, n, seed):
+    rng = np.random.default_rng(100 * n + seed)
+    qc = random_circuit(n, 14, rng, max_gate_qubits=min(n, 3))
+    values = values_for(qc.num_parameters, 3, rng)
+    state = circuits.statevector(qc, values, engine=make_engine(name)).numpy()
+    ref = np.stack([reference_state(qc, v) for v in values.numpy()])
+    assert state.shape == ref.shape
+    np.testing.assert_allclose(state, ref, atol=TOL["double"])
+
+
+@pytest.mark.parametrize("precision", ["double", "single"])
+@pytest.mark.parametrize("name", engine_params())
+@pytest.mark.parametrize("n,seed", CASES)
+def test_expval_matches_qiskit_and_torch(name, precision, n, seed):
+    rng = np.random.default_rng(200 * n + seed)
+    qc = random_circuit(n, 14, rng, max_gate_qubits=min(n, 3))
+    obs = [random_pauli_sum(n, 4, rng), random_pauli_sum(n, 1, rng)]
+    dtype = torch.float64 if precision == "double" else torch.float32
+    values = values_for(qc.num_parameters, 3, rng, dtype)
+    out = circuits.expval(qc, obs, values, engine=make_engine(name, precision))
+    assert out.shape == (3, 2)
+    ref = np.array([[Statevector(bound(qc, v)).expectation_value(o).real for o in obs]
+                    for v in values.double().numpy()])
+    np.testing.assert_allclose(out.double().numpy(), ref, atol=TOL[precision])
+    torch_out = circuits.expval(qc, obs, values.double(), engine=_torch_ref())
+    np.testing.assert_allclose(out.double().numpy(), torch_out.numpy(), atol=TOL[precision])
+
+
+@pytest.mark.parametrize("name", engine_params())
+@pytest.mark.parametrize("n,seed", [(1, 0), (2, 1), (3, 2), (4, 3)])
+def test_gradients_match_torch(name, n, seed):
+    rng = np.random.default_rng(300 * n + seed)
+    qc = random_circuit(n, 10, rng, n_params=4, max_gate_qubits=min(n, 3))
+    obs = [random_pauli_sum(n, 3, rng), random_pauli_sum(n, 2, rng)]
+    weights = torch.tensor(rng.normal(size=(2, 2)))
+    grads = []
+    for engine in (make_engine(name), _torch_ref()):
+        values = values_for(qc.num_parameters, 2, np.random.default_rng(seed)).requires_grad_(True)
+        (circuits.expval(qc, obs, values, engine=engine) * weights).sum().backward()
+        grads.append(values.grad.numpy())
+    assert np.abs(grads[1]).max() > 1e-3  # the check is not vacuous
+    np.testing.assert_allclose(grads[0], grads[1], atol=TOL["double"])
+
+
+def _probabilities(qc, values):
+    return np.abs(reference_state(qc, values)) ** 2
+
+
+@pytest.mark.parametrize("name", engine_params())
+@pytest.mark.parametrize("n,seed", [(2, 0), (3, 1), (4, 2)])
+def test_sampled_distribution_chi_square(name, n, seed):
+    rng = np.random.default_rng(400 * n + seed)
+    qc = random_circuit(n, 12, rng, max_gate_qubits=min(n, 3))
+    v = rng.normal(size=qc.num_parameters)
+    shots = 4000
+    counts = circuits.sample(qc, torch.tensor(v), shots=shots, seed=7, engine=make_engine(name))[0]
+    assert sum(counts.values()) == shots
+    assert all(len(k) == n for k in counts)
+    probs = _probabilities(qc, v)
+    observed = np.array([counts.get(format(i, f"0{n}b"), 0) for i in range(2**n)], dtype=float)
+    keep = probs * shots >= 5  # chi-square needs expected counts >= 5; pool the rest
+    f_obs = np.append(observed[keep], observed[~keep].sum())
+    f_exp = np.append(probs[keep], probs[~keep].sum()) * shots
+    if f_exp[-1] < 5:
+        f_obs, f_exp = f_obs[:-1], f_exp[:-1]
+        f_exp *= f_obs.sum() / f_exp.sum()
+    assert observed[~keep].sum() <= max(10, 0.01 * shots)
+    assert chisquare(f_obs, f_exp).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("name", engine_params())
+def test_sampling_is_seeded_and_in_qiskit_order(name):
+    from qiskit import QuantumCircuit
+
+    qc = QuantumCircuit(3, 2)
+    qc.x(0)
+    qc.h(2)
+    qc.measure(0, 1)  # qubit 0 -> clbit 1: keys read 'b1 b0' = '10'
+    qc.measure(1, 0)
+    eng = make_engine(name)
+    a = circuits.sample(qc, shots=50, seed=3, engine=eng)[0]
+    assert a == {"10": 50}
+    bare = QuantumCircuit(3)
+    bare.x(0)
+    bare.h(2)
+    b = circuits.sample(bare, shots=400, seed=5, engine=eng)[0]
+    assert set(b) == {"001", "101"} and 120 < b["001"] < 280
+    assert circuits.sample(bare, shots=400, seed=5, engine=eng) == [b]
+
+
+@pytest.mark.parametrize("name", engine_params(DYNAMIC))
+@pytest.mark.parametrize("n,seed", [(1, 0), (2, 1), (2, 2), (3, 3), (3, 4), (3, 5)])
+def test_mid_circuit_measurement_and_reset(name, n, seed):
+    rng = np.random.default_rng(500 * n + seed)
+    qc = random_dynamic_circuit(n, 16, rng)
+    obs = random_pauli_sum(n, 3, rng)
+    values = values_for(qc.num_parameters, 2, rng)
+    engine = make_engine(name) if name != "aer" else circuits.engines.get("aer", method="density_matrix")
+    out = circuits.expval(qc, obs, values, engine=engine)
+    ref = [branch_expval(bound(qc, v), obs) for v in values.numpy()]
+    np.testing.assert_allclose(out.numpy()[:, 0], ref, atol=1e-6)
+    if name == "torch":
+        return
+    # the joint distribution of all classical bits agrees with the torch engine's (two-sample chi-square)
+    a = circuits.sample(qc, values[:1], shots=3000, seed=11, engine=engine)[0]
+    b = circuits.sample(qc, values[:1], shots=3000, seed=12, engine=_torch_ref())[0]
+    keys = sorted(set(a) | set(b))
+    assert all(len(k) == n for k in keys)
+    if len(keys) > 1:
+        table = np.array([[a.get(k, 0) for k in keys], [b.get(k, 0) for k in keys]]) + 0.5
+        assert chi2_contingency(table).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("name", engine_params())
+def test_parameter_free_circuit_and_batch_of_one(name):
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import QFTGate
+
+    qc = QuantumCircuit(3)
+    qc.h(0)
+    qc.cx(0, 1)
+    qc.append(QFTGate(3), range(3))
+    eng = make_engine(name)
+    out = circuits.expval(qc, ["ZZI", "XIX", "III"], engine=eng)
+    ref = [Statevector(qc).expectation_value(circuits.observables.as_observables(o, 3)[0]).real
+           for o in ["ZZI", "XIX", "III"]]
+    np.testing.assert_allclose(out.double().numpy()[0], ref, atol=1e-6)
+    np.testing.assert_allclose(circuits.statevector(qc, engine=eng).numpy()[0], Statevector(qc).data,
+                               atol=1e-6)

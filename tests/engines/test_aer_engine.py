@@ -98,3 +98,16 @@ def test_mid_circuit_statevector_is_refused():
         circuits.statevector(qc, engine="aer")
     out = circuits.expval(qc, "X", engine="aer")  # measurement dephases: <X> = 0
     assert abs(out.item()) < 1e-12
+
+
+def test_shots_with_identity_terms_and_only_identity():
+    qc, v = _circuit()
+    from qiskit.quantum_info import SparsePauliOp
+
+    obs = [SparsePauliOp(["IIII", "ZIII"], [2.0, 0.5]), SparsePauliOp("IIII", 3.0)]
+    est = circuits.expval(qc, obs, v, engine="aer", shots=2000, seed=1)
+    exact = circuits.expval(qc, obs, v, dtype="complex128")
+    assert torch.all(est[:, 1] == 3.0)
+    assert (est - exact).abs().max().item() < 5 * 0.5 / np.sqrt(2000)
+    only = circuits.expval(qc, "IIII", v, engine="aer", shots=10)
+    assert torch.all(only == 1.0)

@@ -70,7 +70,8 @@ def test_readme_example_runs():
     assert "make demo" in text and "make test" in text
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
     assert blocks, "README.md has no python example"
-    for block in blocks:
-        namespace: dict = {}
+    namespace: dict = {}
+    for block in blocks:  # in order, in one namespace, as a reader would paste them
         exec(compile(block, "README.md", "exec"), namespace)
     assert math.isfinite(namespace["loss"].item())
+    assert len(namespace.get("energies", [])) == len(namespace.get("candidates", [None]))

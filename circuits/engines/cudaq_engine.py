@@ -25,7 +25,7 @@ from qiskit.quantum_info import SparsePauliOp
 
 from ..errors import EngineUnavailableError, KetmlError, UnsupportedOperationError
 from .lowering import GateProgram
-from .shift import ShiftRuleEngine, counts_key_width, measured_qubits
+from .shift import ShiftRuleEngine, key_picker
 
 # CUDA-Q simulators that run on CUDA GPUs (cuStateVec, cuTensorNet), by ``Target.simulator``
 _GPU_SIMULATORS = ("custatevec", "nvidia", "tensornet", "cutensornet", "dynamics")
@@ -198,7 +198,7 @@ class CudaqEngine(ShiftRuleEngine):
                 results = cq.sample(kernel, np.ascontiguousarray(rows), shots_count=shots)
             else:
                 results = [cq.sample(kernel, shots_count=shots)]
-            pick = _key_picker(prog)
+            pick = key_picker(prog)
             out = [_counts(r, pick) for r in results]
         return out if prog.n_angles else [dict(out[0]) for _ in range(rows.shape[0])]
 
@@ -298,16 +298,6 @@ def _amplitudes(state: Any, n_qubits: int) -> np.ndarray:
             f"CUDA-Q returned a state of shape {data.shape}, not a vector of {2**n_qubits} amplitudes"
         )
     return data
-
-
-def _key_picker(prog: GateProgram) -> list[int]:
-    """For each character of a Qiskit counts key (left to right), the qubit it reads, or -1 for '0'."""
-    if not prog.measured:
-        return list(range(prog.n_qubits - 1, -1, -1))
-    source = [-1] * counts_key_width(prog)
-    for qubit, clbit in measured_qubits(prog):  # a later measurement into a clbit overwrites it
-        source[clbit] = qubit
-    return source[::-1]
 
 
 def _counts(result: Any, pick: list[int]) -> dict[str, int]:

@@ -156,3 +156,14 @@ def measured_qubits(prog: GateProgram) -> Sequence[tuple[int, int]]:
         for inst in c.data
         if inst.operation.name == "measure"
     ]
+
+
+def key_picker(prog: GateProgram) -> list[int]:
+    """For each character of a Qiskit counts key (left to right), the qubit it reads, or -1 for '0'
+    (for engines that report every qubit of a unitary body and leave classical bits to us)."""
+    if not prog.measured:
+        return list(range(prog.n_qubits - 1, -1, -1))
+    source = [-1] * counts_key_width(prog)
+    for qubit, clbit in measured_qubits(prog):  # a later measurement into a clbit overwrites it
+        source[clbit] = qubit
+    return source[::-1]

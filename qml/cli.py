@@ -82,16 +82,19 @@ def _devices() -> dict[str, str]:
 def engines(
     as_json: Annotated[
         bool,
-        typer.Option("--json", help="Print a JSON object {engines: {name: status}, devices: {...}}."),
+        typer.Option(
+            "--json", help="Print a JSON object {engines: {name: status}, devices: {...}, gpu: {...}}."
+        ),
     ] = False,
 ) -> None:
-    """List the circuit engines ("ok" or why not) and the torch devices on this machine."""
+    """List the circuit engines ("ok" or why not), the torch devices, and each engine's GPU options."""
     from circuits import engines as engine_registry
 
     status = engine_registry.available()
     devices = _devices()
+    gpu = engine_registry.gpu_available()
     if as_json:
-        typer.echo(json.dumps({"engines": status, "devices": devices}, indent=2))
+        typer.echo(json.dumps({"engines": status, "devices": devices, "gpu": gpu}, indent=2))
         return
     width = max(len(n) for n in [*status, *devices, "engine"])
     typer.echo(f"{'engine':<{width}}  status")
@@ -101,6 +104,12 @@ def engines(
     typer.echo(f"{'device':<{width}}  status (torch engine: --device / device=...)")
     for name, state in devices.items():
         typer.echo(f"{name:<{width}}  {state}")
+    typer.echo("")
+    rows = [(name, option, state) for name, opts in gpu.items() for option, state in opts.items()]
+    w_opt = max([len(o) for _, o, _ in rows] + [len("GPU option")])
+    typer.echo(f"{'engine':<{width}}  {'GPU option':<{w_opt}}  status")
+    for name, option, state in rows:
+        typer.echo(f"{name:<{width}}  {option:<{w_opt}}  {state}")
 
 
 # -------------------------------------------------------------------------------------- run

@@ -93,6 +93,18 @@ def test_engines_lists_torch_as_ok():
     data = json.loads(result.stdout)
     assert data["engines"]["torch"] == "ok"
     assert data["devices"]["cpu"] == "ok"
+    # every engine that runs here lists its GPU options, each "ok" or a reason naming what is missing
+    import torch
+
+    for name in ("torch", "aer", "cudaq", "pennylane"):
+        if data["engines"].get(name) == "ok":
+            assert data["gpu"][name], name
+    cuda = data["gpu"]["torch"]["device='cuda'"]
+    assert (cuda == "ok") == torch.cuda.is_available()
+    if not torch.cuda.is_available():
+        assert "GPU" in cuda
+        if data["engines"].get("cudaq") == "ok":
+            assert "needs a CUDA GPU" in data["gpu"]["cudaq"]["target='nvidia'"]
 
 
 def test_run_bell_counts(tmp_path):

@@ -46,6 +46,19 @@ def available() -> dict[str, str]:
     return out
 
 
+def gpu_available() -> dict[str, dict[str, str]]:
+    """For every engine that runs here, its GPU options and whether each works on this machine."""
+    out: dict[str, dict[str, str]] = {}
+    for name in sorted(_REGISTRY):
+        try:
+            cls = _load(name)
+        except EngineUnavailableError:
+            continue
+        if cls.availability() == "ok" and cls.gpu_options:
+            out[name] = cls.gpu_status()
+    return out
+
+
 def get(name: str = "torch", **options) -> Engine:
     """Build the engine ``name`` with ``options``; ``"auto"`` is torch on the GPU when present."""
     if name == "auto":
@@ -60,4 +73,4 @@ def get(name: str = "torch", **options) -> Engine:
     return cls(**options)
 
 
-__all__ = ["Engine", "available", "get", "register"]
+__all__ = ["Engine", "available", "get", "gpu_available", "register"]

@@ -39,6 +39,7 @@ class AerEngine(ShiftRuleEngine):
     """
 
     name = "aer"
+    gpu_options = ({"aer_device": "GPU"},)
     supports_mid_circuit = True
 
     @classmethod

@@ -25,6 +25,24 @@ class Engine(ABC):
         """Return ``"ok"`` or a sentence saying why this engine cannot run here."""
         return "ok"
 
+    # options that put this engine on a GPU; ``gpu_status`` tries each one
+    gpu_options: tuple[dict, ...] = ()
+
+    @classmethod
+    def gpu_status(cls) -> dict[str, str]:
+        """For each GPU option (as ``"key='value'"``): ``"ok"`` or why it cannot run here."""
+        from ..errors import KetmlError
+
+        out = {}
+        for opts in cls.gpu_options:
+            label = ", ".join(f"{k}={v!r}" for k, v in opts.items())
+            try:
+                cls(**opts)
+                out[label] = "ok"
+            except KetmlError as exc:
+                out[label] = str(exc)
+        return out
+
     @abstractmethod
     def expval(
         self,

@@ -74,6 +74,7 @@ class CudaqEngine(ShiftRuleEngine):
     """
 
     name = "cudaq"
+    gpu_options = ({"target": "nvidia"}, {"target": "nvidia-fp64"}, {"target": "nvidia-mgpu"})
     supports_mid_circuit = False
 
     @classmethod

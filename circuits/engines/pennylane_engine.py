@@ -85,6 +85,7 @@ class PennyLaneEngine(ShiftRuleEngine):
     """
 
     name = "pennylane"
+    gpu_options = ({"pennylane_device": "lightning.gpu"}, {"pennylane_device": "lightning.kokkos"})
     supports_mid_circuit = False
 
     @classmethod

@@ -110,6 +110,7 @@ class TorchEngine(Engine):
     """
 
     name = "torch"
+    gpu_options = ({"device": "cuda"},)
 
     def __init__(
         self,

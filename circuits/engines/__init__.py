@@ -13,6 +13,7 @@ _REGISTRY: dict[str, str] = {
     "aer": "circuits.engines.aer_engine:AerEngine",
     "pennylane": "circuits.engines.pennylane_engine:PennyLaneEngine",
     "cudaq": "circuits.engines.cudaq_engine:CudaqEngine",
+    "ibm": "circuits.engines.ibm_engine:IBMEngine",
 }
 
 

@@ -10,7 +10,7 @@ import torch
 import circuits
 from circuits.library import angle_encoding, strongly_entangling_layers
 
-from .cases import ENGINES, engine_params
+from .cases import ENGINES, NO_TRAINING, engine_params
 
 
 def _task(seed: int = 0):
@@ -45,7 +45,7 @@ def torch_run():
     return _train("torch")
 
 
-@pytest.mark.parametrize("name", engine_params())
+@pytest.mark.parametrize("name", engine_params([e for e in ENGINES if e not in NO_TRAINING]))
 def test_layer_trains_like_the_torch_engine(name, torch_run):
     losses, acc = _train(name)
     ref_losses, ref_acc = torch_run

@@ -103,3 +103,52 @@ def test_bad_input_is_named(monkeypatch, tmp_path):
     with pytest.raises(KetmlError) as exc:
         ibm_engine.IBMEngine("ibm_brisbane", channel="not_a_channel")
     assert "s3cret-t0ken-value" not in str(exc.value)
+
+
+@pytest.mark.parametrize("mode", ["batch", "session"])
+def test_batch_and_session_modes(mode):
+    qc, v = _case()
+    eng = ibm_engine.IBMEngine("fake_manila", noise=False, precision=0.01, seed=3, mode=mode)
+    out = circuits.expval(qc, "ZZI", v, engine=eng)
+    exact = circuits.expval(qc, "ZZI", v, dtype="complex128")
+    eng.close()
+    assert (out - exact).abs().max().item() < 0.05
+    assert eng.registry.list()[0].mode == mode
+
+
+def test_transient_runtime_error_is_retried(monkeypatch):
+    from circuits.jobs import RetryPolicy
+
+    class RequestsApiError(Exception):
+        status_code = 503
+
+    qc, v = _case()
+    sleeps: list[float] = []
+    eng = ibm_engine.IBMEngine("fake_manila", noise=False, precision=0.01, seed=3,
+                               retry=RetryPolicy(attempts=3, base_delay=0.25, sleep=sleeps.append))
+    real = eng.runner._primitive
+    calls = {"n": 0}
+
+    def flaky(kind, tags):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RequestsApiError("503 Service Unavailable")
+        return real(kind, tags)
+
+    monkeypatch.setattr(eng.runner, "_primitive", flaky)
+    out = circuits.expval(qc, "ZZI", v, engine=eng)
+    assert out.shape == (3, 1) and sleeps == [0.25] and calls["n"] == 2
+    (rec,) = eng.registry.list()
+    assert rec.status == "done" and rec.attempts == 1
+
+    class IBMInputValueError(Exception):
+        pass
+
+    def invalid(kind, tags):
+        raise IBMInputValueError("circuit is not ISA for this backend")
+
+    monkeypatch.setattr(eng.runner, "_primitive", invalid)
+    with pytest.raises(KetmlError, match="not ISA"):
+        circuits.expval(qc, "ZZI", v * 2, engine=eng)
+    assert eng.registry.list(status="failed")[0].error.startswith("IBMInputValueError")
+    assert sleeps == [0.25]  # a permanent error is not retried

@@ -99,8 +99,42 @@ def payload_hash(kind: str, backend: str, payload: Any, options: dict) -> str:
     """A content hash of what would be run: the same hash means the same job."""
     h = hashlib.sha256()
     h.update(f"{kind}|{backend}|{json.dumps(options, sort_keys=True, default=str)}|".encode())
-    h.update(_dumps(payload))
+    h.update(pickle.dumps(_canonical(payload), protocol=4))
     return h.hexdigest()
+
+
+def _canonical(obj: Any) -> Any:
+    """``obj`` with circuits and observables as plain tuples, for hashing: QPY bytes are not stable
+    (they hold parameter UUIDs, the generated circuit name and the layout's registers in no fixed order)."""
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import SparsePauliOp
+
+    if isinstance(obj, QuantumCircuit):
+        return _circuit_key(obj)
+    if isinstance(obj, SparsePauliOp):
+        return ("spo", tuple((label, complex(c)) for label, c in obj.to_list()))
+    if isinstance(obj, (list, tuple)):
+        return tuple(_canonical(o) for o in obj)
+    if isinstance(obj, dict):
+        return tuple(sorted((str(k), _canonical(v)) for k, v in obj.items()))
+    return obj
+
+
+def _circuit_key(circuit: Any) -> tuple:
+    """The content of a circuit: width, instructions (names, parameters by name, bit indices), layout."""
+    from qiskit import QuantumCircuit
+
+    rows = []
+    for inst in circuit.data:
+        op = inst.operation
+        params = tuple(_circuit_key(p) if isinstance(p, QuantumCircuit) else str(p) for p in op.params)
+        rows.append((op.name, params, str(getattr(op, "condition", None)),
+                     tuple(circuit.find_bit(q).index for q in inst.qubits),
+                     tuple(circuit.find_bit(c).index for c in inst.clbits)))
+    layout = circuit.layout
+    where = None if layout is None else (tuple(layout.initial_index_layout()),
+                                         tuple(layout.final_index_layout()))
+    return ("circuit", circuit.num_qubits, circuit.num_clbits, str(circuit.global_phase), tuple(rows), where)
 
 
 def _dumps(payload: Any) -> bytes:
@@ -310,9 +344,11 @@ def run_job(registry: JobRegistry, runner: Runner, kind: str, payload: Any, *, t
         digest = payload_hash(kind, runner.backend_name, payload, options)
         old = registry.find(digest, tag)
         if old is not None:
-            return old, resume(registry, runner, old, retry=retry)
+            result = resume(registry, runner, old, retry=retry)
+            return registry.get(old.id), result
     rec = registry.create(kind, runner.backend_name, runner.mode, tag, payload, options)
-    return rec, _send_and_wait(registry, runner, rec, payload, retry, on_submitted)
+    result = _send_and_wait(registry, runner, rec, payload, retry, on_submitted)
+    return registry.get(rec.id), result  # the record as it is now (job id, status done)
 
 
 def _send_and_wait(registry, runner, rec, payload, retry, on_submitted=None):

@@ -1,4 +1,4 @@
-"""The ``ketml`` command line: list engines, run OpenQASM files, train the demo.
+"""The ``ketml`` command line: list engines, run OpenQASM files, train the demo, use IBM Quantum.
 
 Heavy imports (torch, qiskit, the engines) happen inside the commands, so ``ketml --help``
 answers at once. Expected failures (missing file, malformed OpenQASM, bad observable or
@@ -231,6 +231,22 @@ def _engine_options(engine: str, device: str | None) -> dict[str, Any]:
     return options
 
 
+def _load_qasm(file: Path):
+    """The circuit in an OpenQASM 2/3 file; a :class:`CliError` naming the file (and line/column)."""
+    from circuits import errors, qasm
+
+    try:
+        return qasm.load(file)
+    except errors.QasmError as exc:
+        raise CliError(f"{file}: {exc}") from None
+    except IsADirectoryError:
+        raise CliError(f"{file} is a folder, not an OpenQASM file") from None
+    except FileNotFoundError:
+        raise CliError(f"no such file: {file}") from None
+    except OSError as exc:
+        raise CliError(f"cannot read {file}: {exc.strerror or exc}") from None
+
+
 def _execute(
     file: Path,
     shots: int | None,
@@ -240,20 +256,11 @@ def _execute(
     seed: int | None,
     params: list[str],
 ) -> dict[str, Any]:
-    from circuits import errors, expval, qasm, sample
+    from circuits import expval, sample
 
     if shots is not None and shots < 1:
         raise CliError(f"--shots must be a positive integer, got {shots}")
-    try:
-        circuit = qasm.load(file)
-    except errors.QasmError as exc:
-        raise CliError(f"{file}: {exc}") from None
-    except IsADirectoryError:
-        raise CliError(f"{file} is a folder, not an OpenQASM file") from None
-    except FileNotFoundError:
-        raise CliError(f"no such file: {file}") from None
-    except OSError as exc:
-        raise CliError(f"cannot read {file}: {exc.strerror or exc}") from None
+    circuit = _load_qasm(file)
     labels = [_check_observable(o, circuit.num_qubits) for o in observables]
     values = _parameter_values(circuit, params)
     options = _engine_options(engine, device)
@@ -436,6 +443,13 @@ def demo(
     typer.echo(f"test accuracy: {metrics['test_accuracy']:.4f}")
     typer.echo(f"metrics: {Path(metrics['run_dir']) / 'metrics.json'}")
     typer.echo(f"plot:    {Path(metrics['run_dir']) / 'training_curve.png'}")
+
+
+# -------------------------------------------------------------------------------------- ibm
+
+from .cli_ibm import ibm_app  # noqa: E402  (after the helpers it uses)
+
+app.add_typer(ibm_app, name="ibm")
 
 
 def main(argv: list[str] | None = None) -> None:

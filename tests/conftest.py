@@ -1,12 +1,16 @@
-"""Suite-wide pytest setup: headless plotting, and `gpu` tests skipped without a CUDA GPU."""
+"""Suite-wide pytest setup: headless plotting, a private job registry, and `gpu` tests skipped
+without a CUDA GPU."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# the job registry of the ibm engine: never the user's ~/.ketml during tests
+os.environ["KETML_HOME"] = tempfile.mkdtemp(prefix="ketml-test-home-")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -42,12 +42,23 @@ def fake_backend(name: str):
         raise EngineUnavailableError(
             f"{name!r} is a fake IBM backend, which needs qiskit-ibm-runtime: pip install 'ketml[ibm]'"
         ) from None
-    stem = "Fake" + "".join(part.capitalize() for part in name.removeprefix("fake_").split("_"))
-    cls = getattr(fake_provider, stem + "V2", None) or getattr(fake_provider, stem, None)
-    if cls is None:
-        known = sorted(b.name for b in fake_provider.FakeProviderForBackendV2().backends())
-        raise KetmlError(f"unknown fake backend {name!r}; known: {', '.join(known[:12])}, ...")
-    return cls()
+    classes = fake_backend_classes(fake_provider)
+    if name not in classes:
+        raise KetmlError(f"unknown fake backend {name!r}; known: {', '.join(sorted(classes)[:12])}, ... "
+                         "(ketml ibm backends --fake lists them all)")
+    return classes[name]()
+
+
+def fake_backend_classes(module=None) -> dict[str, type]:
+    """Name -> class of every fake V2 backend (the set ``FakeProviderForBackendV2`` holds), without
+    building any: instantiating all of them takes seconds."""
+    if module is None:
+        from qiskit_ibm_runtime import fake_provider as module
+    from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
+
+    return {cls.backend_name: cls for cls in vars(module).values()
+            if isinstance(cls, type) and issubclass(cls, FakeBackendV2)
+            and getattr(cls, "backend_name", None)}
 
 
 def service(channel: str | None = None, token: str | None = None, instance: str | None = None):
@@ -342,14 +353,16 @@ class IBMEngine(ShiftRuleEngine):
         """Depth, two-qubit gate count and estimated duration of ``circuit`` on the backend."""
         return self.isa(self.program(circuit), measured)[1]
 
-    def _submit(self, kind: str, pubs: list, report: dict) -> Any:
+    def _submit(self, kind: str, pubs: list, report: dict, seed: int | None = None) -> Any:
         self.last_report = report
         log.info("ibm %s on %s: depth %s, %s two-qubit gates, ~%s s", kind, self.backend.name,
                  report["depth"], report["two_qubit_gates"], report["duration_s"])
         if not self.local and self.confirm is not None and not self.confirm(report):
             raise KetmlError("submission cancelled by the user")
+        options = self.options if seed is None else dict(self.options, seed=int(seed))
+        self.runner.options = options  # a call's seed= overrides the engine's for this job
         rec, result = run_job(self.registry, self.runner, kind, pubs, tag=self.tag,
-                              options=self.options, force=self.force, retry=self.retry)
+                              options=options, force=self.force, retry=self.retry)
         self.last_record = rec
         return result
 
@@ -365,7 +378,7 @@ class IBMEngine(ShiftRuleEngine):
         obs = [SparsePauliOp(o.paulis, o.coeffs.real).apply_layout(layout) for o in observables]
         params = self._columns(isa, prog, rows)
         pub = (isa, obs, params[:, None, :]) if isa.num_parameters else (isa, obs)
-        (res,) = self._submit("estimator", [pub], dict(report, rows=int(rows.shape[0])))
+        (res,) = self._submit("estimator", [pub], dict(report, rows=int(rows.shape[0])), seed)
         evs = np.asarray(res["evs"], dtype=np.float64).reshape(-1, len(observables))
         return evs if isa.num_parameters else np.repeat(evs, rows.shape[0], axis=0)
 
@@ -376,7 +389,7 @@ class IBMEngine(ShiftRuleEngine):
         isa, report = self.isa(prog, measured=True)
         params = self._columns(isa, prog, rows)
         pub = (isa, params, shots) if isa.num_parameters else (isa, None, shots)
-        (counts,) = self._submit("sampler", [pub], dict(report, rows=int(rows.shape[0]), shots=shots))
+        (counts,) = self._submit("sampler", [pub], dict(report, rows=int(rows.shape[0]), shots=shots), seed)
         counts = [{k.replace(" ", ""): v for k, v in c.items()} for c in counts]
         return counts if isa.num_parameters else [dict(counts[0]) for _ in range(rows.shape[0])]
 

@@ -7,26 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 pytest.importorskip("qiskit_ibm_runtime")
 
 from circuits.jobs import JobRegistry  # noqa: E402
 from qml.cli import app  # noqa: E402
 
-try:  # click < 8.2 mixes stderr into output unless told not to
-    runner = CliRunner(mix_stderr=False)
-except TypeError:
-    runner = CliRunner()
-
-BELL = """OPENQASM 2.0;
-include "qelib1.inc";
-qreg q[2];
-creg c[2];
-h q[0];
-cx q[0], q[1];
-measure q -> c;
-"""
+from .test_cli import BELL, runner  # noqa: E402
 
 BELL_UNMEASURED = """OPENQASM 3.0;
 include "stdgates.inc";

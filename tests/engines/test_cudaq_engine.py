@@ -15,7 +15,7 @@ from qiskit.circuit import ParameterVector
 from qiskit.quantum_info import SparsePauliOp, Statevector
 
 import circuits
-from circuits import QuantumLayer, engines
+from circuits import engines
 from circuits.errors import EngineUnavailableError, UnsupportedOperationError
 
 from ..circuits.helpers import bound, random_circuit, random_pauli_sum, reference_state
@@ -231,33 +231,6 @@ def test_no_cudaq_warnings_reach_users():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "1.0"
-
-
-def test_quantum_layer_trains():
-    torch.manual_seed(0)
-    n = 2
-    x = ParameterVector("x", n)
-    theta = ParameterVector("theta", 4)
-    qc = QuantumCircuit(n)
-    for q in range(n):
-        qc.ry(x[q], q)
-        qc.rx(theta[q], q)
-    qc.cx(0, 1)
-    qc.ry(theta[2], 0)
-    qc.ry(theta[3], 1)
-    layer = QuantumLayer(qc, ["ZI", "IZ"], engine="cudaq")
-    inputs = torch.rand(8, n)
-    target = torch.tensor([[0.8, -0.8]]).expand(8, -1)
-    opt = torch.optim.Adam(layer.parameters(), lr=0.1)
-    losses = []
-    for _ in range(8):
-        opt.zero_grad()
-        loss = torch.nn.functional.mse_loss(layer(inputs), target)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    assert layer.weights.grad is not None and layer.weights.grad.abs().sum() > 0
-    assert losses[-1] < 0.7 * losses[0]
 
 
 @pytest.mark.gpu

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 from qiskit import ClassicalRegister, QuantumCircuit
-from qiskit.circuit import Parameter, ParameterVector
+from qiskit.circuit import Parameter
 from qiskit.quantum_info import SparsePauliOp, Statevector
 
 import circuits
-from circuits import QuantumLayer, engines
+from circuits import engines
 from circuits.errors import EngineUnavailableError, KetmlError, UnsupportedOperationError
 
 from ..circuits.helpers import bound, random_circuit, random_pauli_sum, reference_state
@@ -231,29 +231,3 @@ def test_missing_devices_and_bad_options_fail_at_construction():
         engines.get("pennylane", diff_method="guesswork")
     with pytest.raises(KetmlError, match="bogus"):
         engines.get("pennylane", bogus=1)
-
-
-def test_quantum_layer_trains():
-    torch.manual_seed(0)
-    x = ParameterVector("x", 2)
-    theta = ParameterVector("theta", 4)
-    qc = QuantumCircuit(2)
-    qc.ry(x[0], 0)
-    qc.ry(x[1], 1)
-    qc.rx(theta[0], 0)
-    qc.ry(theta[1], 1)
-    qc.cx(0, 1)
-    qc.rz(theta[2], 0)
-    qc.ry(theta[3], 1)
-    layer = QuantumLayer(qc, ["ZI", "IZ"], engine="pennylane")
-    inputs = torch.rand(8, 2) * np.pi
-    target = torch.tensor([[0.5, -0.5]]).repeat(8, 1)
-    opt = torch.optim.Adam(layer.parameters(), lr=0.1)
-    losses = []
-    for _ in range(15):
-        opt.zero_grad()
-        loss = torch.nn.functional.mse_loss(layer(inputs), target)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    assert losses[-1] < 0.7 * losses[0]

@@ -9,10 +9,12 @@ status 2, without a traceback.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import math
 import operator
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -40,6 +42,17 @@ class CliError(Exception):
 def _fail(message: str) -> NoReturn:
     typer.echo(f"ketml: error: {message}", err=True)
     raise typer.Exit(code=EXIT_USAGE)
+
+
+@contextlib.contextmanager
+def cli_errors() -> Iterator[None]:
+    """Turn expected failures (``CliError``, ``KetmlError``) into one line on stderr, exit status 2."""
+    from circuits.errors import KetmlError
+
+    try:
+        yield
+    except (CliError, KetmlError) as exc:
+        _fail(str(exc))
 
 
 def _version(value: bool) -> None:
@@ -365,14 +378,8 @@ def run(
     ] = False,
 ) -> None:
     """Run an OpenQASM file: measurement counts, or expectation values with --observable."""
-    from circuits.errors import KetmlError
-
-    try:
+    with cli_errors():
         result = _execute(file, shots, observable or [], engine, device, seed, param or [])
-    except CliError as exc:
-        _fail(str(exc))
-    except KetmlError as exc:
-        _fail(str(exc))
     if as_json:
         typer.echo(json.dumps(result, indent=2))
     else:

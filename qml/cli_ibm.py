@@ -8,12 +8,10 @@ line ``ketml: error: ...`` on stderr and exit with status 2.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
 import runpy
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,17 +34,11 @@ DEFAULT_SHOTS = 4096
 _ERROR_WIDTH = 48  # widest error text shown in the jobs table
 
 
-@contextlib.contextmanager
-def _errors() -> Iterator[None]:
-    """Turn expected failures into ``ketml: error: ...`` on stderr, exit status 2."""
-    from circuits.errors import KetmlError
+def cli_errors():
+    """``qml.cli.cli_errors`` (imported late: ``qml.cli`` imports this module at its end)."""
+    from .cli import cli_errors
 
-    from .cli import CliError, _fail
-
-    try:
-        yield
-    except (CliError, KetmlError) as exc:
-        _fail(str(exc))
+    return cli_errors()
 
 
 def _is_fake(name: str) -> bool:
@@ -126,7 +118,7 @@ def backends(
 ) -> None:
     """List backends: your account's (name, qubits, pending jobs, operational) or the fake ones."""
     note = None
-    with _errors():
+    with cli_errors():
         if fake or not _account_configured():
             source, rows = "fake", fake_backends(min_qubits)
             if not fake:
@@ -292,7 +284,7 @@ def submit(
 
     from .cli import CliError
 
-    with _errors():
+    with cli_errors():
         if mode not in MODES:
             raise CliError(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
         circuit, ops, labels, values = _load(file, observable or [], param or [])
@@ -378,7 +370,7 @@ def jobs(
 
     from .cli import CliError
 
-    with _errors():
+    with cli_errors():
         if status is not None and status not in STATES:
             raise CliError(f"--status must be one of {', '.join(STATES)}, got {status!r}")
         records = _registry().list(status=status, backend=backend)
@@ -413,7 +405,7 @@ def status_(
     as_json: Annotated[bool, typer.Option("--json", help="Print the record as one JSON object.")] = False,
 ) -> None:
     """Show a job's record, and its provider status while it runs on IBM Quantum."""
-    with _errors():
+    with cli_errors():
         rec = _registry().get(job)
         remote = None
         if not rec.finished and rec.job_id:
@@ -515,7 +507,7 @@ def result(
     """Print a job's result: cached in the registry, or fetched (finishing the job) when not yet done."""
     from circuits.jobs import resume
 
-    with _errors():
+    with cli_errors():
         registry = _registry()
         rec = registry.get(job)
         if rec.status == "done":
@@ -548,7 +540,7 @@ def cancel(
     """Cancel a job that has not finished, and mark its record cancelled."""
     from .cli import CliError
 
-    with _errors():
+    with cli_errors():
         registry = _registry()
         rec = registry.get(job)
         if rec.status == "cancelled":

@@ -109,7 +109,7 @@ class AerEngine(ShiftRuleEngine):
             return hit[1]
         basis = sorted(set(self.noise_model.basis_gates) | {"measure", "reset"})
         out = transpile(circuit, basis_gates=basis, optimization_level=0)
-        _check_single_use(out, prog)
+        _check_single_use(out)
         self._noisy[id(circuit)] = (circuit, out)  # holding the circuit keeps its id unique
         return out
 
@@ -227,7 +227,7 @@ def _register(counts: dict[str, int], index: int) -> dict[str, int]:
     return out
 
 
-def _check_single_use(circuit: QuantumCircuit, prog: GateProgram) -> None:
+def _check_single_use(circuit: QuantumCircuit) -> None:
     """The shift rule needs every angle in one gate, linearly with slope +-1."""
     seen: dict[str, int] = {}
     for inst in circuit.data:
@@ -253,17 +253,7 @@ def _noise_model(noise: Any):
     if isinstance(noise, NoiseModel):
         return noise
     if isinstance(noise, str):
-        try:
-            from qiskit_ibm_runtime import fake_provider
-        except ImportError:
-            raise EngineUnavailableError(
-                f"noise_model={noise!r} names a fake IBM backend, which needs qiskit-ibm-runtime: "
-                "pip install 'ketml[ibm]'"
-            ) from None
-        cls_name = "Fake" + "".join(part.capitalize() for part in noise.removeprefix("fake_").split("_"))
-        backend_cls = getattr(fake_provider, cls_name + "V2", None) or getattr(fake_provider, cls_name, None)
-        if backend_cls is None:
-            raise KetmlError(f"unknown fake backend {noise!r} (looked for {cls_name}V2 in "
-                             "qiskit_ibm_runtime.fake_provider)")
-        return NoiseModel.from_backend(backend_cls())
+        from .ibm_engine import fake_backend
+
+        return NoiseModel.from_backend(fake_backend(noise))
     return NoiseModel.from_backend(noise)

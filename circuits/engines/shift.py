@@ -53,17 +53,6 @@ class ParameterShift(torch.autograd.Function):
         return torch.as_tensor(g, dtype=angles.dtype, device=angles.device), None, None
 
 
-def shift_jacobian(evaluate: RowEvaluator, angles: np.ndarray) -> np.ndarray:
-    """``(B, K, n_obs)`` Jacobian of ``evaluate`` at ``angles`` by the shift rule (for tests)."""
-    t = torch.as_tensor(angles, dtype=torch.float64).requires_grad_(True)
-    out = ParameterShift.apply(t, evaluate, None)
-    rows = []
-    for j in range(out.shape[1]):
-        (g,) = torch.autograd.grad(out[:, j].sum(), t, retain_graph=True)
-        rows.append(g.numpy())
-    return np.stack(rows, axis=-1)
-
-
 class ShiftRuleEngine(Engine):
     """Base of the engines that run a :class:`GateProgram` on rows of angles.
 
@@ -134,14 +123,6 @@ class ShiftRuleEngine(Engine):
 
 def _real(values: torch.Tensor) -> torch.dtype:
     return values.dtype if values.is_floating_point() else torch.float64
-
-
-def unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct rows and the inverse index, so repeated parameter sets run once."""
-    if rows.shape[1] == 0:
-        return rows[:1], np.zeros(rows.shape[0], dtype=np.int64)
-    uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
-    return uniq, inverse.reshape(-1)
 
 
 def counts_key_width(prog: GateProgram) -> int:

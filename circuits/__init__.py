@@ -2,8 +2,17 @@
 
 from . import engines, qasm
 from .api import expval, sample, statevector
-from .layers import QuantumLayer
+from .layers import ParallelQuantumLayer, QuantumLayer
 from .ops import Postselect, postselect
 
-__all__ = ["Postselect", "QuantumLayer", "engines", "expval", "postselect", "qasm", "sample",
-           "statevector"]
+__all__ = [
+    "ParallelQuantumLayer",
+    "Postselect",
+    "QuantumLayer",
+    "engines",
+    "expval",
+    "postselect",
+    "qasm",
+    "sample",
+    "statevector",
+]

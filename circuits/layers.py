@@ -128,3 +128,76 @@ class QuantumLayer(torch.nn.Module):
             f"n_qubits={self.n_qubits}, n_inputs={self.n_inputs}, n_weights={self.n_weights}, "
             f"n_obs={len(self.observables)}, engine={self.engine_name!r}"
         )
+
+
+class ParallelQuantumLayer(torch.nn.Module):
+    """``copies`` independent instances of one circuit, each with its own weights, side by side.
+
+    Input ``(B, copies * n_inputs)`` is split into ``copies`` groups of ``n_inputs``; group
+    ``g`` runs through the circuit with weights ``weights[g]``; the outputs are concatenated to
+    ``(B, copies * n_obs)``. All ``copies * B`` evaluations are one engine call (per-sample
+    weights), so parallel circuits cost one batched simulation, not a Python loop.
+    """
+
+    def __init__(
+        self,
+        circuit: QuantumCircuit,
+        observables: ObservableLike,
+        copies: int,
+        *,
+        inputs: str | None = "x",
+        weights: str | None = "theta",
+        engine: str = "torch",
+        initial_weights: torch.Tensor | None = None,
+        **engine_options,
+    ):
+        super().__init__()
+        if not isinstance(copies, int) or isinstance(copies, bool) or copies < 1:
+            raise ParameterError(f"copies must be a positive integer; got {copies!r}")
+        self.layer = QuantumLayer(
+            circuit, observables, inputs=inputs, weights=weights, engine=engine, **engine_options
+        )
+        self.copies = copies
+        n_w = self.layer.n_weights
+        if initial_weights is None:
+            initial_weights = torch.rand(copies, n_w) * (2 * math.pi)
+        initial_weights = torch.as_tensor(initial_weights, dtype=torch.get_default_dtype())
+        if initial_weights.shape != (copies, n_w):
+            raise ParameterError(
+                f"initial_weights must have shape ({copies}, {n_w}), got {tuple(initial_weights.shape)}"
+            )
+        # the inner layer's own weights are unused (each copy has its row here): keep a
+        # placeholder buffer so the layer still follows the module's device, outside state_dict
+        del self.layer.weights
+        self.layer.register_buffer("weights", torch.zeros(n_w), persistent=False)
+        self.weights = torch.nn.Parameter(initial_weights.clone())
+
+    @property
+    def n_qubits(self) -> int:
+        return self.layer.n_qubits
+
+    @property
+    def n_inputs(self) -> int:
+        return self.copies * self.layer.n_inputs
+
+    @property
+    def n_outputs(self) -> int:
+        return self.copies * len(self.layer.observables)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim == 1:
+            x = x.unsqueeze(0)
+        if x.ndim != 2 or x.shape[1] != self.n_inputs:
+            raise ParameterError(
+                f"inputs must have shape (B, {self.n_inputs}) = (B, copies * n_inputs); "
+                f"got {tuple(x.shape)}"
+            )
+        batch, g = x.shape[0], self.copies
+        # copy-major rows: row g * B + b is sample b through copy g
+        xs = x.reshape(batch, g, -1).transpose(0, 1).reshape(g * batch, -1)
+        ws = self.weights.unsqueeze(1).expand(g, batch, -1).reshape(g * batch, -1)
+        out = self.layer(xs, ws)  # (g * B, n_obs)
+        return out.reshape(g, batch, -1).transpose(0, 1).reshape(batch, -1)
+
+    def extra_repr(self) -> str:
+        return f"copies={self.copies}"

@@ -1,4 +1,4 @@
-"""The ``ketml`` command line: list engines, run OpenQASM files, train the demo, use IBM Quantum.
+"""The ``ketml`` command line: engines, OpenQASM runs, the demo, training and evaluation, IBM Quantum.
 
 Heavy imports (torch, qiskit, the engines) happen inside the commands, so ``ketml --help``
 answers at once. Expected failures (missing file, malformed OpenQASM, bad observable or
@@ -455,8 +455,14 @@ def demo(
 # -------------------------------------------------------------------------------------- ibm
 
 from .cli_ibm import ibm_app  # noqa: E402  (after the helpers it uses)
+from .cli_train import datasets as _datasets_cmd  # noqa: E402
+from .cli_train import evaluate as _evaluate_cmd  # noqa: E402
+from .cli_train import train as _train_cmd  # noqa: E402
 
 app.add_typer(ibm_app, name="ibm")
+app.command("train")(_train_cmd)
+app.command("evaluate")(_evaluate_cmd)
+app.command("datasets")(_datasets_cmd)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,214 @@
+"""Reproduction of the hybrid image classifiers' headline numbers (issue: hybrid classifiers).
+
+Trains, through ``qml.training.experiment.train_model`` (what ``ketml train`` runs):
+HQNN-Parallel and its classical twin on full MNIST (paper arXiv 2304.09224: 99.21 %), and
+HybridCNN and its classical baseline on MNIST and Fashion-MNIST (paper arXiv 2509.13353:
+99.38 % on MNIST); then measures robust accuracy (FGSM and PGD in pixel space, and the paper's
+PGD on normalised inputs: eps 0.1, alpha 0.01, 10 steps).
+
+Every entry writes ``<out>/repro_hybrid/<model>-<dataset>.json`` when done and is skipped
+afterwards; an interrupted entry resumes from its run folder's checkpoint. ``--shard i/n``
+splits the entries over processes; ``--summarize`` merges the entries into
+``<out>/repro_hybrid.json`` and ``<out>/repro_hybrid.md``.
+
+    KETML_DATA=../shared/data .venv/bin/python benchmarks/repro_hybrid.py --shard 0/2 &
+    KETML_DATA=../shared/data .venv/bin/python benchmarks/repro_hybrid.py --shard 1/2 &
+    wait; .venv/bin/python benchmarks/repro_hybrid.py --summarize
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+#: (model, dataset, training overrides). Epochs are below the papers' 50 for HybridCNN: the
+#: budget of a 2-core CPU; the schedules (OneCycle, cosine restarts) span the epochs given.
+ENTRIES = [
+    ("hqnn-parallel", "mnist", {"epochs": 15, "augment": "affine"}),
+    ("hqnn-parallel-classical", "mnist", {"epochs": 15, "augment": "affine"}),
+    ("hybrid-cnn", "mnist", {"epochs": 20}),
+    ("hybrid-cnn-classical", "mnist", {"epochs": 20}),
+    ("hybrid-cnn", "fashion-mnist", {"epochs": 20}),
+    ("hybrid-cnn-classical", "fashion-mnist", {"epochs": 20}),
+]
+ATTACKS = [("fgsm", 0.1), ("pgd", 0.1), ("pgd-paper", 0.1)]
+TARGETS = {("hqnn-parallel", "mnist"): 0.992, ("hybrid-cnn", "mnist"): 0.993}
+PAPER = {
+    ("hqnn-parallel", "mnist"): 0.9921,
+    ("hybrid-cnn", "mnist"): 0.9938,
+    ("hybrid-cnn-classical", "mnist"): 0.9821,
+}
+
+
+def run_entry(
+    model: str,
+    dataset: str,
+    overrides: dict,
+    out: Path,
+    runs: Path,
+    attack_subset: int,
+    seed: int,
+    progress: bool,
+) -> dict:
+    from qml.training.experiment import evaluate_run, train_model
+
+    done = out / "repro_hybrid" / f"{model}-{dataset}.json"
+    if done.is_file():
+        print(f"{model} on {dataset}: done earlier ({done})")
+        return json.loads(done.read_text())
+    folder = runs / f"{model}-{dataset}"
+    t0 = time.time()
+    if (folder / "checkpoint.pt").is_file():
+        print(f"{model} on {dataset}: resuming {folder}")
+        run_dir, metrics = train_model(model, dataset, resume=folder, progress=progress)
+    else:
+        run_dir, metrics = train_model(
+            model, dataset, out=runs / "tmp", seed=seed, subset=0, progress=progress, **overrides
+        )
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        if folder.exists():
+            import shutil
+
+            shutil.rmtree(folder)
+        run_dir.rename(folder)
+        run_dir = folder
+    robust = {}
+    for attack, eps in ATTACKS:
+        entry = evaluate_run(
+            run_dir,
+            attack=attack,
+            eps=eps,
+            alpha=0.01,
+            steps=10,
+            subset=attack_subset,
+            seed=seed,
+            progress=progress,
+        )
+        robust[f"{attack}@{eps}"] = entry["robust_accuracy"]
+    result = {
+        "model": model,
+        "dataset": dataset,
+        "overrides": overrides,
+        "seed": seed,
+        "test_accuracy": metrics["test_accuracy"],
+        "n_test": metrics["n_test"],
+        "best_val_accuracy": metrics["best_val_accuracy"],
+        "best_epoch": metrics["best_epoch"],
+        "epochs": metrics["epochs"],
+        "n_parameters": metrics["n_parameters"],
+        "n_quantum_parameters": metrics["n_quantum_parameters"],
+        "seconds_per_epoch": metrics["seconds_per_epoch"],
+        "robust_accuracy": robust,
+        "robust_n_test": attack_subset,
+        "wall_seconds": time.time() - t0,
+        "run_dir": str(run_dir),
+        "config": metrics["config"],
+        "threads": int(os.environ.get("OMP_NUM_THREADS", "0") or 0),
+    }
+    done.parent.mkdir(parents=True, exist_ok=True)
+    done.write_text(json.dumps(result, indent=2))
+    print(f"{model} on {dataset}: test accuracy {result['test_accuracy']:.4f}")
+    return result
+
+
+def summarize(out: Path) -> dict:
+    import torch
+
+    rows = []
+    for model, dataset, _ in ENTRIES:
+        path = out / "repro_hybrid" / f"{model}-{dataset}.json"
+        if path.is_file():
+            rows.append(json.loads(path.read_text()))
+    checks = {}
+    by_key = {(r["model"], r["dataset"]): r for r in rows}
+    for key, target in TARGETS.items():
+        r = by_key.get(key)
+        twin = by_key.get((key[0] + "-classical", key[1]))
+        checks[f"{key[0]} on {key[1]} >= {target}"] = None if r is None else r["test_accuracy"] >= target
+        if key[0] == "hqnn-parallel" and r and twin:
+            checks["hqnn-parallel has fewer parameters than its twin"] = (
+                r["n_parameters"] < twin["n_parameters"]
+            )
+    summary = {
+        "entries": rows,
+        "targets": {f"{m} on {d}": t for (m, d), t in TARGETS.items()},
+        "paper": {f"{m} on {d}": v for (m, d), v in PAPER.items()},
+        "checks": checks,
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__},
+        "command": "benchmarks/repro_hybrid.py (see its docstring)",
+    }
+    (out / "repro_hybrid.json").write_text(json.dumps(summary, indent=2))
+    lines = [
+        "# Hybrid image classifiers: reproduction",
+        "",
+        "| model | dataset | test acc. | paper | params (quantum) | epochs | s/epoch | FGSM 0.1 | PGD 0.1 | "
+        "PGD-paper 0.1 |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        paper = PAPER.get((r["model"], r["dataset"]))
+        rb = r["robust_accuracy"]
+        lines.append(
+            f"| {r['model']} | {r['dataset']} | {100 * r['test_accuracy']:.2f} % | "
+            f"{'' if paper is None else f'{100 * paper:.2f} %'} | "
+            f"{r['n_parameters']} ({r['n_quantum_parameters']}) | "
+            f"{r['epochs']} | {r['seconds_per_epoch']:.0f} | {100 * rb['fgsm@0.1']:.1f} % | "
+            f"{100 * rb['pgd@0.1']:.1f} % | {100 * rb['pgd-paper@0.1']:.1f} % |"
+        )
+    lines += [
+        "",
+        "Checks: " + ", ".join(f"{k}: {v}" for k, v in checks.items()),
+        "",
+        "Robust accuracies on the first test images of a seeded stratified subset "
+        f"({rows[0]['robust_n_test'] if rows else '-'} images); FGSM/PGD in [0, 1] pixel space, "
+        "PGD-paper = torchattacks-style PGD on normalised inputs (arXiv 2509.13353's protocol).",
+    ]
+    (out / "repro_hybrid.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results", help="results folder")
+    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "repro_hybrid", help="run folders")
+    parser.add_argument("--shard", default="0/1", help="i/n: run entries i, i+n, i+2n, ...")
+    parser.add_argument("--only", nargs="*", help="model@dataset entries to run (default: all)")
+    parser.add_argument("--attack-subset", type=int, default=2000, help="test images for the attacks")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--summarize", action="store_true", help="only merge finished entries")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    if args.summarize:
+        summarize(args.out)
+        return 0
+    i, n = (int(v) for v in args.shard.split("/"))
+    for k, (model, dataset, overrides) in enumerate(ENTRIES):
+        if k % n != i or (args.only and f"{model}@{dataset}" not in args.only):
+            continue
+        run_entry(
+            model,
+            dataset,
+            overrides,
+            args.out,
+            args.runs,
+            args.attack_subset,
+            args.seed,
+            not args.no_progress,
+        )
+    summarize(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

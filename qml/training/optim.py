@@ -1,0 +1,45 @@
+"""Optimiser and learning-rate schedule for a :class:`TrainConfig` (schedules step per batch)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .config import TrainConfig
+
+
+def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+
+
+def make_scheduler(optimizer, config: TrainConfig, steps_per_epoch: int):
+    """The schedule, stepped once per batch; ``None`` for a constant learning rate."""
+    opts = dict(config.scheduler_options)
+    total = config.epochs * steps_per_epoch
+    if config.scheduler == "none":
+        return None
+    if config.scheduler == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(
+            optimizer, T_max=total, eta_min=opts.get("eta_min", 0.0)
+        )
+    if config.scheduler == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer,
+            max_lr=opts.get("max_lr", config.lr * 2),
+            total_steps=total,
+            pct_start=opts.get("pct_start", 0.3),
+        )
+    if config.scheduler == "cosine-restarts":
+        # T_0 is given in epochs, as in the paper's code that steps this schedule once per batch
+        return torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+            optimizer,
+            T_0=max(1, int(opts.get("T_0", 5)) * steps_per_epoch),
+            eta_min=opts.get("eta_min", 1e-5),
+        )
+    step = max(1, int(opts.get("step_epochs", max(1, math.ceil(config.epochs / 3)))) * steps_per_epoch)
+    return torch.optim.lr_scheduler.StepLR(optimizer, step_size=step, gamma=opts.get("gamma", 0.1))

@@ -1,0 +1,67 @@
+"""PNG plots of a run: learning curves and the confusion matrix (matplotlib, Agg backend)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def plot_curves(history: dict[str, list[float]], path: Path, title: str = "") -> Path:
+    """Loss (left) and accuracy (right) per epoch for train and validation."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    epochs = range(1, len(history.get("train_loss", [])) + 1)
+    for ax, key, label in ((axes[0], "loss", "loss"), (axes[1], "accuracy", "accuracy")):
+        for split, style in (("train", "-o"), ("val", "--s")):
+            values = history.get(f"{split}_{key}", [])
+            if values and any(v == v for v in values):  # skip all-NaN series
+                ax.plot(list(epochs)[: len(values)], values, style, label=split, markersize=3)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_confusion(
+    confusion: Sequence[Sequence[int]], classes: Sequence[str], path: Path, title: str = ""
+) -> Path:
+    """Confusion matrix, rows = true class, columns = predicted class, counts written in cells."""
+    import numpy as np
+
+    cm = np.asarray(confusion)
+    n = len(cm)
+    size = min(4 + 0.45 * n, 16)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(cm, cmap="Blues")
+    if n <= 20:
+        ticks = range(n)
+        ax.set_xticks(ticks, [str(c) for c in classes][:n], rotation=45, ha="right")
+        ax.set_yticks(ticks, [str(c) for c in classes][:n])
+        high = cm.max() / 2 if cm.size else 0
+        for i in range(n):
+            for j in range(n):
+                ax.text(
+                    j,
+                    i,
+                    str(cm[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if cm[i, j] > high else "black",
+                )
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -1,0 +1,138 @@
+"""``ketml train`` / ``ketml evaluate`` / ``ketml datasets``: a short real run on digits, resume,
+attacks, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.test_cli import invoke
+
+
+def test_train_list_shows_every_registered_model():
+    result = invoke("train", "--list")
+    assert result.exit_code == 0, result.output
+    for name in (
+        "hqnn-parallel",
+        "hqnn-quanv",
+        "hybrid-cnn",
+        "hqnn-parallel-classical",
+        "hqnn-quanv-classical",
+        "hybrid-cnn-classical",
+    ):
+        assert name in result.stdout
+
+
+def test_train_then_evaluate_on_digits(tmp_path):
+    result = invoke(
+        "train",
+        "hqnn-parallel",
+        "--dataset",
+        "digits",
+        "--epochs",
+        "3",
+        "--subset",
+        "400",
+        "--batch-size",
+        "16",
+        "--lr",
+        "0.003",
+        "--seed",
+        "3",
+        "--out",
+        tmp_path,
+        "--no-progress",
+    )
+    assert result.exit_code == 0, result.output
+    (run,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert run.name.startswith("hqnn-parallel-digits-")
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["epochs"] == 3 and metrics["n_train"] == 360 and metrics["n_quantum_parameters"] == 180
+    assert metrics["test_accuracy"] > 0.3  # ten classes: chance is 0.1
+    assert {"curves.png", "confusion.png", "model.pt", "checkpoint.pt", "run.json"} <= {
+        p.name for p in run.iterdir()
+    }
+
+    result = invoke("evaluate", run, "--attack", "fgsm", "--eps", "0.1", "--json", "--no-progress")
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.stdout)
+    assert entry["clean_accuracy"] == pytest.approx(metrics["test_accuracy"])
+    assert entry["robust_accuracy"] <= entry["clean_accuracy"]
+    result = invoke("evaluate", run, "--attack", "pgd-paper", "--steps", "2", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert "robust accuracy" in result.stdout
+    assert len(json.loads((run / "evaluation.json").read_text())) == 2
+
+    # resuming a finished run with more epochs continues its history
+    result = invoke("train", "--resume", run, "--epochs", "4", "--no-progress")
+    assert result.exit_code == 0, result.output
+    resumed = json.loads((run / "metrics.json").read_text())
+    assert resumed["epochs"] == 4
+    assert resumed["history"]["train_loss"][:3] == metrics["history"]["train_loss"]
+
+
+def test_train_classical_twin_with_model_option(tmp_path):
+    result = invoke(
+        "train",
+        "hqnn-quanv-classical",
+        "-d",
+        "digits",
+        "--epochs",
+        "1",
+        "--subset",
+        "120",
+        "-O",
+        "channels=2",
+        "--out",
+        tmp_path,
+        "--no-progress",
+    )
+    assert result.exit_code == 0, result.output
+    (run,) = list(tmp_path.iterdir())
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["n_quantum_parameters"] == 0
+    assert metrics["n_parameters"] == 2 * 16 + 2 + 98 * 10 + 10
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "no-such-model", "-d", "digits"], "unknown model 'no-such-model'"),
+        (["train", "hqnn-quanv", "-d", "no-such-set"], "no-such-set"),
+        (["train", "hqnn-quanv", "-d", "digits", "--optimizer", "rmsprop"], "optimizer"),
+        (["train"], "name a model"),
+        (["evaluate", "/nonexistent/run"], "not a ketml run folder"),
+        (["train", "hqnn-quanv", "-d", "digits", "-O", "bad option"], "name=value"),
+    ],
+)
+def test_errors_are_one_line(args, message, tmp_path):
+    result = invoke(*args, "--out", tmp_path) if args[0] == "train" and len(args) > 1 else invoke(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_missing_dataset_files_say_where_to_put_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("KETML_DATA", str(tmp_path / "data"))
+    import urllib.error
+    import urllib.request
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network in this test")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    result = invoke(
+        "train", "hqnn-parallel", "-d", "mnist", "--epochs", "1", "--out", tmp_path, "--no-progress"
+    )
+    assert result.exit_code == 2, result.output
+    assert str(tmp_path / "data" / "mnist") in result.stderr
+    assert "train-images-idx3-ubyte.gz" in result.stderr
+
+
+def test_datasets_lists_the_catalogue(tmp_path, monkeypatch):
+    monkeypatch.setenv("KETML_DATA", str(tmp_path))
+    result = invoke("datasets", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert {r["dataset"] for r in rows} >= {"mnist", "fashion-mnist", "cifar10", "cifar100", "stl10"}
+    assert all(r["status"] == "missing" for r in rows)

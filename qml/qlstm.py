@@ -67,7 +67,9 @@ class QLSTM(nn.Module):
             raise ValueError(f"n_vqc must be 4 or 6; got {n_vqc}")
         n = input_size + hidden_size if n_qubits is None else n_qubits
         self.input_size, self.hidden_size, self.n_qubits, self.n_vqc = input_size, hidden_size, n, n_vqc
-        self.project_in = nn.Identity() if n == input_size + hidden_size else nn.Linear(input_size + hidden_size, n)
+        self.project_in = (
+            nn.Identity() if n == input_size + hidden_size else nn.Linear(input_size + hidden_size, n)
+        )
         circuit = qlstm_circuit(n, depth)
         observables = ["I" * (n - 1 - q) + "Z" + "I" * q for q in range(n)]
         self.gates = ParallelQuantumLayer(circuit, observables, 4, engine=engine, **engine_options)

@@ -167,8 +167,14 @@ class QRNN(nn.Module):
         self.workspace = list(range(input_size, input_size + workspace))
         n = input_size + workspace
         lanes = self.workspace + self.inout
-        opts = dict(n_lanes=n, order=order, degree=degree, bias=bias, weight_spread=weight_spread,
-                    bias_spread=bias_spread)
+        opts = dict(
+            n_lanes=n,
+            order=order,
+            degree=degree,
+            bias=bias,
+            weight_spread=weight_spread,
+            bias_spread=bias_spread,
+        )
 
         def layer(outs: list[int]) -> nn.ModuleList:
             return nn.ModuleList(QuantumNeuron(o, [s for s in lanes if s != o], **opts) for o in outs)
@@ -228,7 +234,9 @@ class QRNN(nn.Module):
         generator: torch.Generator | None = None,
     ) -> QRNNOutput:
         if inputs.ndim != 3 or inputs.shape[2] != self.input_size:
-            raise ValueError(f"inputs must be bits of shape (B, T, {self.input_size}); got {tuple(inputs.shape)}")
+            raise ValueError(
+                f"inputs must be bits of shape (B, T, {self.input_size}); got {tuple(inputs.shape)}"
+            )
         b, t_len, _ = inputs.shape
         if isinstance(postselect, bool):
             postselect = torch.full((b, t_len), postselect, dtype=torch.bool)
@@ -244,8 +252,11 @@ class QRNN(nn.Module):
             else:
                 chosen = sampled
             bits = _int_to_bits(chosen, self.input_size)
-            ps_probs.append(torch.where(postselect[:, t], p.gather(1, chosen[:, None]).squeeze(1),
-                                        torch.ones_like(p[:, 0])))
+            ps_probs.append(
+                torch.where(
+                    postselect[:, t], p.gather(1, chosen[:, None]).squeeze(1), torch.ones_like(p[:, 0])
+                )
+            )
             psi = self._collapse(psi, bits)
             probs.append(p)
             measured.append(bits)
@@ -312,7 +323,9 @@ def _neuron_gates(qc: QuantumCircuit, neuron: QuantumNeuron, ancillas: list[int]
     recurse(len(ancillas) - 1, False)
 
 
-def qrnn_circuit(model: QRNN, inputs: torch.Tensor, outcomes: torch.Tensor, steps: int | None = None) -> QuantumCircuit:
+def qrnn_circuit(
+    model: QRNN, inputs: torch.Tensor, outcomes: torch.Tensor, steps: int | None = None
+) -> QuantumCircuit:
     """The QRNN on one input sequence as a Qiskit circuit with ancillas and postselection.
 
     ``inputs``, ``outcomes``: bit tensors ``(T, input_size)``; the in/out lanes are postselected

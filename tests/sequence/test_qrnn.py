@@ -28,7 +28,9 @@ def _circuit_probs(model: QRNN, inputs: torch.Tensor, outcomes: torch.Tensor, st
 )
 def test_fast_and_circuit_versions_agree(input_size, workspace, stages, order, degree):
     torch.manual_seed(10 * order + degree)
-    model = QRNN(input_size, workspace, stages, order, degree, weight_spread=1.0, bias_spread=1.0, unitary_spread=1.0)
+    model = QRNN(
+        input_size, workspace, stages, order, degree, weight_spread=1.0, bias_spread=1.0, unitary_spread=1.0
+    )
     steps = 3
     inputs = torch.randint(0, 2, (2, steps, input_size))
     targets = torch.randint(0, 2, (2, steps, input_size))

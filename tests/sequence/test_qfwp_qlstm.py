@@ -44,7 +44,7 @@ def test_qfwp_matches_the_papers_cell_step_by_step():
     for t in range(4):
         h = model.encoder(x[:, t])
         theta = theta + torch.stack(
-            [torch.outer(a, b) for a, b in zip(model.layer_head(h), model.qubit_head(h))]
+            [torch.outer(a, b) for a, b in zip(model.layer_head(h), model.qubit_head(h), strict=True)]
         )
         for b in range(3):
             q = torch.stack(net(x[b, t], theta[b]))

@@ -65,3 +65,43 @@ def plot_confusion(
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def plot_losses(
+    series: dict[str, list[float]], path: Path, title: str = "", *, log: bool = False, ylabel: str = "loss"
+) -> Path:
+    """Curves per epoch, one per entry of ``series``."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, values in series.items():
+        ax.plot(range(1, len(values) + 1), values, "-o", markersize=3, label=label)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_series(truth, prediction, split: int, path: Path, title: str = "") -> Path:
+    """Ground truth and prediction over the whole series, a dashed line where the test part starts."""
+    import numpy as np
+
+    y = np.asarray(truth, dtype=float).reshape(len(truth), -1)[:, 0]
+    p = np.asarray(prediction, dtype=float).reshape(len(prediction), -1)[:, 0]
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    ax.plot(y, "-", color="black", lw=1.5, label="ground truth")
+    ax.plot(p, "--", color="tab:red", lw=1.2, label="prediction")
+    ax.axvline(split, color="gray", ls=":", label="train | test")
+    ax.set_xlabel("time step")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

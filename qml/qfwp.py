@@ -73,16 +73,26 @@ class QFWP(nn.Module):
         self.fast.weights.requires_grad_(False)  # the fast weights come from the slow programmer
         self.post = nn.Linear(a_dim, out_dim)
 
+    def initial_state(self, batch: int, like: torch.Tensor) -> torch.Tensor:
+        """``Theta_0 = 0``: fast weights ``(B, depth, n_qubits)``."""
+        return like.new_zeros(batch, self.depth, self.n_qubits)
+
+    def step(self, x_t: torch.Tensor, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One time step: ``x_t`` ``(B, s_dim)``, fast weights in and out; returns ``(y_t, Theta_t)``."""
+        b = x_t.shape[0]
+        h = self.encoder(x_t)
+        theta = theta + self.layer_head(h).unsqueeze(2) * self.qubit_head(h).unsqueeze(1)
+        q = self.fast(x_t, theta.reshape(b, -1))  # per-sample weights: one batched call
+        return self.post(q), theta
+
     def forward(self, x: torch.Tensor, fast_weights: torch.Tensor | None = None) -> torch.Tensor:
         if x.ndim != 3 or x.shape[2] != self.s_dim:
             raise ValueError(f"x must have shape (B, T, {self.s_dim}); got {tuple(x.shape)}")
         b, t_len, _ = x.shape
-        theta = x.new_zeros(b, self.depth, self.n_qubits) if fast_weights is None else fast_weights
+        theta = self.initial_state(b, x) if fast_weights is None else fast_weights
         outs = []
         for t in range(t_len):
-            h = self.encoder(x[:, t])
-            theta = theta + self.layer_head(h).unsqueeze(2) * self.qubit_head(h).unsqueeze(1)
-            q = self.fast(x[:, t], theta.reshape(b, -1))  # per-sample weights: one batched call
-            outs.append(self.post(q))
+            y, theta = self.step(x[:, t], theta)
+            outs.append(y)
         self.last_fast_weights = theta
         return torch.stack(outs, dim=1)

@@ -82,26 +82,32 @@ class QLSTM(nn.Module):
         else:
             self.head = nn.Linear(hidden_size, output_size)
 
+    def initial_state(self, batch: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(h_0, c_0) = (0, 0)``, each ``(B, hidden_size)``."""
+        zeros = like.new_zeros(batch, self.hidden_size)
+        return zeros, zeros.clone()
+
+    def step(self, x_t: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]):
+        """One time step: ``x_t`` ``(B, input_size)``, ``(h, c)`` in and out; returns ``(y_t, (h, c))``."""
+        h, c = state
+        b, n = x_t.shape[0], self.n_qubits
+        v = _encode(self.project_in(torch.cat([h, x_t], dim=1)))
+        g = self.gates(v.repeat(1, 4)).reshape(b, 4, n)
+        f, i, cand, o = (self.project_gate(g[:, k]) for k in range(4))
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(cand)
+        hidden = torch.sigmoid(o) * torch.tanh(c)
+        if self.n_vqc == 6:
+            s = _encode(self.project_state(hidden))
+            r = self.readout(s.repeat(1, 2)).reshape(b, 2, n)
+            return self.head(r[:, 1]), (self.to_hidden(r[:, 0]), c)
+        return self.head(hidden), (hidden, c)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 3 or x.shape[2] != self.input_size:
             raise ValueError(f"x must have shape (B, T, {self.input_size}); got {tuple(x.shape)}")
-        b, t_len, _ = x.shape
-        h = x.new_zeros(b, self.hidden_size)
-        c = x.new_zeros(b, self.hidden_size)
-        n = self.n_qubits
+        state = self.initial_state(x.shape[0], x)
         outs = []
-        for t in range(t_len):
-            v = _encode(self.project_in(torch.cat([h, x[:, t]], dim=1)))
-            g = self.gates(v.repeat(1, 4)).reshape(b, 4, n)
-            f, i, cand, o = (self.project_gate(g[:, k]) for k in range(4))
-            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(cand)
-            state = torch.sigmoid(o) * torch.tanh(c)
-            if self.n_vqc == 6:
-                s = _encode(self.project_state(state))
-                r = self.readout(s.repeat(1, 2)).reshape(b, 2, n)
-                h = self.to_hidden(r[:, 0])
-                outs.append(self.head(r[:, 1]))
-            else:
-                h = state
-                outs.append(self.head(h))
+        for t in range(x.shape[1]):
+            y, state = self.step(x[:, t], state)
+            outs.append(y)
         return torch.stack(outs, dim=1)

@@ -1,0 +1,79 @@
+"""The environments of the QFWP/QLSTM RL experiments, with flat float observations.
+
+``cartpole`` is gymnasium's CartPole-v1 (solved: average return 195 over 100 episodes). The
+MiniGrid tasks use the agent's 7x7x3 partial view, flattened and scaled to [0, 1], and only the
+actions the task needs (3 for Empty: left, right, forward; 6 for DoorKey: + pick up, drop, toggle).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    gym_id: str
+    n_actions: int
+    solved_return: float
+    max_steps: int
+
+
+ENVIRONMENTS: dict[str, EnvSpec] = {
+    "cartpole": EnvSpec("CartPole-v1", 2, 195.0, 500),
+    "minigrid-empty-5x5": EnvSpec("MiniGrid-Empty-5x5-v0", 3, 0.9, 100),
+    "minigrid-empty-6x6": EnvSpec("MiniGrid-Empty-6x6-v0", 3, 0.9, 144),
+    "minigrid-doorkey-5x5": EnvSpec("MiniGrid-DoorKey-5x5-v0", 6, 0.9, 250),
+}
+
+
+class FlatEnv:
+    """A gymnasium environment whose observations are 1-D float32 arrays."""
+
+    def __init__(self, name: str, seed: int = 0):
+        if name not in ENVIRONMENTS:
+            raise ValueError(f"unknown environment {name!r}; known: {', '.join(ENVIRONMENTS)}")
+        try:
+            import gymnasium as gym
+
+            if name.startswith("minigrid"):
+                import minigrid  # noqa: F401  (registers the MiniGrid environments)
+        except ImportError as exc:
+            raise ImportError(
+                f"the {name} environment needs gymnasium{' and minigrid' if 'minigrid' in name else ''}: "
+                "pip install 'ketml[rl]'"
+            ) from exc
+        self.name = name
+        self.spec = ENVIRONMENTS[name]
+        self.env = gym.make(self.spec.gym_id)
+        self.seed = seed
+        self._first = True
+        obs, _ = self.env.reset(seed=seed)
+        self.obs_dim = self._flat(obs).shape[0]
+        self.n_actions = self.spec.n_actions
+
+    def _flat(self, obs) -> np.ndarray:
+        if isinstance(obs, dict):  # MiniGrid: the 7x7x3 view (object, colour, state indices)
+            return (np.asarray(obs["image"], dtype=np.float32) / 10.0).reshape(-1)
+        return np.asarray(obs, dtype=np.float32).reshape(-1)
+
+    def reset(self) -> np.ndarray:
+        if self._first:
+            self._first = False
+            obs, _ = self.env.reset(seed=self.seed)
+        else:
+            obs, _ = self.env.reset()
+        return self._flat(obs)
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool]:
+        obs, reward, terminated, truncated, _ = self.env.step(int(action))
+        return self._flat(obs), float(reward), bool(terminated or truncated)
+
+    def close(self) -> None:
+        self.env.close()
+
+
+def make_env(name: str, seed: int = 0) -> FlatEnv:
+    """An environment by ketml name (a key of ``ENVIRONMENTS``)."""
+    return FlatEnv(name, seed)

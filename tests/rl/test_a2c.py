@@ -1,0 +1,63 @@
+"""RL: environments, the recurrent actor-critic, discounted returns, and a short A2C run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+pytest.importorskip("gymnasium")
+
+from qml.rl import A2CConfig, RecurrentActorCritic, make_env, train_a2c  # noqa: E402
+from qml.rl.a2c import _returns, run_episode  # noqa: E402
+
+
+def test_environments_give_flat_observations():
+    env = make_env("cartpole", seed=0)
+    assert env.obs_dim == 4 and env.n_actions == 2
+    obs, reward, done = env.step(0)
+    assert obs.shape == (4,) and reward == 1.0
+    pytest.importorskip("minigrid")
+    grid = make_env("minigrid-empty-5x5", seed=0)
+    assert grid.obs_dim == 147 and grid.n_actions == 3
+    assert 0 <= grid.reset().min() and grid.reset().max() <= 1
+    with pytest.raises(ValueError, match="unknown environment"):
+        make_env("pong")
+
+
+def test_discounted_returns():
+    torch.testing.assert_close(_returns([1.0, 0.0, 2.0], 0.5), torch.tensor([1.5, 1.0, 2.0]))
+
+
+@pytest.mark.parametrize("core", ["qfwp", "qlstm"])
+def test_recurrent_agent_carries_state_through_the_episode(core):
+    torch.manual_seed(0)
+    env = make_env("cartpole", seed=1)
+    agent = RecurrentActorCritic(core, env.obs_dim, env.n_actions)
+    obs = torch.as_tensor(env.reset())
+    state0 = agent.initial_state(obs)
+    logits1, value1, state1 = agent.step(obs, state0)
+    logits2, _, _ = agent.step(obs, state1)
+    assert logits1.shape == (2,) and value1.ndim == 0
+    assert not torch.allclose(logits1, logits2)  # same observation, different memory
+    logps, values, entropies, rewards = run_episode(agent, env)
+    assert len(logps) == len(values) == len(rewards) >= 8
+    with pytest.raises(ValueError, match="core"):
+        RecurrentActorCritic("lstm", 4, 2)
+
+
+def test_a2c_run_writes_metrics_and_return_curve(tmp_path):
+    torch.manual_seed(0)
+    env = make_env("cartpole", seed=0)
+    agent = RecurrentActorCritic("qfwp", env.obs_dim, env.n_actions)
+    before = [p.detach().clone() for p in agent.parameters()]
+    metrics = train_a2c(
+        agent, "cartpole", A2CConfig(episodes=3, eval_episodes=2, window=2), out_dir=tmp_path, progress=False
+    )
+    assert metrics["episodes"] == 3 and len(metrics["returns"]) == 3
+    assert metrics["mean_return"] >= 8  # CartPole lasts at least 8 steps
+    assert any(not torch.equal(a, b) for a, b in zip(before, agent.parameters(), strict=True))
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert saved["mean_return"] == metrics["mean_return"]
+    assert (tmp_path / "returns.png").read_bytes()[:4] == b"\x89PNG"

@@ -84,16 +84,21 @@ class QuantumNeuron(nn.Module):
         shape = [2 if lane in self.sources else 1 for lane in range(self.n_lanes)]
         return ten.reshape(shape)
 
-    def forward(self, psi: torch.Tensor) -> torch.Tensor:
-        """``psi``: real amplitudes ``(B, 2, ..., 2)`` (lane ``k`` = dim ``k + 1``); renormalised."""
+    def coefficients(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(c, s) = (cos^(2^order), sin^(2^order))`` of :meth:`angles`: the same at every step."""
         ten = self.angles()
         power = 2**self.order
-        c, s = torch.cos(ten) ** power, torch.sin(ten) ** power
-        dim = self.outlane + 1
-        p0, p1 = psi.select(dim, 0), psi.select(dim, 1)
-        c0, s0 = c.select(dim - 1, 0), s.select(dim - 1, 0)  # the out lane is not a source
-        out = torch.stack([c0 * p0 - s0 * p1, c0 * p1 + s0 * p0], dim=dim)
-        return _normalize(out)
+        return torch.cos(ten) ** power, torch.sin(ten) ** power
+
+    def apply(self, psi: torch.Tensor, coefficients: tuple[torch.Tensor, torch.Tensor] | None = None):
+        """The postselected, *unnormalised* map on ``psi`` (real ``(B, 2, ..., 2)``, lane ``k`` =
+        dim ``k + 1``): ``[[c, -s], [s, c]]`` on the out lane, per basis state of the sources."""
+        c, s = self.coefficients() if coefficients is None else coefficients
+        return _Rotate.apply(psi, c, s, self.outlane + 1)
+
+    def forward(self, psi: torch.Tensor) -> torch.Tensor:
+        """The neuron on a state: :meth:`apply`, then renormalisation (the postselection)."""
+        return _normalize(self.apply(psi))
 
     def extra_repr(self) -> str:
         return f"outlane={self.outlane}, sources={self.sources}, order={self.order}, degree={self.degree}"
@@ -104,11 +109,28 @@ def _normalize(psi: torch.Tensor) -> torch.Tensor:
     return psi / norm.reshape([-1] + [1] * (psi.ndim - 1))
 
 
-def _ry(psi: torch.Tensor, lane: int, angle: torch.Tensor) -> torch.Tensor:
-    dim = lane + 1
-    c, s = torch.cos(angle / 2), torch.sin(angle / 2)
-    p0, p1 = psi.select(dim, 0), psi.select(dim, 1)
-    return torch.stack([c * p0 - s * p1, s * p0 + c * p1], dim=dim)
+class _Rotate(torch.autograd.Function):
+    """``out = [[c, -s], [s, c]]`` on tensor dim ``dim`` (size 2) of ``psi``, with ``c``/``s``
+    broadcast over the other dims (size 1 along ``dim``). One autograd node with an analytic
+    backward: the QRNN applies thousands of these per sequence, so graph size is the cost."""
+
+    @staticmethod
+    def forward(ctx, psi, c, s, dim):
+        p0, p1 = psi.narrow(dim, 0, 1), psi.narrow(dim, 1, 1)
+        ctx.save_for_backward(psi, c, s)
+        ctx.dim = dim
+        return torch.cat([c * p0 - s * p1, s * p0 + c * p1], dim=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        psi, c, s = ctx.saved_tensors
+        dim = ctx.dim
+        p0, p1 = psi.narrow(dim, 0, 1), psi.narrow(dim, 1, 1)
+        g0, g1 = grad.narrow(dim, 0, 1), grad.narrow(dim, 1, 1)
+        grad_psi = torch.cat([c * g0 + s * g1, c * g1 - s * g0], dim=dim) if ctx.needs_input_grad[0] else None
+        grad_c = (g0 * p0 + g1 * p1).sum_to_size(c.shape) if ctx.needs_input_grad[1] else None
+        grad_s = (g1 * p0 - g0 * p1).sum_to_size(s.shape) if ctx.needs_input_grad[2] else None
+        return grad_psi, grad_c, grad_s, None
 
 
 def _flip(psi: torch.Tensor, lanes: list[int], bits: torch.Tensor) -> torch.Tensor:
@@ -200,19 +222,32 @@ class QRNN(nn.Module):
         psi.view(batch, -1)[:, 0] = 1.0
         return psi
 
-    def step(self, psi: torch.Tensor, bits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _coefficients(self) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
+        """Every neuron's and RY's ``(c, s)``, computed once per forward: they do not depend on time."""
+        coeffs = {id(n): n.coefficients() for n in self.modules() if isinstance(n, QuantumNeuron)}
+        shape = [1] * (self.n_lanes + 1)
+        for stage, angles in enumerate(self.unitaries):
+            for k in range(len(self.workspace)):
+                half = angles[k] / 2
+                coeffs[("ry", stage, k)] = (torch.cos(half).reshape(shape), torch.sin(half).reshape(shape))
+        return coeffs
+
+    def step(self, psi: torch.Tensor, bits: torch.Tensor, coeffs=None) -> tuple[torch.Tensor, torch.Tensor]:
         """One cell step on a state whose in/out lanes are ``|0>``: returns ``(p(y), state)``."""
+        coeffs = self._coefficients() if coeffs is None else coeffs
         psi = _flip(psi, self.inout, bits)
+        # every map is linear: renormalise once per step (same state, far fewer graph nodes)
         for neuron in self.input_layer:
-            psi = neuron(psi)
-        for angles, neurons in zip(self.unitaries, self.kernel_layers, strict=True):
+            psi = neuron.apply(psi, coeffs[id(neuron)])
+        for stage, neurons in enumerate(self.kernel_layers):
             for k, lane in enumerate(self.workspace):
-                psi = _ry(psi, lane, angles[k])
+                psi = _Rotate.apply(psi, *coeffs[("ry", stage, k)], lane + 1)
             for neuron in neurons:
-                psi = neuron(psi)
+                psi = neuron.apply(psi, coeffs[id(neuron)])
         psi = _flip(psi, self.inout, bits)
         for neuron in self.output_layer:
-            psi = neuron(psi)
+            psi = neuron.apply(psi, coeffs[id(neuron)])
+        psi = _normalize(psi)
         probs = psi.square().sum(dim=[lane + 1 for lane in self.workspace]).flatten(1)
         return probs, psi
 
@@ -243,9 +278,10 @@ class QRNN(nn.Module):
         if bool(postselect.any()) and (targets is None or targets.shape != inputs.shape):
             raise ValueError("postselection needs targets of the same shape as the inputs")
         psi = self.initial_state(b, inputs.device)
+        coeffs = self._coefficients()
         probs, measured, ps_probs = [], [], []
         for t in range(t_len):
-            p, psi = self.step(psi, inputs[:, t])
+            p, psi = self.step(psi, inputs[:, t], coeffs)
             sampled = torch.multinomial(p.detach().float().clamp_min(0), 1, generator=generator).squeeze(1)
             if targets is not None:
                 chosen = torch.where(postselect[:, t], _bits_to_int(targets[:, t]), sampled)

@@ -30,6 +30,22 @@ def _model_options(specs: list[str]) -> dict[str, Any]:
     return options
 
 
+def _headline(metrics: dict[str, Any]) -> str:
+    """The run's main number: test accuracy, test MSE or mean return, with size and speed."""
+    if "mean_return" in metrics:
+        head = f"mean return: {metrics['mean_return']:.3f} over {metrics['eval_episodes']} episodes"
+    elif "test_mse" in metrics:
+        head = f"test MSE: {metrics['test_mse']:.3e}"
+    else:
+        head = f"test accuracy: {metrics.get('test_accuracy', float('nan')):.4f}"
+    timing = (
+        f", {metrics['seconds_per_epoch']:.1f} s/epoch"
+        if "seconds_per_epoch" in metrics
+        else f", {metrics.get('train_seconds', 0):.0f} s training"
+    )
+    return f"{head}  ({metrics['n_parameters']} parameters{timing})"
+
+
 def _list_models() -> None:
     from . import registry
 
@@ -142,10 +158,7 @@ def train(
             )
         except (ValueError, KeyError, FileNotFoundError, FloatingPointError) as exc:
             raise CliError(str(exc.args[0] if isinstance(exc, KeyError) else exc)) from None
-    typer.echo(
-        f"test accuracy: {metrics.get('test_accuracy', float('nan')):.4f}  "
-        f"({metrics['n_parameters']} parameters, {metrics['seconds_per_epoch']:.1f} s/epoch)"
-    )
+    typer.echo(_headline(metrics))
     typer.echo(f"run folder: {run_dir}")
 
 

@@ -62,6 +62,24 @@ def train_model(
 ) -> tuple[Path, dict[str, Any]]:
     """Train a registered model on a dataset; returns ``(run_dir, metrics)``. ``overrides`` are
     :class:`TrainConfig` fields (``None`` keeps the model's default)."""
+    name = read_run(resume)["model"] if resume is not None else model
+    if "image-classification" not in registry.get(name).tasks:
+        from .sequence_experiment import train_sequence
+
+        sequence_overrides = {k: v for k, v in overrides.items() if v is not None}
+        return train_sequence(
+            model,
+            dataset,
+            out=out,
+            engine=engine,
+            subset=subset,
+            seed=seed,
+            progress=progress,
+            resume=resume,
+            data_root=data_root,
+            model_options=model_options,
+            **sequence_overrides,
+        )
     if resume is not None:
         saved = read_run(resume)
         model, dataset, engine = saved["model"], saved["dataset"], saved["engine"]
@@ -160,6 +178,12 @@ def evaluate_run(
     The test images are the run's own (same subset); ``seed`` seeds PGD's random start."""
     if attack not in ATTACKS:
         raise ValueError(f"attack must be one of {', '.join(ATTACKS)}; got {attack!r}")
+    kind = read_run(run_dir)["model"]
+    if "image-classification" not in registry.get(kind).tasks:
+        raise ValueError(
+            f"ketml evaluate measures image classifiers; {kind} runs report their metrics in "
+            f"{Path(run_dir) / 'metrics.json'}"
+        )
     net, saved = load_trained(run_dir, device)
     test_ds = load_split(saved["dataset"], "test", data_root)
     n = subset if subset is not None else saved.get("test_subset")

@@ -1,0 +1,216 @@
+"""Reproduction of the sequence models' papers (issue: QRNN, QLSTM, QFWP).
+
+* QRNN (Bausch 2020): the Elman XOR task (error rate on the predictable bits below 5 %) and
+  pixel-by-pixel MNIST 0 vs 1 with 12 qubits (2 in/out + 8 workspace + 2 ancillas; > 95 %).
+* QFWP vs QLSTM (Chen 2024): test MSE on damped SHM, Bessel J2 and NARMA-5 with the paper's
+  training settings (RMSprop 0.01, batch 10, 100 epochs, windows of 4, 67/33 split in time).
+* RL: QFWP and QLSTM actor-critics on CartPole-v1 (solved: 195 over 100 episodes) and
+  MiniGrid-Empty-5x5 (0.9).
+
+Every entry goes through ``qml.training.sequence_experiment.train_sequence`` (what ``ketml
+train`` runs), writes ``<out>/repro_sequence/<id>.json`` and is skipped once done; ``--only``
+picks entries, ``--shard i/n`` splits them over processes, ``--summarize`` writes
+``<out>/repro_sequence.{json,md}``.
+
+    KETML_DATA=../shared/data .venv/bin/python benchmarks/repro_sequence.py --only qfwp-damped-shm
+    .venv/bin/python benchmarks/repro_sequence.py --summarize
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+#: (id, model, dataset, training overrides, train_sequence keyword arguments)
+ENTRIES = [
+    ("qfwp-damped-shm", "qfwp", "damped-shm", {}, {}),
+    ("qlstm-damped-shm", "qlstm", "damped-shm", {}, {}),
+    ("qfwp-bessel-j2", "qfwp", "bessel-j2", {}, {}),
+    ("qlstm-bessel-j2", "qlstm", "bessel-j2", {}, {}),
+    ("qfwp-narma5", "qfwp", "narma5", {}, {}),
+    ("qlstm-narma5", "qlstm", "narma5", {}, {}),
+    ("qrnn-elman-xor", "qrnn", "elman-xor", {}, {}),
+    ("qrnn-mnist-pixels-01", "qrnn", "mnist-pixels-01", {"epochs": 4}, {"subset": 3000}),
+    ("qfwp-minigrid-empty-5x5", "qfwp", "minigrid-empty-5x5", {"epochs": 600}, {}),
+    ("qlstm-minigrid-empty-5x5", "qlstm", "minigrid-empty-5x5", {"epochs": 600}, {}),
+    ("qfwp-cartpole", "qfwp", "cartpole", {"epochs": 1500}, {}),
+    ("qlstm-cartpole", "qlstm", "cartpole", {"epochs": 1500}, {}),
+]
+KEEP = (
+    "test_mse",
+    "train_mse",
+    "test_accuracy",
+    "test_argmax_accuracy",
+    "test_error_rate",
+    "mean_return",
+    "solved",
+    "episodes_to_solve",
+    "episodes",
+    "epochs",
+    "n_parameters",
+    "n_quantum_parameters",
+    "seconds_per_epoch",
+    "train_seconds",
+    "n_train",
+    "n_test",
+)
+
+
+def run_entry(entry_id, model, dataset, overrides, kwargs, out: Path, runs: Path, progress: bool) -> dict:
+    from qml.training.sequence_experiment import train_sequence
+
+    done = out / "repro_sequence" / f"{entry_id}.json"
+    if done.is_file():
+        print(f"{entry_id}: done earlier")
+        return json.loads(done.read_text())
+    folder = runs / entry_id
+    t0 = time.time()
+    if (folder / "checkpoint.pt").is_file() and (folder / "run.json").is_file():
+        run_dir, metrics = train_sequence(model, dataset, resume=folder, progress=progress)
+    else:
+        if folder.exists():
+            shutil.rmtree(folder)
+        run_dir, metrics = train_sequence(
+            model, dataset, out=runs / "tmp", progress=progress, **kwargs, **overrides
+        )
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        run_dir.rename(folder)
+    result = {
+        "id": entry_id,
+        "model": model,
+        "dataset": dataset,
+        "overrides": overrides,
+        **kwargs,
+        **{k: metrics[k] for k in KEEP if k in metrics},
+        "wall_seconds": time.time() - t0,
+        "config": metrics.get("config"),
+        "run_dir": str(folder),
+    }
+    if "history" in metrics:
+        result["history"] = metrics["history"]
+    done.parent.mkdir(parents=True, exist_ok=True)
+    done.write_text(json.dumps(result, indent=2))
+    print(
+        f"{entry_id}: "
+        + ", ".join(f"{k}={result[k]}" for k in ("test_mse", "test_accuracy", "mean_return") if k in result)
+    )
+    return result
+
+
+def summarize(out: Path) -> dict:
+    import torch
+
+    rows = {}
+    for entry_id, *_ in ENTRIES:
+        path = out / "repro_sequence" / f"{entry_id}.json"
+        if path.is_file():
+            rows[entry_id] = json.loads(path.read_text())
+    checks = {}
+    if "qrnn-elman-xor" in rows:
+        checks["QRNN Elman XOR error rate on the predictable bits < 5 %"] = (
+            rows["qrnn-elman-xor"]["test_error_rate"] < 0.05
+        )
+    if "qrnn-mnist-pixels-01" in rows:
+        checks["QRNN pixel MNIST 0 vs 1 test accuracy > 95 %"] = (
+            rows["qrnn-mnist-pixels-01"]["test_accuracy"] > 0.95
+        )
+    for task in ("damped-shm", "bessel-j2", "narma5"):
+        a, b = rows.get(f"qfwp-{task}"), rows.get(f"qlstm-{task}")
+        if a and b:
+            checks[f"QFWP test MSE <= QLSTM's on {task}"] = a["test_mse"] <= b["test_mse"]
+    for task, solved in (("cartpole", 195.0), ("minigrid-empty-5x5", 0.9)):
+        for model in ("qfwp", "qlstm"):
+            r = rows.get(f"{model}-{task}")
+            if r:
+                checks[f"{model} solves {task} (mean return >= {solved})"] = r["mean_return"] >= solved
+    summary = {
+        "entries": list(rows.values()),
+        "checks": checks,
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__},
+        "command": "benchmarks/repro_sequence.py (see its docstring)",
+    }
+    (out / "repro_sequence.json").write_text(json.dumps(summary, indent=2))
+    lines = [
+        "# Sequence models: reproduction",
+        "",
+        "## QFWP vs QLSTM (test MSE, windows of 4, 67/33 split)",
+        "",
+        "| task | QFWP MSE | QLSTM MSE | QFWP params | QLSTM params | QFWP s/epoch | QLSTM s/epoch |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for task in ("damped-shm", "bessel-j2", "narma5"):
+        a, b = rows.get(f"qfwp-{task}"), rows.get(f"qlstm-{task}")
+        if a or b:
+            cell = lambda r, k, f: "-" if r is None else format(r[k], f)  # noqa: E731
+            lines.append(
+                f"| {task} | {cell(a, 'test_mse', '.3e')} | {cell(b, 'test_mse', '.3e')} | "
+                f"{cell(a, 'n_parameters', 'd')} | {cell(b, 'n_parameters', 'd')} | "
+                f"{cell(a, 'seconds_per_epoch', '.1f')} | {cell(b, 'seconds_per_epoch', '.1f')} |"
+            )
+    lines += [
+        "",
+        "## QRNN",
+        "",
+        "| task | test accuracy (sampled) | argmax accuracy | epochs | training set |",
+        "|---|---|---|---|---|",
+    ]
+    for key in ("qrnn-elman-xor", "qrnn-mnist-pixels-01"):
+        r = rows.get(key)
+        if r:
+            lines.append(
+                f"| {r['dataset']} | {100 * r['test_accuracy']:.2f} % | "
+                f"{100 * r['test_argmax_accuracy']:.2f} % | {r['epochs']} | {r['n_train']} |"
+            )
+    lines += [
+        "",
+        "## RL (mean return of 100 evaluation episodes)",
+        "",
+        "| task | model | mean return | solved | episodes trained | episodes to solve |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows.values():
+        if "mean_return" in r:
+            lines.append(
+                f"| {r['dataset']} | {r['model']} | {r['mean_return']:.3f} | {r['solved']} | "
+                f"{r['episodes']} | {r['episodes_to_solve']} |"
+            )
+    lines += ["", "Checks: " + "; ".join(f"{k}: {v}" for k, v in checks.items())]
+    (out / "repro_sequence.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results", help="results folder")
+    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "repro_sequence", help="run folders")
+    parser.add_argument("--shard", default="0/1", help="i/n: run entries i, i+n, ...")
+    parser.add_argument("--only", nargs="*", help="entry ids to run (default: all)")
+    parser.add_argument("--summarize", action="store_true", help="only merge finished entries")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    if args.summarize:
+        summarize(args.out)
+        return 0
+    i, n = (int(v) for v in args.shard.split("/"))
+    for k, (entry_id, model, dataset, overrides, kwargs) in enumerate(ENTRIES):
+        if k % n != i or (args.only and entry_id not in args.only):
+            continue
+        run_entry(entry_id, model, dataset, overrides, kwargs, args.out, args.runs, not args.no_progress)
+    summarize(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -20,6 +20,7 @@ KERNEL = "ketml-tests"
 EXPECTED_OUTPUT = {
     "01_quickstart.ipynb": "Bell <ZZ> = 1.0000",
     "01_hybrid_image_classification.ipynb": "engine pennylane: max |logits - torch engine logits| = ",
+    "02_quantum_sequence_models.ipynb": "max |p_fast - p_circuit| = ",
     "02_engines.ipynb": "circuits on the cluster, max |difference| from local",
     "04_ibm_quantum.ipynb": "Bell on fake_manila: P(00)+P(11) = ",
 }

@@ -136,3 +136,73 @@ def test_datasets_lists_the_catalogue(tmp_path, monkeypatch):
     rows = json.loads(result.stdout)
     assert {r["dataset"] for r in rows} >= {"mnist", "fashion-mnist", "cifar10", "cifar100", "stl10"}
     assert all(r["status"] == "missing" for r in rows)
+
+
+def test_train_sequence_models_from_the_cli(tmp_path):
+    result = invoke(
+        "train",
+        "qrnn",
+        "-d",
+        "elman-xor",
+        "--epochs",
+        "2",
+        "--subset",
+        "16",
+        "-O",
+        "workspace=2",
+        "-O",
+        "stages=1",
+        "-O",
+        "degree=2",
+        "--out",
+        tmp_path,
+        "--no-progress",
+    )
+    assert result.exit_code == 0, result.output
+    assert "test accuracy" in result.stdout
+    (run,) = [p for p in tmp_path.iterdir() if p.name.startswith("qrnn-elman-xor")]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["epochs"] == 2 and 0 <= metrics["test_accuracy"] <= 1
+    assert len(metrics["history"]["min_postselection_prob"]) == 2 and (run / "postselection.png").is_file()
+    assert json.loads((run / "run.json").read_text())["model_options"]["workspace"] == 2
+
+    result = invoke(
+        "train",
+        "qfwp",
+        "-d",
+        "damped-shm",
+        "--epochs",
+        "2",
+        "-O",
+        "n_qubits=4",
+        "-O",
+        "a_dim=2",
+        "--out",
+        tmp_path,
+        "--no-progress",
+    )
+    assert result.exit_code == 0, result.output
+    assert "test MSE" in result.stdout
+    (run,) = [p for p in tmp_path.iterdir() if p.name.startswith("qfwp-damped-shm")]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["test_mse"] < 1.0 and (run / "prediction.png").is_file()
+    result = invoke("train", "--resume", run, "--epochs", "3", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert json.loads((run / "metrics.json").read_text())["epochs"] == 3
+
+    result = invoke("train", "qrnn", "-d", "damped-shm", "--out", tmp_path)
+    assert result.exit_code == 2 and "qrnn does not take regression tasks" in result.stderr
+    result = invoke("train", "qfwp", "-d", "no-such-series", "--out", tmp_path)
+    assert result.exit_code == 2 and "unknown sequence dataset" in result.stderr
+    result = invoke("evaluate", run)
+    assert result.exit_code == 2 and "image classifiers" in result.stderr
+
+
+def test_train_rl_from_the_cli(tmp_path):
+    pytest.importorskip("gymnasium")
+    result = invoke("train", "qfwp", "-d", "cartpole", "--epochs", "2", "--out", tmp_path, "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert "mean return" in result.stdout
+    (run,) = list(tmp_path.iterdir())
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["episodes"] == 2 and metrics["mean_return"] >= 8 and (run / "returns.png").is_file()

@@ -100,7 +100,7 @@ def test_train_classical_twin_with_model_option(tmp_path):
     [
         (["train", "no-such-model", "-d", "digits"], "unknown model 'no-such-model'"),
         (["train", "hqnn-quanv", "-d", "no-such-set"], "no-such-set"),
-        (["train", "hqnn-quanv", "-d", "digits", "--optimizer", "rmsprop"], "optimizer"),
+        (["train", "hqnn-quanv", "-d", "digits", "--optimizer", "lbfgs"], "optimizer"),
         (["train"], "name a model"),
         (["evaluate", "/nonexistent/run"], "not a ketml run folder"),
         (["train", "hqnn-quanv", "-d", "digits", "-O", "bad option"], "name=value"),

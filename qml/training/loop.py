@@ -21,7 +21,7 @@ from torch import nn
 from .augment import random_affine
 from .config import TrainConfig
 from .evaluation import evaluate_classifier
-from .optim import make_optimizer, make_scheduler
+from .optim import make_optimizer, make_scheduler, update
 from .plots import plot_confusion, plot_curves
 from .runs import save_torch, write_json
 
@@ -63,17 +63,7 @@ def _epoch(model, x, y, config, optimizer, scheduler, generator, progress, desc)
         optimizer.zero_grad(set_to_none=True)
         logits = model(xb)
         loss = F.cross_entropy(logits, yb, label_smoothing=config.label_smoothing)
-        if not torch.isfinite(loss.detach()):
-            raise FloatingPointError(
-                f"training loss became {float(loss.detach())} (lower the learning rate?)"
-            )
-        loss.backward()
-        if config.grad_clip:
-            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
-        total_loss += float(loss.detach()) * len(idx)
+        total_loss += update(model, loss, optimizer, scheduler, config.grad_clip) * len(idx)
         correct += int((logits.detach().argmax(1) == yb).sum())
         seen += len(idx)
         bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.4f}")

@@ -47,3 +47,18 @@ def make_scheduler(optimizer, config: TrainConfig, steps_per_epoch: int):
         )
     step = max(1, int(opts.get("step_epochs", max(1, math.ceil(config.epochs / 3)))) * steps_per_epoch)
     return torch.optim.lr_scheduler.StepLR(optimizer, step_size=step, gamma=opts.get("gamma", 0.1))
+
+
+def update(model, loss, optimizer, scheduler, grad_clip: float | None) -> float:
+    """One optimisation step on ``loss`` (finite-checked, gradient-clipped, schedule stepped);
+    returns the loss value. The optimiser's gradients must have been zeroed before the forward."""
+    value = float(loss.detach())
+    if not math.isfinite(value):
+        raise FloatingPointError(f"training loss became {value} (lower the learning rate?)")
+    loss.backward()
+    if grad_clip:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()
+    if scheduler is not None:
+        scheduler.step()
+    return value

@@ -17,7 +17,7 @@ from torch import nn
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .loop import count_parameters
-from .optim import make_optimizer, make_scheduler
+from .optim import make_optimizer, make_scheduler, update
 from .runs import save_torch, write_json
 
 Pair = tuple[torch.Tensor, torch.Tensor]
@@ -34,7 +34,8 @@ def _bar(items, desc: str, progress: bool):
     return tqdm(items, desc=desc, disable=not progress, leave=False, unit="batch")
 
 
-def _setup(model, config: TrainConfig, n: int, out_dir: Path):
+def _setup(model, config: TrainConfig, n: int, out_dir: Path, keys, resume: bool):
+    """Optimiser, schedule, generator and an empty history, or all restored from the checkpoint."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.to(config.device)
@@ -42,7 +43,14 @@ def _setup(model, config: TrainConfig, n: int, out_dir: Path):
     steps = max(1, -(-n // config.batch_size))
     scheduler = make_scheduler(optimizer, config, steps)
     generator = torch.Generator().manual_seed(config.seed)
-    return out_dir, optimizer, scheduler, generator
+    history: dict[str, list[float]] = {k: [] for k in keys}
+    start = 1
+    if resume:
+        state = load_checkpoint(
+            out_dir / "checkpoint.pt", model, optimizer, scheduler, generator, config.device
+        )
+        history, start = state["history"], state["epoch"] + 1
+    return out_dir, optimizer, scheduler, generator, history, start
 
 
 @torch.no_grad()
@@ -67,14 +75,9 @@ def fit_regression(
     """Minimise the MSE of the last step's output against ``y`` on windows ``(N, T, d) -> (N, out)``."""
     x_train, y_train = train
     x_test, y_test = test
-    out_dir, optimizer, scheduler, generator = _setup(model, config, len(x_train), out_dir)
-    history: dict[str, list[float]] = {"train_loss": [], "test_mse": [], "lr": [], "seconds": []}
-    start = 1
-    if resume:
-        state = load_checkpoint(
-            out_dir / "checkpoint.pt", model, optimizer, scheduler, generator, config.device
-        )
-        history, start = state["history"], state["epoch"] + 1
+    out_dir, optimizer, scheduler, generator, history, start = _setup(
+        model, config, len(x_train), out_dir, ("train_loss", "test_mse", "lr", "seconds"), resume
+    )
     loss_fn = nn.MSELoss()
     for epoch in range(start, config.epochs + 1):
         model.train()
@@ -83,17 +86,7 @@ def fit_regression(
         for idx in _bar(_batches(len(x_train), config.batch_size, generator), f"epoch {epoch}", progress):
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(model(x_train[idx])[:, -1], y_train[idx])
-            if not torch.isfinite(loss.detach()):
-                raise FloatingPointError(
-                    f"training loss became {float(loss.detach())} (lower the learning rate?)"
-                )
-            loss.backward()
-            if config.grad_clip:
-                nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            total += float(loss.detach()) * len(idx)
+            total += update(model, loss, optimizer, scheduler, config.grad_clip) * len(idx)
         history["seconds"].append(time.perf_counter() - t0)
         history["train_loss"].append(total / len(x_train))
         history["test_mse"].append(float(loss_fn(predict_last(model, x_test), y_test)))
@@ -176,7 +169,6 @@ def fit_qrnn(
     from qml.qrnn import qrnn_loss
 
     inputs, targets, mask = train
-    out_dir, optimizer, scheduler, generator = _setup(model, config, len(inputs), out_dir)
     keys = (
         "train_loss",
         "test_loss",
@@ -186,13 +178,9 @@ def fit_qrnn(
         "mean_postselection_prob",
         "seconds",
     )
-    history: dict[str, list[float]] = {k: [] for k in keys}
-    start = 1
-    if resume:
-        state = load_checkpoint(
-            out_dir / "checkpoint.pt", model, optimizer, scheduler, generator, config.device
-        )
-        history, start = state["history"], state["epoch"] + 1
+    out_dir, optimizer, scheduler, generator, history, start = _setup(
+        model, config, len(inputs), out_dir, keys, resume
+    )
     for epoch in range(start, config.epochs + 1):
         model.train()
         t0 = time.perf_counter()
@@ -201,13 +189,7 @@ def fit_qrnn(
             optimizer.zero_grad(set_to_none=True)
             out = model(inputs[idx], targets[idx], True)
             loss = qrnn_loss(out.probs, targets[idx], mask[idx])
-            loss.backward()
-            if config.grad_clip:
-                nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            total += float(loss.detach()) * len(idx)
+            total += update(model, loss, optimizer, scheduler, config.grad_clip) * len(idx)
             ps = out.postselection_probs.detach()
             p_min = min(p_min, float(ps.min()))
             p_sum += float(ps.sum())

@@ -103,7 +103,7 @@ def test_random_affine_identity_and_bounds():
 
 def test_bad_settings_are_named():
     with pytest.raises(ValueError, match="optimizer"):
-        TrainConfig(optimizer="rmsprop")
+        TrainConfig(optimizer="lbfgs")
     with pytest.raises(ValueError, match="epochs"):
         TrainConfig(epochs=0)
     with pytest.raises(ValueError, match="val_fraction"):

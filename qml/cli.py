@@ -9,18 +9,19 @@ status 2, without a traceback.
 from __future__ import annotations
 
 import ast
-import contextlib
 import json
 import math
 import operator
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-EXIT_USAGE = 2
+from .cli_errors import EXIT_USAGE, CliError, cli_errors
+from .cli_errors import fail as _fail
+
+__all__ = ["EXIT_USAGE", "CliError", "app", "cli_errors", "main"]
 
 app = typer.Typer(
     name="ketml",
@@ -33,26 +34,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-class CliError(Exception):
-    """An expected failure: reported as one line on stderr, exit status 2."""
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"ketml: error: {message}", err=True)
-    raise typer.Exit(code=EXIT_USAGE)
-
-
-@contextlib.contextmanager
-def cli_errors() -> Iterator[None]:
-    """Turn expected failures (``CliError``, ``KetmlError``) into one line on stderr, exit status 2."""
-    from circuits.errors import KetmlError
-
-    try:
-        yield
-    except (CliError, KetmlError) as exc:
-        _fail(str(exc))
 
 
 def _version(value: bool) -> None:

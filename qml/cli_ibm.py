@@ -36,7 +36,7 @@ _ERROR_WIDTH = 48  # widest error text shown in the jobs table
 
 def cli_errors():
     """``qml.cli.cli_errors`` (imported late: ``qml.cli`` imports this module at its end)."""
-    from .cli import cli_errors
+    from .cli_errors import cli_errors
 
     return cli_errors()
 
@@ -141,7 +141,7 @@ def _load_python(file: Path) -> tuple[Any, Any, Any]:
     """``circuit``, ``observables`` and ``parameters`` defined by a Python file."""
     from qiskit import QuantumCircuit
 
-    from .cli import CliError
+    from .cli_errors import CliError
 
     if not file.is_file():
         raise CliError(f"no such file: {file}")
@@ -282,7 +282,7 @@ def submit(
     from circuits import expval, sample
     from circuits.engines.ibm_engine import MODES, IBMEngine
 
-    from .cli import CliError
+    from .cli_errors import CliError
 
     with cli_errors():
         if mode not in MODES:
@@ -368,7 +368,7 @@ def jobs(
     """List the jobs in the local registry, newest first."""
     from circuits.jobs import STATES
 
-    from .cli import CliError
+    from .cli_errors import CliError
 
     with cli_errors():
         if status is not None and status not in STATES:
@@ -488,7 +488,7 @@ def _plot(values: dict[str, Any], path: Path, title: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=120)
     except OSError as exc:
-        from .cli import CliError
+        from .cli_errors import CliError
 
         raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
 
@@ -538,7 +538,7 @@ def cancel(
     job: Annotated[str, typer.Argument(help="Local id (or a unique prefix of it) or remote job id.")],
 ) -> None:
     """Cancel a job that has not finished, and mark its record cancelled."""
-    from .cli import CliError
+    from .cli_errors import CliError
 
     with cli_errors():
         registry = _registry()

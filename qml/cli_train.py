@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import CliError, cli_errors
+from .cli_errors import CliError, cli_errors
 
 
 def _model_options(specs: list[str]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
-"""Datasets: real image sets (downloaded, checksummed, cached) and, later, generated tasks.
+"""Datasets: real image sets (downloaded, checksummed, cached) and generated sequence tasks.
 
 ``load_images(name, split)`` for mnist, fashion-mnist, cifar10, cifar100, stl10 and digits;
 files live in ``$KETML_DATA/<name>/`` (default ``~/.cache/ketml``); ``describe()`` lists them.
+The sequence tasks are in :mod:`.sequences` and :mod:`.qrnn_tasks`.
 """
 
 from .cache import ChecksumError, DataNotFoundError, data_home, dataset_dir

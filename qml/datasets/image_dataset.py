@@ -51,7 +51,8 @@ class ImageDataset(Dataset):
         )
 
     def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """All images as float32 in [0, 1] ``(N, C, H, W)`` and the int64 labels (the fast path)."""
+        """All images as float32 in [0, 1] ``(N, C, H, W)`` and the int64 labels: the fast path for
+        training loops (``transform`` is not applied here)."""
         return self.images.float().div_(255.0), self.labels.clone()
 
     def _take(self, index: torch.Tensor, suffix: str) -> ImageDataset:
@@ -87,12 +88,27 @@ class ImageDataset(Dataset):
             self._take(order[:n_out].sort().values, "[val]"),
         )
 
+    def _moments(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-channel mean and (population) standard deviation in [0, 1], summed in float64 chunks
+        so that a large set is never copied whole."""
+        c = self.images.shape[1]
+        total = torch.zeros(c, dtype=torch.float64)
+        squares = torch.zeros(c, dtype=torch.float64)
+        for chunk in self.images.split(4096):
+            x = chunk.to(torch.float64)
+            total += x.sum(dim=(0, 2, 3))
+            squares += x.square().sum(dim=(0, 2, 3))
+        count = max(1, self.images.numel() // c)
+        mean = total / count
+        var = (squares / count - mean.square()).clamp_min(0)
+        return mean / 255.0, var.sqrt() / 255.0
+
     @property
     def mean(self) -> list[float]:
-        """Per-channel mean of the pixel values in [0, 1]."""
-        return (self.images.double().mean(dim=(0, 2, 3)) / 255.0).tolist()
+        """Per-channel mean of the pixel values in [0, 1] (computed on each access)."""
+        return self._moments()[0].tolist()
 
     @property
     def std(self) -> list[float]:
-        """Per-channel standard deviation of the pixel values in [0, 1]."""
-        return (self.images.double().std(dim=(0, 2, 3)) / 255.0).tolist()
+        """Per-channel standard deviation of the pixel values in [0, 1] (computed on each access)."""
+        return self._moments()[1].tolist()

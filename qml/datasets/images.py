@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from . import formats
-from .cache import RemoteFile, dataset_dir, ensure_file
+from .cache import DataNotFoundError, RemoteFile, checksum_problem, dataset_dir, ensure_files
 from .image_dataset import ImageDataset
 
 _MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"  # torchvision's mirror of yann.lecun.com
@@ -27,6 +27,8 @@ _IDX_FILES = (
     "t10k-images-idx3-ubyte.gz",
     "t10k-labels-idx1-ubyte.gz",
 )
+# SHA-256 of the canonical files (as in ../shared/data/*/SHA256SUMS; those copies also match the
+# published MD5s, e.g. f68b3c2dcbeaaa9fbdd348bbdeb94873 for MNIST's train-images)
 _MNIST_SHA = (
     "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
     "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
@@ -86,6 +88,9 @@ CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog
 STL10_CLASSES = ["airplane", "bird", "car", "cat", "deer", "dog", "horse", "monkey", "ship", "truck"]
 
 
+PathLike = str | os.PathLike
+
+
 def _check_split(split: str, allowed: tuple[str, ...]) -> None:
     if split not in allowed:
         raise ValueError(f"split must be one of {allowed}; got {split!r}")
@@ -95,14 +100,19 @@ def _spec(dataset: str, name: str) -> RemoteFile:
     return next(f for f in IMAGE_DATASETS[dataset] if f.name == name)
 
 
-def _idx(dataset: str, classes: list[str], split: str, root, download: bool) -> ImageDataset:
+def _idx(dataset: str, classes: list[str], split: str, root: PathLike | None, download: bool) -> ImageDataset:
     _check_split(split, ("train", "test"))
     folder = dataset_dir(dataset, root)
     prefix = "train" if split == "train" else "t10k"
-    img = ensure_file(folder, _spec(dataset, f"{prefix}-images-idx3-ubyte.gz"), download=download)
-    lab = ensure_file(folder, _spec(dataset, f"{prefix}-labels-idx1-ubyte.gz"), download=download)
+    specs = [
+        _spec(dataset, f"{prefix}-images-idx3-ubyte.gz"),
+        _spec(dataset, f"{prefix}-labels-idx1-ubyte.gz"),
+    ]
+    img, lab = ensure_files(folder, specs, download=download)
     images = formats.read_idx(img, formats.IDX_IMAGES)
     labels = formats.read_idx(lab, formats.IDX_LABELS).to(torch.int64)
+    if images.shape[1:] != (28, 28):
+        raise ValueError(f"{img}: images of {images.shape[1]} x {images.shape[2]} pixels, expected 28 x 28")
     if len(images) != len(labels):
         raise ValueError(f"{img} has {len(images)} images but {lab} has {len(labels)} labels")
     if labels.numel() and labels.max() >= len(classes):
@@ -110,90 +120,128 @@ def _idx(dataset: str, classes: list[str], split: str, root, download: bool) -> 
     return ImageDataset(images.unsqueeze(1), labels, classes, f"{dataset}-{split}")
 
 
-def load_mnist(
-    split: str = "train", root: str | os.PathLike | None = None, download: bool = True
-) -> ImageDataset:
-    """MNIST handwritten digits: 60,000 train / 10,000 test images, 1 x 28 x 28."""
+def load_mnist(split: str = "train", root: PathLike | None = None, download: bool = True) -> ImageDataset:
+    """MNIST handwritten digits: 60,000 train / 10,000 test images, 1 x 28 x 28, classes "0".."9"."""
     return _idx("mnist", MNIST_CLASSES, split, root, download)
 
 
 def load_fashion_mnist(
-    split: str = "train", root: str | os.PathLike | None = None, download: bool = True
+    split: str = "train", root: PathLike | None = None, download: bool = True
 ) -> ImageDataset:
     """Fashion-MNIST (Zalando): 60,000 train / 10,000 test images of clothing, 1 x 28 x 28."""
     return _idx("fashion-mnist", FASHION_CLASSES, split, root, download)
 
 
-def _cifar_source(dataset: str, extracted: str, root, download: bool) -> Path:
+_EXTRACTED = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python", "stl10": "stl10_binary"}
+# a file that tells an extracted folder passed directly as root=
+_EXTRACTED_MARK = {"cifar10": "batches.meta", "cifar100": "meta", "stl10": "class_names.txt"}
+
+
+def _extracted_folder(dataset: str, folder: Path) -> Path | None:
+    """The dataset's extracted folder inside ``folder`` (or ``folder`` itself), if there is one."""
+    if (folder / _EXTRACTED[dataset]).is_dir():
+        return folder / _EXTRACTED[dataset]
+    if (folder / _EXTRACTED_MARK[dataset]).is_file():
+        return folder
+    return None
+
+
+def _cifar_source(dataset: str, root: PathLike | None, download: bool) -> Path:
+    """The verified archive if present, else an extracted folder (format checks only), else the
+    archive downloaded."""
     folder = dataset_dir(dataset, root)
-    if (folder / extracted).is_dir():
-        return folder / extracted
-    return ensure_file(folder, IMAGE_DATASETS[dataset][0], download=download)
+    spec = IMAGE_DATASETS[dataset][0]
+    if not (folder / spec.name).is_file():
+        extracted = _extracted_folder(dataset, folder)
+        if extracted is not None:
+            return extracted
+    return ensure_files(folder, [spec], download=download)[0]
 
 
-def load_cifar10(
-    split: str = "train", root: str | os.PathLike | None = None, download: bool = True
-) -> ImageDataset:
-    """CIFAR-10: 50,000 train / 10,000 test colour images, 3 x 32 x 32, 10 classes."""
+def load_cifar10(split: str = "train", root: PathLike | None = None, download: bool = True) -> ImageDataset:
+    """CIFAR-10: 50,000 train / 10,000 test colour images, 3 x 32 x 32, 10 classes.
+
+    Read from ``cifar-10-python.tar.gz`` (checksummed, nothing extracted) or, without it, from an
+    extracted ``cifar-10-batches-py/`` (format checks only)."""
     _check_split(split, ("train", "test"))
-    source = _cifar_source("cifar10", "cifar-10-batches-py", root, download)
+    source = _cifar_source("cifar10", root, download)
     names = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
-    batches = formats.cifar_members(source, names)
+    batches = formats.cifar_members(source, names, optional=["batches.meta"])
     x, y = formats.cifar_arrays([batches[n] for n in names], b"labels", str(source), 10)
-    return ImageDataset(x, y, CIFAR10_CLASSES, f"cifar10-{split}")
+    classes = CIFAR10_CLASSES
+    if "batches.meta" in batches:
+        classes = formats.label_names(batches["batches.meta"], b"label_names", 10, f"{source}:batches.meta")
+    return ImageDataset(x, y, classes, f"cifar10-{split}")
 
 
 def load_cifar100(
     split: str = "train",
-    root: str | os.PathLike | None = None,
+    root: PathLike | None = None,
     download: bool = True,
     label_mode: str = "fine",
 ) -> ImageDataset:
-    """CIFAR-100: 50,000 train / 10,000 test images, 100 fine (or 20 coarse) classes."""
+    """CIFAR-100: 50,000 train / 10,000 test images, 3 x 32 x 32, with the 100 fine labels (or the
+    20 coarse ones, ``label_mode="coarse"``); class names from the ``meta`` file.
+
+    Read from ``cifar-100-python.tar.gz`` (checksummed, nothing extracted) or, without it, from an
+    extracted ``cifar-100-python/`` (format checks only)."""
     _check_split(split, ("train", "test"))
     if label_mode not in ("fine", "coarse"):
         raise ValueError(f"label_mode must be 'fine' or 'coarse'; got {label_mode!r}")
-    source = _cifar_source("cifar100", "cifar-100-python", root, download)
+    source = _cifar_source("cifar100", root, download)
     batches = formats.cifar_members(source, [split, "meta"])
-    key = f"{label_mode}_label_names".encode()
-    names = [n.decode() if isinstance(n, bytes) else str(n) for n in batches["meta"].get(key, [])]
     n_classes = 100 if label_mode == "fine" else 20
-    if len(names) != n_classes:
-        names = [str(i) for i in range(n_classes)]
+    names = formats.label_names(
+        batches["meta"], f"{label_mode}_label_names".encode(), n_classes, f"{source}:meta"
+    )
     x, y = formats.cifar_arrays([batches[split]], f"{label_mode}_labels".encode(), str(source), n_classes)
     return ImageDataset(x, y, names, f"cifar100-{split}")
 
 
-def load_stl10(
-    split: str = "train", root: str | os.PathLike | None = None, download: bool = True
-) -> ImageDataset:
-    """STL-10: 5,000 train / 8,000 test labelled images (and 100,000 unlabelled), 3 x 96 x 96."""
+def load_stl10(split: str = "train", root: PathLike | None = None, download: bool = True) -> ImageDataset:
+    """STL-10: 5,000 train / 8,000 test labelled images and 100,000 unlabelled ones (label -1),
+    3 x 96 x 96, 10 classes.
+
+    Read from the extracted ``stl10_binary/`` folder (format checks only); if only the archive
+    ``stl10_binary.tar.gz`` is there it is verified and extracted once into the dataset folder."""
     _check_split(split, ("train", "test", "unlabeled"))
     folder = dataset_dir("stl10", root)
-    binary = folder / "stl10_binary"
-    if not binary.is_dir():
-        archive = ensure_file(folder, IMAGE_DATASETS["stl10"][0], download=download)
-        formats.extract_tar(archive, folder)
-        if not binary.is_dir():
-            raise ValueError(f"{archive}: the archive has no stl10_binary/ folder")
-    x = formats.read_stl_images(binary / f"{split}_X.bin")
+    binary = _extracted_folder("stl10", folder)
+    if binary is None:
+        (archive,) = ensure_files(folder, IMAGE_DATASETS["stl10"], download=download)
+        binary = formats.extract_tar(archive, folder, _EXTRACTED["stl10"])
+    needed = [f"{split}_X.bin"] + ([] if split == "unlabeled" else [f"{split}_y.bin"])
+    absent = [n for n in needed if not (binary / n).is_file()]
+    if absent:
+        raise DataNotFoundError(
+            f"{binary} lacks {', '.join(absent)}: an incomplete STL-10 folder. Delete it and put "
+            f"{IMAGE_DATASETS['stl10'][0].name} ({IMAGE_DATASETS['stl10'][0].url}) into {folder}"
+        )
+    x = formats.read_stl_images(binary / needed[0])
     if split == "unlabeled":
         y = torch.full((len(x),), -1, dtype=torch.int64)
     else:
-        y = formats.read_stl_labels(binary / f"{split}_y.bin")
+        y = formats.read_stl_labels(binary / needed[1])
         if len(y) != len(x):
-            raise ValueError(f"{binary}: {len(x)} {split} images but {len(y)} labels")
+            raise ValueError(f"{binary}: {len(x)} images in {needed[0]} but {len(y)} labels in {needed[1]}")
+    classes = STL10_CLASSES
     names_file = binary / "class_names.txt"
-    classes = names_file.read_text().split() if names_file.is_file() else STL10_CLASSES
+    if names_file.is_file():
+        classes = [line.strip() for line in names_file.read_text().splitlines() if line.strip()]
+        if len(classes) != 10:
+            raise ValueError(f"{names_file}: {len(classes)} class names, expected 10")
     return ImageDataset(x, y, classes, f"stl10-{split}")
 
 
 def load_digits(
     split: str = "train", size: int | None = None, test_fraction: float = 0.2, seed: int = 0
 ) -> ImageDataset:
-    """scikit-learn's bundled 8 x 8 digits (1,797 images, offline), optionally resized to ``size``;
-    a fixed stratified train/test split (``"all"`` for every image)."""
+    """scikit-learn's bundled 8 x 8 digits (1,797 images, no download) as uint8 0..255 (from 0..16),
+    optionally resized to ``size x size`` (bilinear); a fixed stratified train/test split by
+    ``test_fraction`` and ``seed`` (``split="all"`` for every image)."""
     _check_split(split, ("train", "test", "all"))
+    if size is not None and size < 1:
+        raise ValueError(f"size must be a positive number of pixels; got {size}")
     from sklearn.datasets import load_digits as sk_digits
 
     bunch = sk_digits()
@@ -220,7 +268,8 @@ _LOADERS = {
 
 
 def load_images(name: str, split: str = "train", **kwargs) -> ImageDataset:
-    """A dataset by name: mnist, fashion-mnist, cifar10, cifar100, stl10 or digits."""
+    """A dataset by name: mnist, fashion-mnist, cifar10, cifar100, stl10 or digits; ``kwargs`` go
+    to its loader (``root`` and ``download`` are ignored for digits, which need no files)."""
     if name == "digits":
         kwargs.pop("root", None)
         kwargs.pop("download", None)
@@ -231,23 +280,24 @@ def load_images(name: str, split: str = "train", **kwargs) -> ImageDataset:
 
 
 def describe() -> list[dict[str, str]]:
-    """One row per catalogue file: dataset, file, folder, status (ok / missing / corrupt / extracted)."""
-    from .cache import ChecksumError, verify
-
+    """One row per catalogue file: ``dataset``, ``file``, ``folder`` (where it is expected),
+    ``status`` ("ok", "missing" or "corrupt (reason)"), ``url`` and ``note``. A CIFAR/STL-10 archive
+    that is absent but whose extracted folder is there counts as "ok" (with a note: unchecksummed)."""
     rows = []
-    extracted = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python", "stl10": "stl10_binary"}
     for dataset, files in IMAGE_DATASETS.items():
         folder = dataset_dir(dataset)
         for spec in files:
             path = folder / spec.name
+            note = ""
             if path.is_file():
                 try:
-                    verify(path, spec)
-                    status = "ok"
-                except ChecksumError:
-                    status = "corrupt"
-            elif dataset in extracted and (folder / extracted[dataset]).is_dir():
-                status = "extracted"
+                    problem = checksum_problem(path, spec.sha256, spec.md5)
+                except OSError as exc:
+                    problem = f"unreadable: {exc.strerror or exc}"
+                status = "ok" if problem is None else f"corrupt ({problem})"
+            elif dataset in _EXTRACTED and (extracted := _extracted_folder(dataset, folder)) is not None:
+                status = "ok"
+                note = f"extracted folder {extracted} (no checksum; format checked on load)"
             else:
                 status = "missing"
             rows.append(
@@ -257,6 +307,24 @@ def describe() -> list[dict[str, str]]:
                     "folder": str(folder),
                     "status": status,
                     "url": spec.url,
+                    "note": note,
                 }
             )
     return rows
+
+
+__all__ = [
+    "CIFAR10_CLASSES",
+    "FASHION_CLASSES",
+    "IMAGE_DATASETS",
+    "MNIST_CLASSES",
+    "STL10_CLASSES",
+    "describe",
+    "load_cifar10",
+    "load_cifar100",
+    "load_digits",
+    "load_fashion_mnist",
+    "load_images",
+    "load_mnist",
+    "load_stl10",
+]

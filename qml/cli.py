@@ -435,12 +435,14 @@ def demo(
 
 # -------------------------------------------------------------------------------------- ibm
 
+from .cli_chem import chem_app  # noqa: E402
 from .cli_ibm import ibm_app  # noqa: E402  (after the helpers it uses)
 from .cli_train import datasets as _datasets_cmd  # noqa: E402
 from .cli_train import evaluate as _evaluate_cmd  # noqa: E402
 from .cli_train import train as _train_cmd  # noqa: E402
 
 app.add_typer(ibm_app, name="ibm")
+app.add_typer(chem_app, name="chem")
 app.command("train")(_train_cmd)
 app.command("evaluate")(_evaluate_cmd)
 app.command("datasets")(_datasets_cmd)

@@ -1,0 +1,206 @@
+"""Reproduction of the chemistry issue (GQE, VQE, q-sc-EOM and the Auger spectrum of water).
+
+Entries (each writes ``<out>/repro_chemistry/<id>.json`` and is skipped once done):
+
+* ``fci-<mol>``: our qubit Hamiltonian's lowest eigenvalue vs pyscf FCI/CASCI (H2, LiH, H2O, with and
+  without active space).
+* ``vqe-<mol>`` / ``gqe-<mol>``: VQE-UCCSD and GQE (excitation pool, GRPO) on H2, LiH and H2O
+  (STO-3G, full space): energy error vs FCI, wall time, gate counts after transpiling to {CX, U}.
+* ``auger-<method>``: the water Auger spectrum (O 1s hole, one-centre approximation) from FCI, and
+  from q-sc-EOM on the VQE and GQE ground-state circuits; peak positions and heights.
+* ``peer-gqe-<mol>``: cudaq-solvers' GQE on the same Hamiltonian and pool (only in an environment
+  where ``cudaq_solvers`` imports; see ``--peer-python``).
+
+``--summarize`` writes ``<out>/repro_chemistry.{json,md}``.
+
+    KETML_DATA=../shared/data OMP_NUM_THREADS=1 .venv/bin/python benchmarks/repro_chemistry.py
+    .venv/bin/python benchmarks/repro_chemistry.py --summarize
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CHEMICAL_ACCURACY = 1.6e-3
+FCI_CASES = {
+    "H2": ("H2", None), "LiH": ("LiH", None), "LiH-cas23": ("LiH", (2, 3)),
+    "H2O": ("H2O", None), "H2O-cas44": ("H2O", (4, 4)), "H2O-cas86": ("H2O", (8, 6)),
+}
+#: GQE settings per molecule: (max_iters, num_samples, ngates)
+GQE_SETTINGS = {"H2": (60, 50, 8), "LiH": (300, 50, 20), "H2O": (400, 50, 40)}
+QUICK_GQE = {"H2": (20, 20, 8), "LiH": (5, 10, 8), "H2O": (3, 10, 8)}
+
+
+def _molecule(name: str, active=None):
+    from chemistry import molecule
+
+    return molecule(name, active_space=active)
+
+
+def run_fci(case: str) -> dict:
+    from chemistry import exact_ground_state
+
+    name, active = FCI_CASES[case]
+    mol = _molecule(name, active)
+    e0, _ = exact_ground_state(mol.hamiltonian, mol.n_electrons)
+    return {"molecule": name, "active_space": active, "n_qubits": mol.n_qubits,
+            "lowest_eigenvalue": float(e0), "pyscf_fci": mol.energies["fci"],
+            "difference": float(e0 - mol.energies["fci"])}
+
+
+def run_vqe(name: str, quick: bool) -> dict:
+    from chemistry.workflow import ground_state
+
+    mol = _molecule(name)
+    opts = {"maxiter": 5} if quick else {}
+    gs = ground_state(mol, "vqe", progress=False, vqe_options=opts)
+    return {"molecule": name, "n_qubits": mol.n_qubits, "energy": gs.energy, "fci": mol.energies["fci"],
+            "error": gs.error, "chemical_accuracy": abs(gs.error) <= CHEMICAL_ACCURACY,
+            "seconds": gs.seconds, "gate_counts": gs.gate_counts, **gs.info}
+
+
+def run_gqe(name: str, quick: bool, runs: Path) -> dict:
+    from chemistry.gqe import GQEConfig
+    from chemistry.workflow import ground_state
+
+    mol = _molecule(name)
+    iters, samples, ngates = (QUICK_GQE if quick else GQE_SETTINGS)[name]
+    cfg = GQEConfig(max_iters=iters, num_samples=samples, ngates=ngates, batch_size=samples,
+                    buffer_size=2 * samples, checkpoint_every=10)
+    out = runs / f"gqe-{name}"
+    resume = (out / "checkpoint.pt").exists() and not quick
+    gs = ground_state(mol, "gqe", gqe_config=cfg, out_dir=out, resume=resume, progress=not quick)
+    return {"molecule": name, "n_qubits": mol.n_qubits, "energy": gs.energy, "fci": mol.energies["fci"],
+            "error": gs.error, "chemical_accuracy": abs(gs.error) <= CHEMICAL_ACCURACY,
+            "seconds": gs.seconds, "gate_counts": gs.gate_counts, "settings": cfg.__dict__, **gs.info}
+
+
+def run_auger(method: str, quick: bool, runs: Path) -> dict:
+    from chemistry.auger import auger_spectrum
+    from chemistry.gqe import GQEConfig
+    from chemistry.workflow import ground_state
+
+    mol = _molecule("H2O")
+    t0 = time.perf_counter()
+    info = {}
+    if method == "fci":
+        spec = auger_spectrum(mol, "fci")
+    else:
+        iters, samples, ngates = (QUICK_GQE if quick else GQE_SETTINGS)["H2O"]
+        cfg = GQEConfig(max_iters=iters, num_samples=samples, ngates=ngates, batch_size=samples,
+                        buffer_size=2 * samples)
+        out = runs / "gqe-H2O"
+        resume = (out / "checkpoint.pt").exists() and not quick
+        gs = ground_state(mol, method, gqe_config=cfg, out_dir=out, resume=resume, progress=not quick,
+                          vqe_options={"maxiter": 5} if quick else None)
+        info = {"ground_energy": gs.energy, "error": gs.error, "gate_counts": gs.gate_counts}
+        spec = auger_spectrum(mol, "q-sc-eom", ground_state=gs.sequence, label=method)
+    peaks = spec.peaks(fwhm=1.5)
+    return {"method": method, "core_hole_energy": spec.core_hole_energy, "ground": info,
+            "peaks": peaks, "seconds": time.perf_counter() - t0,
+            "lines": [[float(e), float(r)] for e, r in zip(spec.kinetic_energies, spec.rates, strict=True)
+                      if r > 1e-12]}
+
+
+def entries(quick: bool) -> list[str]:
+    ids = [f"fci-{c}" for c in FCI_CASES]
+    mols = ["H2", "LiH"] if quick else ["H2", "LiH", "H2O"]
+    ids += [f"vqe-{m}" for m in mols] + [f"gqe-{m}" for m in mols]
+    ids += ["auger-fci"] if quick else ["auger-fci", "auger-vqe", "auger-gqe"]
+    return ids
+
+
+def run_entry(entry: str, quick: bool, runs: Path) -> dict:
+    kind, _, arg = entry.partition("-")
+    if kind == "fci":
+        return run_fci(arg)
+    if kind == "vqe":
+        return run_vqe(arg, quick)
+    if kind == "gqe":
+        return run_gqe(arg, quick, runs)
+    if kind == "auger":
+        return run_auger(arg, quick, runs)
+    raise ValueError(f"unknown entry {entry!r}")
+
+
+def summarize(folder: Path, out: Path) -> dict:
+    rows = {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+    lines = ["# Chemistry: reproduction", ""]
+    fci = {k: v for k, v in rows.items() if k.startswith("fci-")}
+    if fci:
+        lines += ["## Qubit Hamiltonian vs pyscf FCI/CASCI", "",
+                  "| case | qubits | lowest eigenvalue (Ha) | pyscf FCI (Ha) | difference |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {k[4:]} | {v['n_qubits']} | {v['lowest_eigenvalue']:.10f} | {v['pyscf_fci']:.10f} | "
+                  f"{v['difference']:.1e} |" for k, v in fci.items()]
+        lines.append("")
+    gs = {k: v for k, v in rows.items() if k.startswith(("vqe-", "gqe-"))}
+    if gs:
+        lines += ["## Ground states (STO-3G, full space)", "",
+                  "| method | molecule | qubits | error vs FCI (mHa) | chem. acc. | gates | CX | seconds |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for k, v in gs.items():
+            g = v["gate_counts"]
+            lines.append(f"| {k.split('-')[0].upper()} | {v['molecule']} | {v['n_qubits']} | "
+                         f"{v['error'] * 1e3:.3f} | {v['chemical_accuracy']} | {g['total']} | {g['cx']} | "
+                         f"{v['seconds']:.1f} |")
+        lines.append("")
+    aug = {k: v for k, v in rows.items() if k.startswith("auger-")}
+    if aug:
+        lines += ["## Water Auger spectrum (O 1s, OCA, FWHM 1.5 eV)", "",
+                  "| method | core-hole state (Ha) | peaks: kinetic energy eV (relative height) |",
+                  "|---|---|---|"]
+        for v in aug.values():
+            peaks = ", ".join(f"{e:.2f} ({h:.2f})" for e, h in v["peaks"])
+            lines.append(f"| {v['method']} | {v['core_hole_energy']:.6f} | {peaks} |")
+        lines.append("")
+    summary = {"machine": platform.platform(), "python": platform.python_version(), "entries": rows}
+    out.with_suffix(".json").write_text(json.dumps(summary, indent=2, default=float))
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results", help="results folder")
+    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "repro_chemistry",
+                        help="GQE checkpoints (resumed when present)")
+    parser.add_argument("--only", nargs="*", help="entry ids to run (default: all)")
+    parser.add_argument("--quick", action="store_true", help="tiny settings (tests); results not kept")
+    parser.add_argument("--summarize", action="store_true", help="only merge finished entries")
+    args = parser.parse_args(argv)
+    folder = args.out / "repro_chemistry"
+    folder.mkdir(parents=True, exist_ok=True)
+    if not args.summarize:
+        for entry in args.only or entries(args.quick):
+            path = folder / f"{entry}.json"
+            if path.exists() and not args.quick:
+                print(f"{entry}: done, skipped")
+                continue
+            t0 = time.perf_counter()
+            result = run_entry(entry, args.quick, args.runs)
+            result["wall_seconds"] = time.perf_counter() - t0
+            result["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                           capture_output=True, text=True).stdout.strip()
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(result, indent=2, default=float))
+            tmp.replace(path)
+            shown = {k: v for k, v in result.items() if k != "lines"}
+            print(f"{entry}: {json.dumps(shown, default=float)[:300]}")
+    summarize(folder, args.out / "repro_chemistry")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -319,7 +319,7 @@ def run_gqe(
     result = GQEResult(
         energy=best_e,
         tokens=tokens,
-        sequence=pool.sequence(tokens),
+        sequence=pool.sequence(tokens).simplified(),
         initial_bitstring=initial_bitstring,
         history=history,
         n_evaluations=cost.n_evaluations,

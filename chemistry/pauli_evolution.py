@@ -118,7 +118,9 @@ def evolve(
             f"states must have shape (B, {2**table.n_qubits}), got {tuple(states.shape)}"
         )
     which = torch.as_tensor(which, device=states.device)
-    angles = torch.as_tensor(angles, device=states.device)
+    if not isinstance(angles, torch.Tensor):  # a list of floats would become float32
+        angles = torch.as_tensor(np.asarray(angles, dtype=float))
+    angles = angles.to(states.device)
     if not angles.is_floating_point():
         angles = angles.double()
     batch = states.shape[0]
@@ -249,3 +251,28 @@ class PauliSequence:
 
     def to_circuit(self, initial_bitstring: str | None = None) -> QuantumCircuit:
         return to_circuit(self.labels, self.angles, self.n_qubits, initial_bitstring)
+
+    def simplified(self, atol: float = 1e-12) -> PauliSequence:
+        """The same unitary with fewer steps: a step moves back past steps it commutes with and
+        merges into an equal string (angles add); identities and zero angles go (global phase kept
+        only up to the identity steps, which only change the phase)."""
+        labels: list[str] = []
+        angles: list[float] = []
+        for label, t in zip(self.labels, self.angles, strict=True):
+            if set(label) == {"I"} or abs(t) <= atol:
+                continue
+            k = len(labels) - 1
+            while k >= 0 and labels[k] != label and _commute(labels[k], label):
+                k -= 1
+            if k >= 0 and labels[k] == label:
+                angles[k] += t
+            else:
+                labels.append(label)
+                angles.append(t)
+        keep = [i for i, t in enumerate(angles) if abs(t) > atol]
+        return PauliSequence([labels[i] for i in keep], [angles[i] for i in keep], self.n_qubits)
+
+
+def _commute(a: str, b: str) -> bool:
+    """Whether two Pauli strings commute: an even number of positions with different non-identities."""
+    return sum(1 for x, y in zip(a, b, strict=True) if x != "I" and y != "I" and x != y) % 2 == 0

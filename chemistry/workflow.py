@@ -58,7 +58,8 @@ def ground_state(
     progress: bool = True,
     vqe_options: dict | None = None,
 ) -> GroundState:
-    """Run GQE (excitation pool), VQE-UCCSD or nothing (HF) and return the ground-state circuit."""
+    """Run GQE (excitation pool), VQE-UCCSD (:func:`chemistry.ucc.run_uccsd`, L-BFGS on the fast
+    state-vector path) or nothing (HF) and return the ground-state circuit."""
     from chemistry.gate_counts import gate_counts
 
     if method not in GROUND_STATE_METHODS:
@@ -71,12 +72,11 @@ def ground_state(
         seq = PauliSequence([], [], molecule.n_qubits)
         energy = molecule.energies["hf"]
     elif method == "vqe":
-        from chemistry.vqe import run_vqe
+        from chemistry.ucc import run_uccsd
 
-        result = run_vqe(molecule, "uccsd", progress=progress, **(vqe_options or {}))
-        seq = uccsd_sequence(molecule, result.parameters)
-        energy = float(result.energy)
-        info = {"iterations": len(result.history), "n_evaluations": result.n_evaluations}
+        result = run_uccsd(molecule, progress=progress, **(vqe_options or {}))
+        seq, energy = result.sequence, float(result.energy)
+        info = {"n_evaluations": result.n_evaluations, "n_parameters": len(result.parameters)}
     else:
         from chemistry.gqe import GQEConfig, run_gqe
         from chemistry.gqe_pool import excitation_pool
@@ -87,5 +87,7 @@ def ground_state(
         seq, energy = result.sequence, float(result.energy)
         info = {"iterations": len(result.history["best"]), "n_evaluations": result.n_evaluations,
                 "tokens": result.names}
+    # the same clean-up for every method: merge commuting repeats, drop angles below 1e-6 rad
+    seq = seq.simplified(atol=1e-6)
     counts = gate_counts(seq.to_circuit(molecule.hf_bitstring))
     return GroundState(method, seq, energy, energy - fci, counts, time.perf_counter() - t0, info)

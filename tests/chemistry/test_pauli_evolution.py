@@ -118,3 +118,19 @@ def test_pauli_sequence_apply_inverse_and_circuit():
     np.testing.assert_allclose(seq.inverse().apply(out).numpy(), psi.numpy(), atol=1e-12)
     with pytest.raises(ValueError, match="angles"):
         PauliSequence(["XX"], [0.1, 0.2], 2)
+
+
+def test_simplified_sequence_is_the_same_unitary_with_fewer_steps():
+    from chemistry.pauli_evolution import PauliSequence
+
+    n = 3
+    pool = random_labels(n, 4)
+    labels = [pool[k] for k in rng.integers(0, 4, size=30)] + ["III"]
+    seq = PauliSequence(labels, rng.uniform(-1, 1, size=31), n)
+    short = seq.simplified()
+    assert len(short) < len(seq)
+    psi = random_state(n, 2)
+    a, b = seq.apply(psi).numpy(), short.apply(psi).numpy()
+    phase = np.vdot(b[0], a[0])  # identity steps only change the global phase
+    np.testing.assert_allclose(a, phase * b, atol=1e-10)
+    assert abs(abs(phase) - 1) < 1e-10

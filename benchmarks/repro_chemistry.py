@@ -107,8 +107,9 @@ def run_auger(method: str, quick: bool, runs: Path) -> dict:
     peaks = spec.peaks(fwhm=1.5)
     return {"method": method, "core_hole_energy": spec.core_hole_energy, "ground": info,
             "peaks": peaks, "seconds": time.perf_counter() - t0,
-            "lines": [[float(e), float(r)] for e, r in zip(spec.kinetic_energies, spec.rates, strict=True)
-                      if r > 1e-12]}
+            "total_rate_ev": float(spec.rates.sum()) * 27.211386,
+            "lines": [[float(e), float(r), lab] for e, r, lab in
+                      zip(spec.kinetic_energies, spec.rates, spec.labels, strict=True) if r > 1e-7]}
 
 
 def entries(quick: bool) -> list[str]:

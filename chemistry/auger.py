@@ -203,10 +203,26 @@ def spectrum_from_states(
     )
 
 
-def _final_sectors(n_alpha: int, n_beta: int) -> list[tuple[int, int]]:
-    """(alpha, beta) electron counts of the dication: two electrons leave the neutral molecule."""
-    return [(a, b) for a, b in ((n_alpha - 2, n_beta), (n_alpha - 1, n_beta - 1), (n_alpha, n_beta - 2))
-            if a >= 0 and b >= 0]
+def _final_sectors(n_alpha: int, n_beta: int, core_spin: int) -> list[tuple[int, int]]:
+    """(alpha, beta) electron counts of the dications the decay reaches: the core is refilled with
+    its own spin, so one electron of the core's spin leaves and the other has either spin (the third
+    sector, both electrons of the other spin, has zero rates)."""
+    same = (n_alpha - 2, n_beta) if core_spin == 0 else (n_alpha, n_beta - 2)
+    return [(a, b) for a, b in (same, (n_alpha - 1, n_beta - 1)) if a >= 0 and b >= 0]
+
+
+def hole_label(state: np.ndarray, hf_bitstring: str) -> str:
+    """The dominant determinant of ``state`` as holes (and particles) relative to HF, e.g.
+    ``"4a 4b"`` (spatial orbital, spin) or ``"2a 3b -> 6b"``; with its weight."""
+    n = len(hf_bitstring)
+    hf = int(hf_bitstring, 2)
+    idx = int(np.argmax(np.abs(state)))
+    holes = [q for q in range(n) if (hf >> q) & 1 and not (idx >> q) & 1]
+    parts = [q for q in range(n) if not (hf >> q) & 1 and (idx >> q) & 1]
+    name = " ".join(f"{q // 2}{'ab'[q % 2]}" for q in holes)
+    if parts:
+        name += " -> " + " ".join(f"{q // 2}{'ab'[q % 2]}" for q in parts)
+    return f"{name} ({abs(state[idx]) ** 2:.2f})"
 
 
 METHODS = ("fci", "q-sc-eom")
@@ -256,6 +272,11 @@ def auger_spectrum(
     if hf[n - 1 - core] != "1":
         raise ValueError(f"spin orbital {core} is empty in the Hartree-Fock state: nothing to ionise")
     ia, ib = (na - 1, nb) if core_spin == 0 else (na, nb - 1)
+    if integrals is None:  # one provider for every sector (it caches per energy)
+        from chemistry.auger_integrals import AtomicAugerIntegrals
+
+        symbol = molecule.mol.atom_pure_symbol(emitter_atom(molecule.mol) if atom is None else atom)
+        integrals = AtomicAugerIntegrals(element=symbol)
     if method == "fci":
         e0, psi0 = molecule.exact_ground_state()
         ip = eom.exact_ionised_states(h, n, ia, ib, hf_bitstring=hf)
@@ -266,21 +287,23 @@ def auger_spectrum(
         hole = eom.core_hole_state(ip, core)
         ground = float(ip.reference_energy) if ip.reference_energy is not None else float("nan")
     energies, rates_, labels = [], [], []
-    for fa, fb in _final_sectors(na, nb):
+    for fa, fb in _final_sectors(na, nb, core_spin):
         if method == "fci":
             final = eom.exact_ionised_states(h, n, fa, fb)
         else:
             manifold = eom.dip_manifold(hf, dip_manifold, spin_z=(fa - fb) / 2)
             final = eom.q_sc_eom(h, hf, ground_state, manifold)
         if integral_energy_ev is None:  # one energy for all lines: the integrals vary slowly
-            integral_energy_ev = float(np.median((hole.energy - final.energies) * HARTREE_EV))
+            kin = (hole.energy - final.energies) * HARTREE_EV
+            integral_energy_ev = float(np.median(kin[kin > 0])) if np.any(kin > 0) else 500.0
         part = spectrum_from_states(
             molecule, hole.state, hole.energy, final.states, final.energies, core_orbital=core_orbital,
             core_spin=core_spin, integrals=integrals, integral_energy_ev=integral_energy_ev, atom=atom,
         )
         energies.append(part.final_energies)
         rates_.append(part.rates)
-        labels += [f"Sz={(fa - fb) / 2:+g} #{k}" for k in range(len(part.final_energies))]
+        open_ = (hole.energy - final.energies) * HARTREE_EV > 0
+        labels += [f"Sz={(fa - fb) / 2:+g} {hole_label(st, hf)}" for st in final.states[open_]]
         del final
     final_e = np.concatenate(energies)
     return AugerSpectrum(

@@ -130,3 +130,24 @@ def test_bad_input():
         AugerSpectrum(np.array([1.0]), np.array([1.0]), np.zeros(1), 0.0, 0.0).broadened(fwhm=0)
     with pytest.raises(ValueError, match="orthogonal"):
         rotate_orbitals(mol, np.ones((6, 6)))
+
+
+def test_water_fci_spectrum_has_the_known_lines():
+    """O 1s Auger of water (STO-3G FCI + OCA with the computed oxygen integrals): the 1b1^-2 and
+    3a1^-1 1b1^-1 singlets (holes in orbitals 4/4 and 3/4) are the two strongest lines, the 1b2^-1 1b1^-1, 1b2^-1 3a1^-1 and
+    1b2^-2 lines sit where an independent FCI/OCA calculation puts them (500.49, 498.27, 492.82 eV),
+    triplets are weak, and the total width is the ~0.1 eV of an oxygen K hole."""
+    water = molecule("H2O")
+    spec = auger_spectrum(water, "fci")
+    top = np.argsort(-spec.rates)
+    strongest = {spec.labels[i].split("(")[0].split(" ", 1)[1].strip() for i in top[:2]}
+    assert "4a 4b" in strongest and strongest & {"3a 4b", "3b 4a"}
+    for holes, energy in (("2a 4b", 500.49), ("2b 3a", 498.27), ("2a 2b", 492.82)):
+        k = [i for i, lab in enumerate(spec.labels) if lab.split(" ", 1)[1].startswith(holes)]
+        assert k, holes
+        best = max(k, key=lambda i: spec.rates[i])
+        assert abs(spec.kinetic_energies[best] - energy) < 0.3
+    triplet = sum(r for r, lab in zip(spec.rates, spec.labels, strict=True) if lab.startswith("Sz=-1"))
+    assert triplet < 0.1 * spec.rates.sum()
+    width_ev = spec.rates.sum() * 27.211386
+    assert 0.03 < width_ev < 0.3

@@ -23,6 +23,7 @@ EXPECTED_OUTPUT = {
     "02_quantum_sequence_models.ipynb": "max |p_fast - p_circuit| = ",
     "02_engines.ipynb": "circuits on the cluster, max |difference| from local",
     "04_ibm_quantum.ipynb": "Bell on fake_manila: P(00)+P(11) = ",
+    "03_gqe_auger_water.ipynb": "FCI/OCA peaks (eV, relative height):",
 }
 
 

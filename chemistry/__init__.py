@@ -16,11 +16,16 @@ from chemistry.eom import (
     ip_manifold,
     q_sc_eom,
 )
-from chemistry.excitations import excitation_generator, excitation_pauli_terms, uccsd_excitations
+from chemistry.excitations import (
+    excitation_generator,
+    excitation_pauli_terms,
+    uccsd_excitations,
+    uccsd_pauli_pool,
+)
 from chemistry.fermion_ops import annihilate, create, determinants, sector_matrix, transition_rdm
 from chemistry.gate_counts import gate_counts
 from chemistry.gqe import GQEConfig, GQEResult, run_gqe
-from chemistry.gqe_pool import OperatorPool, excitation_pool, pauli_pool, uccsd_pauli_pool
+from chemistry.gqe_pool import OperatorPool, excitation_pool, pauli_pool, uccsd_string_pool
 from chemistry.molecules import (
     BOND_LENGTHS,
     GEOMETRIES,
@@ -36,6 +41,7 @@ from chemistry.molecules import (
 )
 from chemistry.pauli_evolution import PauliSequence
 from chemistry.ucc import run_uccsd
+from chemistry.vqe import VQEResult, adapt_vqe, hardware_efficient_circuit, run_vqe, uccsd_circuit
 from chemistry.workflow import GroundState, ground_state
 
 __all__ = [
@@ -80,4 +86,10 @@ __all__ = [
     "transition_rdm",
     "uccsd_excitations",
     "uccsd_pauli_pool",
+    "uccsd_string_pool",
+    "VQEResult",
+    "adapt_vqe",
+    "hardware_efficient_circuit",
+    "run_vqe",
+    "uccsd_circuit",
 ]

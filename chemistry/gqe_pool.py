@@ -98,7 +98,7 @@ def pauli_pool(
     return OperatorPool(n, tokens, names)
 
 
-def uccsd_pauli_pool(
+def uccsd_string_pool(
     n_qubits: int, n_alpha: int, n_beta: int, angles: Sequence[float] = PAULI_ANGLES
 ) -> OperatorPool:
     """Identity plus every individual Pauli string of the UCCSD generators, times each angle.

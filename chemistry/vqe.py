@@ -36,8 +36,8 @@ __all__ = [
     "OPTIMIZERS",
     "POOLS",
     "VQEResult",
-    "adapt_vqe",
     "adapt_pool",
+    "adapt_vqe",
     "evolution_circuit",
     "hardware_efficient_circuit",
     "pool_gradients",
@@ -226,7 +226,7 @@ def _energy_fn(circuit: QuantumCircuit, hamiltonian: SparsePauliOp, engine) -> C
 
 def _parse_optimizer(optimizer: str) -> tuple[str, str | None]:
     if not isinstance(optimizer, str):
-        raise ValueError(f"optimizer must be a string ('lbfgs', 'adam' or 'scipy:<method>'), got {optimizer!r}")
+        raise ValueError(f"optimizer must be 'lbfgs', 'adam' or 'scipy:<method>', got {optimizer!r}")
     name = optimizer.strip().lower()
     if name in ("lbfgs", "adam"):
         return name, None

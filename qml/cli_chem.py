@@ -108,12 +108,12 @@ def gqe_cmd(
     """Train a GPT-2 to write the molecule's ground-state circuit (GQE); stops at chemical accuracy."""
     with cli_errors():
         from chemistry.gqe import run_gqe
-        from chemistry.gqe_pool import excitation_pool, uccsd_pauli_pool
+        from chemistry.gqe_pool import excitation_pool, uccsd_string_pool
 
         mol = _molecule(molecule, basis, active_space, bond_length)
         if pool not in ("excitation", "pauli"):
             raise CliError(f"--pool must be excitation or pauli, got {pool!r}")
-        make = excitation_pool if pool == "excitation" else uccsd_pauli_pool
+        make = excitation_pool if pool == "excitation" else uccsd_string_pool
         ops = make(mol.n_qubits, mol.n_alpha, mol.n_beta)
         cfg = _gqe_config(iters, samples, ngates, loss, lr, seed)
         try:

@@ -134,9 +134,10 @@ def test_bad_input():
 
 def test_water_fci_spectrum_has_the_known_lines():
     """O 1s Auger of water (STO-3G FCI + OCA with the computed oxygen integrals): the 1b1^-2 and
-    3a1^-1 1b1^-1 singlets (holes in orbitals 4/4 and 3/4) are the two strongest lines, the 1b2^-1 1b1^-1, 1b2^-1 3a1^-1 and
-    1b2^-2 lines sit where an independent FCI/OCA calculation puts them (500.49, 498.27, 492.82 eV),
-    triplets are weak, and the total width is the ~0.1 eV of an oxygen K hole."""
+    3a1^-1 1b1^-1 singlets (holes in orbitals 4/4 and 3/4) are the two strongest lines, the
+    1b2^-1 1b1^-1, 1b2^-1 3a1^-1 and 1b2^-2 lines sit where an independent FCI/OCA calculation
+    puts them (500.49, 498.27, 492.82 eV), triplets are weak, and the total width is the ~0.1 eV
+    of an oxygen K hole."""
     water = molecule("H2O")
     spec = auger_spectrum(water, "fci")
     top = np.argsort(-spec.rates)

@@ -112,21 +112,30 @@ def uccsd_string_pool(
 
 
 def excitation_pool(
-    n_qubits: int, n_alpha: int, n_beta: int, angles: Sequence[float] = EXCITATION_ANGLES
+    n_qubits: int,
+    n_alpha: int,
+    n_beta: int,
+    angles: Sequence[float] = EXCITATION_ANGLES,
+    frozen: Sequence[int] = (),
 ) -> OperatorPool:
     """Identity plus the UCCSD excitation rotations ``exp(-i t G)`` (N and S_z conserving).
 
     ``G`` is the excitation's Hermitian generator; its Pauli terms commute, so the token is the
-    exact product of their exponentials.
+    exact product of their exponentials. Excitations touching a spatial orbital in ``frozen``
+    (e.g. ``(0,)``, water's O 1s) are left out: they carry little correlation and a wrong
+    0.1-rad core rotation costs hartrees, which swamps the sampler.
     """
     from chemistry.excitations import excitation_pauli_terms, uccsd_excitations
 
     if not angles:
         raise ValueError("a pool needs at least one angle")
     singles, doubles = uccsd_excitations(n_qubits, n_alpha, n_beta)
+    frozen = {int(k) for k in frozen}
     ident, name = _identity(n_qubits)
     tokens, names = [ident], [name]
     for exc in [*singles, *doubles]:
+        if any(k // 2 in frozen for k in exc):
+            continue
         terms = excitation_pauli_terms(exc, n_qubits)
         for t in angles:
             tokens.append([(label, float(c) * float(t)) for label, c in terms])

@@ -81,12 +81,16 @@ def ground_state(
         from chemistry.gqe import GQEConfig, run_gqe
         from chemistry.gqe_pool import excitation_pool
 
-        pool = excitation_pool(molecule.n_qubits, molecule.n_alpha, molecule.n_beta)
+        # core orbitals (orbital energy below -2 Ha, e.g. O 1s) stay out of the pool
+        energies = molecule.scf.mo_energy[molecule.active_orbitals]
+        frozen = tuple(int(k) for k in np.flatnonzero(np.asarray(energies) < -2.0))
+        pool = excitation_pool(molecule.n_qubits, molecule.n_alpha, molecule.n_beta, frozen=frozen)
+        info["frozen_in_pool"] = list(frozen)
         result = run_gqe(molecule.hamiltonian, pool, molecule.hf_bitstring, gqe_config or GQEConfig(),
                          out_dir=out_dir, resume=resume, progress=progress, target=fci)
         seq, energy = result.sequence, float(result.energy)
-        info = {"iterations": len(result.history["best"]), "n_evaluations": result.n_evaluations,
-                "tokens": result.names}
+        info.update({"iterations": len(result.history["best"]), "n_evaluations": result.n_evaluations,
+                     "tokens": result.names})
     # the same clean-up for every method: merge commuting repeats, drop angles below 1e-6 rad
     seq = seq.simplified(atol=1e-6)
     counts = gate_counts(seq.to_circuit(molecule.hf_bitstring))

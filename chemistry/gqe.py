@@ -11,7 +11,6 @@ paper, cudaqx main) and GRPO (cudaqx's newer branch), both over a replay buffer.
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -231,10 +230,11 @@ def run_gqe(
     generator = torch.Generator().manual_seed(config.seed)
     buffer = ReplayBuffer(config.buffer_size)
     history = {"min": [], "mean": [], "best": [], "beta": [], "loss": []}
-    best_e, best_seq, start, beta = math.inf, None, 0, config.beta0
-    offset = config.energy_offset
-    if offset is None:
-        offset = float(cost(torch.zeros(1, 1, dtype=torch.long))[0])
+    start, beta = 0, config.beta0
+    start_energy = float(cost(torch.zeros(1, 1, dtype=torch.long))[0])  # the bare initial state
+    offset = start_energy if config.energy_offset is None else config.energy_offset
+    # the initial state itself is a candidate: GQE never returns a circuit worse than doing nothing
+    best_e, best_seq = start_energy, torch.zeros(config.ngates + 1, dtype=torch.long)
     out = Path(out_dir) if out_dir is not None else None
     ckpt = out / "checkpoint.pt" if out is not None else None
     if resume:

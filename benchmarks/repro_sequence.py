@@ -126,6 +126,12 @@ def summarize(out: Path) -> dict:
         path = out / "repro_sequence" / f"{entry_id}.json"
         if path.is_file():
             rows[entry_id] = json.loads(path.read_text())
+    # earlier or longer runs kept for the record (e.g. RL at the old discount), listed but not checked
+    extra = {
+        p.stem: json.loads(p.read_text())
+        for p in sorted((out / "repro_sequence").glob("*.json"))
+        if p.stem not in rows and not any(p.stem.startswith(f"{k}-s") for k in rows)
+    }
     checks = {}
     if "qrnn-elman-xor" in rows:
         checks["QRNN Elman XOR error rate on the predictable bits < 5 %"] = (
@@ -155,6 +161,7 @@ def summarize(out: Path) -> dict:
                 checks[f"{model} solves {task} (mean return >= {solved})"] = r["mean_return"] >= solved
     summary = {
         "entries": list(rows.values()),
+        "other_runs": list(extra.values()),
         "checks": checks,
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__},
         "command": "benchmarks/repro_sequence.py (see its docstring)",
@@ -195,15 +202,23 @@ def summarize(out: Path) -> dict:
         "",
         "## RL (mean return of 100 evaluation episodes)",
         "",
-        "| task | model | mean return | solved | episodes trained | episodes to solve |",
-        "|---|---|---|---|---|---|",
+        "| run | task | model | discount | mean return | solved | episodes trained | episodes to solve |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows.values():
+    for key, r in {**rows, **extra}.items():
         if "mean_return" in r:
+            gamma = (r.get("config") or {}).get("gamma")
+            if gamma is None:  # None in the config: the environment's own discount
+                from qml.rl.envs import ENVIRONMENTS
+
+                gamma = ENVIRONMENTS[r["dataset"]].gamma
             lines.append(
-                f"| {r['dataset']} | {r['model']} | {r['mean_return']:.3f} | {r['solved']} | "
-                f"{r['episodes']} | {r['episodes_to_solve']} |"
+                f"| {key} | {r['dataset']} | {r['model']} | {gamma} | "
+                f"{r['mean_return']:.3f} | {r['solved']} | {r['episodes']} | {r['episodes_to_solve']} |"
             )
+    partial = [k for k, r in extra.items() if "mean_return" not in r]
+    if partial:
+        lines += ["", "Other runs kept for the record: " + ", ".join(partial)]
     lines += ["", "Checks: " + "; ".join(f"{k}: {v}" for k, v in checks.items())]
     (out / "repro_sequence.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -27,7 +27,7 @@ from .envs import make_env
 class A2CConfig:
     episodes: int = 1000
     lr: float = 0.01
-    gamma: float = 0.99
+    gamma: float | None = None  # None: the environment's (EnvSpec.gamma)
     value_coef: float = 0.5
     entropy_coef: float = 0.01
     grad_clip: float = 1.0
@@ -35,6 +35,7 @@ class A2CConfig:
     eval_episodes: int = 100
     seed: int = 0
     stop_when_solved: bool = True
+    normalize_advantage: bool = False
 
 
 def _returns(rewards: list[float], gamma: float) -> torch.Tensor:
@@ -111,10 +112,10 @@ def train_a2c(
     for episode in bar:
         agent.train()
         logps, values, entropies, rewards = run_episode(agent, env, generator=generator)
-        g = _returns(rewards, config.gamma)
+        g = _returns(rewards, env.spec.gamma if config.gamma is None else config.gamma)
         v = torch.stack(values).to(g.dtype)
         adv = (g - v).detach()
-        if len(adv) > 1:
+        if config.normalize_advantage and len(adv) > 1:
             adv = (adv - adv.mean()) / (adv.std() + 1e-8)
         loss = (
             -(torch.stack(logps).to(g.dtype) * adv).mean()

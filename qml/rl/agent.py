@@ -3,7 +3,9 @@
 Observations go through an optional classical encoder (``Linear + tanh`` down to ``n_inputs``
 values, needed for MiniGrid's 147-value view), then one step of the core per environment step,
 carrying its state (QFWP's fast weights, QLSTM's ``(h, c)``) through the episode. The core's
-output has ``n_actions + 1`` values: policy logits and the state value.
+output has ``n_actions + 1`` values: policy logits and the state value. ``core="lstm"`` is the
+classical baseline (a torch ``LSTMCell`` of the same hidden size) that separates what the A2C
+trainer can do from what the quantum core adds.
 """
 
 from __future__ import annotations
@@ -40,8 +42,10 @@ class RecurrentActorCritic(nn.Module):
             self.core = QLSTM(
                 n_in, core_options.pop("hidden_size", 4), n_actions + 1, engine=engine, **core_options
             )
+        elif core == "lstm":  # the classical baseline: the same agent with a torch LSTM cell
+            self.core = _ClassicalLSTM(n_in, core_options.pop("hidden_size", 4), n_actions + 1)
         else:
-            raise ValueError(f"core must be 'qfwp' or 'qlstm'; got {core!r}")
+            raise ValueError(f"core must be 'qfwp', 'qlstm' or 'lstm'; got {core!r}")
 
     def initial_state(self, like: torch.Tensor):
         return self.core.initial_state(1, like)
@@ -50,3 +54,21 @@ class RecurrentActorCritic(nn.Module):
         """``obs`` ``(obs_dim,)`` -> ``(logits (n_actions,), value (), state)``."""
         out, state = self.core.step(self.encoder(obs.unsqueeze(0)), state)
         return out[0, : self.n_actions], out[0, self.n_actions], state
+
+
+class _ClassicalLSTM(nn.Module):
+    """``LSTMCell`` + linear read-out with the quantum cores' ``initial_state``/``step`` interface."""
+
+    def __init__(self, n_in: int, hidden: int, n_out: int):
+        super().__init__()
+        self.hidden_size = hidden
+        self.cell = nn.LSTMCell(n_in, hidden)
+        self.head = nn.Linear(hidden, n_out)
+
+    def initial_state(self, batch: int, like: torch.Tensor):
+        zeros = like.new_zeros(batch, self.hidden_size, dtype=torch.get_default_dtype())
+        return zeros, zeros.clone()
+
+    def step(self, x_t: torch.Tensor, state):
+        h, c = self.cell(x_t, state)
+        return self.head(h), (h, c)

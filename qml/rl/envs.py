@@ -18,13 +18,17 @@ class EnvSpec:
     n_actions: int
     solved_return: float
     max_steps: int
+    #: discount: MiniGrid's reward already falls with episode length, but at 0.99 the returns of a
+    #: 6-step and a 40-step success differ too little for A2C to learn the short path (measured:
+    #: a classical LSTM agent stays at a biased-random 0.66 at 0.99 and solves Empty-5x5 at 0.9)
+    gamma: float = 0.99
 
 
 ENVIRONMENTS: dict[str, EnvSpec] = {
     "cartpole": EnvSpec("CartPole-v1", 2, 195.0, 500),
-    "minigrid-empty-5x5": EnvSpec("MiniGrid-Empty-5x5-v0", 3, 0.9, 100),
-    "minigrid-empty-6x6": EnvSpec("MiniGrid-Empty-6x6-v0", 3, 0.9, 144),
-    "minigrid-doorkey-5x5": EnvSpec("MiniGrid-DoorKey-5x5-v0", 6, 0.9, 250),
+    "minigrid-empty-5x5": EnvSpec("MiniGrid-Empty-5x5-v0", 3, 0.9, 100, 0.9),
+    "minigrid-empty-6x6": EnvSpec("MiniGrid-Empty-6x6-v0", 3, 0.9, 144, 0.9),
+    "minigrid-doorkey-5x5": EnvSpec("MiniGrid-DoorKey-5x5-v0", 6, 0.9, 250, 0.9),
 }
 
 

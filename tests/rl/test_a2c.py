@@ -30,7 +30,7 @@ def test_discounted_returns():
     torch.testing.assert_close(_returns([1.0, 0.0, 2.0], 0.5), torch.tensor([1.5, 1.0, 2.0]))
 
 
-@pytest.mark.parametrize("core", ["qfwp", "qlstm"])
+@pytest.mark.parametrize("core", ["qfwp", "qlstm", "lstm"])
 def test_recurrent_agent_carries_state_through_the_episode(core):
     torch.manual_seed(0)
     env = make_env("cartpole", seed=1)
@@ -44,7 +44,7 @@ def test_recurrent_agent_carries_state_through_the_episode(core):
     logps, values, entropies, rewards = run_episode(agent, env)
     assert len(logps) == len(values) == len(rewards) >= 8
     with pytest.raises(ValueError, match="core"):
-        RecurrentActorCritic("lstm", 4, 2)
+        RecurrentActorCritic("gru", 4, 2)
 
 
 def test_a2c_run_writes_metrics_and_return_curve(tmp_path):
@@ -61,3 +61,35 @@ def test_a2c_run_writes_metrics_and_return_curve(tmp_path):
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["mean_return"] == metrics["mean_return"]
     assert (tmp_path / "returns.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_minigrid_discounts_at_its_own_gamma(tmp_path, monkeypatch):
+    """``A2CConfig.gamma=None`` takes the environment's discount (0.9 for MiniGrid, 0.99 CartPole)."""
+    pytest.importorskip("minigrid")
+    from qml.rl import a2c
+
+    seen = []
+    real = a2c._returns
+    monkeypatch.setattr(a2c, "_returns", lambda r, g: seen.append(g) or real(r, g))
+    for name, gamma in (("minigrid-empty-5x5", 0.9), ("cartpole", 0.99)):
+        env = make_env(name)
+        agent = RecurrentActorCritic("lstm", env.obs_dim, env.n_actions)
+        train_a2c(agent, name, A2CConfig(episodes=1, eval_episodes=1), out_dir=tmp_path, progress=False)
+        assert seen[-1] == gamma
+    train_a2c(
+        agent, "cartpole", A2CConfig(episodes=1, eval_episodes=1, gamma=0.5), out_dir=tmp_path, progress=False
+    )
+    assert seen[-1] == 0.5
+
+
+@pytest.mark.slow
+def test_classical_lstm_agent_solves_minigrid_empty(tmp_path):
+    """The A2C trainer itself can solve Empty-5x5 (the baseline that the quantum cores face)."""
+    pytest.importorskip("minigrid")
+    torch.manual_seed(0)
+    env = make_env("minigrid-empty-5x5")
+    agent = RecurrentActorCritic("lstm", env.obs_dim, env.n_actions, hidden_size=8)
+    metrics = train_a2c(
+        agent, "minigrid-empty-5x5", A2CConfig(episodes=800), out_dir=tmp_path, progress=False
+    )
+    assert metrics["mean_return"] >= 0.9

@@ -42,14 +42,24 @@ HARTREE_TO_EV = 27.211386245988
 # a number-conserving U leaves ~1e-30 weight outside the sector; anything above this is a real leak
 _LEAK_TOL = 1e-10
 
-_IP_PARTS = ("1h", "2h1p")
-_DIP_PARTS = ("2h", "3h1p")
+_IP_PARTS = ("1h", "2h1p", "3h2p")
+_DIP_PARTS = ("2h", "3h1p", "4h2p")
 #: Names ``q_sc_eom`` accepts for ``manifold_states``: name -> (ip or dip, manifold spec).
 MANIFOLD_NAMES = {
-    "ip": ("ip", "1h+2h1p"), "1h+2h1p": ("ip", "1h+2h1p"), "1h": ("ip", "1h"), "2h1p": ("ip", "2h1p"),
+    "ip": ("ip", "1h+2h1p"),
+    "1h+2h1p": ("ip", "1h+2h1p"),
+    "1h": ("ip", "1h"),
+    "2h1p": ("ip", "2h1p"),
     "ip-full": ("ip", "full"),
-    "dip": ("dip", "2h+3h1p"), "2h+3h1p": ("dip", "2h+3h1p"), "2h": ("dip", "2h"),
-    "3h1p": ("dip", "3h1p"), "dip-full": ("dip", "full"),
+    "dip": ("dip", "2h+3h1p"),
+    "2h+3h1p": ("dip", "2h+3h1p"),
+    "2h": ("dip", "2h"),
+    "3h1p": ("dip", "3h1p"),
+    "dip-full": ("dip", "full"),
+    "3h2p": ("ip", "3h2p"),
+    "1h+2h1p+3h2p": ("ip", "1h+2h1p+3h2p"),
+    "4h2p": ("dip", "4h2p"),
+    "2h+3h1p+4h2p": ("dip", "2h+3h1p+4h2p"),
 }
 
 
@@ -139,13 +149,16 @@ def _spin_z(index: int, n_qubits: int) -> float:
 def _check_spin_z(spin_z) -> float | None:
     if spin_z is None:
         return None
-    if isinstance(spin_z, bool) or not isinstance(spin_z, (int, float, np.integer, np.floating)) \
-            or not float(2 * spin_z).is_integer():
+    if (
+        isinstance(spin_z, bool)
+        or not isinstance(spin_z, (int, float, np.integer, np.floating))
+        or not float(2 * spin_z).is_integer()
+    ):
         raise ValueError(f"spin_z must be a multiple of 1/2 (e.g. -0.5) or None, got {spin_z!r}")
     return float(spin_z)
 
 
-def _parts(manifold: str, allowed: tuple[str, str], kind: str) -> list[str]:
+def _parts(manifold: str, allowed: tuple[str, ...], kind: str) -> list[str]:
     if not isinstance(manifold, str):
         raise ValueError(f"manifold must be a string such as {'+'.join(allowed)!r}, got {manifold!r}")
     text = manifold.strip().lower()
@@ -155,8 +168,8 @@ def _parts(manifold: str, allowed: tuple[str, str], kind: str) -> list[str]:
     bad = [p for p in parts if p not in allowed]
     if not parts or bad:
         raise ValueError(
-            f"unknown {kind} manifold {manifold!r}; use {allowed[0]!r}, {allowed[1]!r}, "
-            f"'{allowed[0]}+{allowed[1]}' or 'full'"
+            f"unknown {kind} manifold {manifold!r}; use parts of {', '.join(allowed)} joined by '+' "
+            f"(e.g. '{allowed[0]}+{allowed[1]}') or 'full'"
         )
     return [p for p in allowed if p in parts]
 
@@ -197,11 +210,11 @@ def _build(kind: str, hf_bitstring: str, manifold: str, spin_z) -> Manifold:
         signs = [1.0] * len(dets)
     else:
         for part in parts:
-            holes = n_holes + (1 if part in ("2h1p", "3h1p") else 0)
-            particles = vir if part in ("2h1p", "3h1p") else [None]
+            n_particles = int(part[part.index("h") + 1 : -1] or 0) if part.endswith("p") else 0
+            holes = n_holes + n_particles
             for hole_set in combinations(occ, holes):
-                for a in particles:
-                    ops = [(i, False) for i in hole_set] + ([] if a is None else [(a, True)])
+                for particle_set in combinations(vir, n_particles):
+                    ops = [(i, False) for i in hole_set] + [(a, True) for a in particle_set]
                     sign, det = excitation(hf, ops)
                     if spin_z is not None and _spin_z(det, n) != spin_z:
                         continue
@@ -211,20 +224,26 @@ def _build(kind: str, hf_bitstring: str, manifold: str, spin_z) -> Manifold:
     if not dets:
         raise ValueError(f"the {kind.upper()} manifold {manifold!r} has no determinant with S_z = {spin_z}")
     return Manifold(
-        name=f"{kind}:{'+'.join(parts)}", hf_bitstring=hf_bitstring, n_electrons=n_target,
-        determinants=np.asarray(dets, dtype=np.int64), signs=np.asarray(signs), labels=labels,
+        name=f"{kind}:{'+'.join(parts)}",
+        hf_bitstring=hf_bitstring,
+        n_electrons=n_target,
+        determinants=np.asarray(dets, dtype=np.int64),
+        signs=np.asarray(signs),
+        labels=labels,
     )
 
 
 def ip_manifold(hf_bitstring: str, manifold: str = "1h+2h1p", spin_z: float | None = None) -> Manifold:
     """IP (N-1) operators on ``|HF>``: "1h" ``a_i``, "2h1p" ``a+_a a_j a_i`` (i<j occupied, a virtual),
-    "1h+2h1p", or "full" (every (N-1)-electron determinant); only states with ``S_z = spin_z`` if set."""
+    "3h2p" ``a+_b a+_a a_k a_j a_i``, sums such as "1h+2h1p", or "full" (every (N-1)-electron
+    determinant); only states with ``S_z = spin_z`` if set."""
     return _build("ip", hf_bitstring, manifold, spin_z)
 
 
 def dip_manifold(hf_bitstring: str, manifold: str = "2h+3h1p", spin_z: float | None = None) -> Manifold:
     """DIP (N-2) operators on ``|HF>``: "2h" ``a_j a_i``, "3h1p" ``a+_a a_k a_j a_i`` (i<j<k occupied,
-    a virtual), "2h+3h1p", or "full" (every (N-2)-electron determinant); ``S_z = spin_z`` if set."""
+    a virtual), "4h2p" (four holes, two particles), sums such as "2h+3h1p", or "full" (every
+    (N-2)-electron determinant); ``S_z = spin_z`` if set."""
     return _build("dip", hf_bitstring, manifold, spin_z)
 
 
@@ -299,9 +318,10 @@ def q_sc_eom(
 
     ``unitary``: a ``PauliSequence``, any callable ``(B, 2**n) -> U @ states`` (torch complex128 in),
     or None (``U = 1``: EOM on Hartree-Fock). ``manifold_states``: a :class:`Manifold` or a name
-    ("ip" = 1h+2h1p, "dip" = 2h+3h1p, "1h", "2h1p", "2h", "3h1p", "ip-full", "dip-full"; ``spin_z``
-    then restricts it). Raises ``ValueError`` if ``U`` does not conserve particle number or if
-    the basis ``U G_mu|HF>`` is not orthonormal (``max |S - 1| > atol``: the EOM equations need S = 1).
+    ("ip" = 1h+2h1p, "dip" = 2h+3h1p, a single part or sum such as "1h+2h1p+3h2p", "ip-full",
+    "dip-full"; ``spin_z`` then restricts it). Raises ``ValueError`` if ``U`` does not conserve
+    particle number or if the basis ``U G_mu|HF>`` is not orthonormal (``max |S - 1| > atol``: the
+    EOM equations need S = 1).
     ``reference_energy`` of the result is ``<HF|U+ H U|HF>``; IPs are ``energies - reference_energy``.
     """
     matrix = _hamiltonian_matrix(hamiltonian)
@@ -355,9 +375,16 @@ def q_sc_eom(
     states = np.zeros((n_mu, dim), dtype=complex)
     states[:, support] = coeffs.T @ vectors
     return EOMResult(
-        energies=energies, coefficients=coeffs.T.copy(), states=states, manifold=list(man.labels),
-        determinants=man.determinants.copy(), signs=man.signs.copy(), n_electrons=man.n_electrons,
-        hf_bitstring=hf_bitstring, reference_energy=reference, matrix=m,
+        energies=energies,
+        coefficients=coeffs.T.copy(),
+        states=states,
+        manifold=list(man.labels),
+        determinants=man.determinants.copy(),
+        signs=man.signs.copy(),
+        n_electrons=man.n_electrons,
+        hf_bitstring=hf_bitstring,
+        reference_energy=reference,
+        matrix=m,
     )
 
 
@@ -377,8 +404,11 @@ def core_hole_state(
     overlap. The state with the largest weight is returned (O 1s of water: spin orbital 0 or 1).
     """
     n = result.states.shape[1].bit_length() - 1
-    if isinstance(core_spin_orbital, bool) or not isinstance(core_spin_orbital, (int, np.integer)) \
-            or not 0 <= core_spin_orbital < n:
+    if (
+        isinstance(core_spin_orbital, bool)
+        or not isinstance(core_spin_orbital, (int, np.integer))
+        or not 0 <= core_spin_orbital < n
+    ):
         raise ValueError(f"core_spin_orbital {core_spin_orbital!r} is outside 0..{n - 1}")
     if ground_state is not None:
         from chemistry.fermion_ops import annihilate
@@ -414,8 +444,11 @@ def core_hole_state(
         weights = np.abs(result.coefficients[:, where[0]]) ** 2
     best = int(np.argmax(weights))
     return CoreHoleState(
-        index=best, energy=float(result.energies[best]), state=result.states[best],
-        weight=float(weights[best]), weights=weights,
+        index=best,
+        energy=float(result.energies[best]),
+        state=result.states[best],
+        weight=float(weights[best]),
+        weights=weights,
     )
 
 
@@ -446,7 +479,13 @@ def exact_ionised_states(
     states = np.zeros((len(dets), 2**n_qubits), dtype=complex)
     states[:, dets] = vectors.T
     return EOMResult(
-        energies=energies, coefficients=vectors.T.copy(), states=states,
-        manifold=[f"det {bitstring_of(int(d), n_qubits)}" for d in dets], determinants=dets,
-        signs=np.ones(len(dets)), n_electrons=n_alpha + n_beta, hf_bitstring=hf_bitstring, matrix=h,
+        energies=energies,
+        coefficients=vectors.T.copy(),
+        states=states,
+        manifold=[f"det {bitstring_of(int(d), n_qubits)}" for d in dets],
+        determinants=dets,
+        signs=np.ones(len(dets)),
+        n_electrons=n_alpha + n_beta,
+        hf_bitstring=hf_bitstring,
+        matrix=h,
     )

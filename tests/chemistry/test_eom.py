@@ -83,8 +83,9 @@ def pennylane_matrix(word: dict, n: int) -> np.ndarray:
     return np.asarray(ps.to_mat(wire_order=list(range(n))[::-1]))
 
 
-def excitation_generator(creators: list[int], annihilators: list[int], n: int
-                         ) -> tuple[list[str], list[float]]:
+def excitation_generator(
+    creators: list[int], annihilators: list[int], n: int
+) -> tuple[list[str], list[float]]:
     """Commuting Pauli strings P_k and coefficients c_k of G = i (T - T+), T = a+_c.. a_a.. (JW, ours)."""
     from pennylane.fermi import FermiWord
 
@@ -96,8 +97,9 @@ def excitation_generator(creators: list[int], annihilators: list[int], n: int
     return list(op.paulis.to_labels()), [float(c.real) for c in op.coeffs]
 
 
-def ucc_unitary(mol: Molecule, thetas_seed: int = 0, doubles: bool = True, blocks: list | None = None
-                ) -> PauliSequence:
+def ucc_unitary(
+    mol: Molecule, thetas_seed: int = 0, doubles: bool = True, blocks: list | None = None
+) -> PauliSequence:
     """Random number- and S_z-conserving U: exp(-i theta G) for every same-spin single and some doubles.
 
     ``blocks`` (if given) receives the number of strings per excitation, in order."""
@@ -107,8 +109,15 @@ def ucc_unitary(mol: Molecule, thetas_seed: int = 0, doubles: bool = True, block
     vir = [k for k in range(n) if mol.hf_bitstring[n - 1 - k] == "0"]
     excitations = [([a], [i]) for i in occ for a in vir if (a - i) % 2 == 0]
     if doubles:
-        excitations += [([a, b], [i, j]) for i in occ for j in occ if i < j and (i + j) % 2 == 1
-                        for a in vir for b in vir if a < b and (a + b) % 2 == 1][:6]
+        excitations += [
+            ([a, b], [i, j])
+            for i in occ
+            for j in occ
+            if i < j and (i + j) % 2 == 1
+            for a in vir
+            for b in vir
+            if a < b and (a + b) % 2 == 1
+        ][:6]
     labels, angles = [], []
     for creators, annihilators in excitations:
         theta = r.uniform(-0.6, 0.6)
@@ -195,8 +204,15 @@ def test_transition_rdm_antisymmetric_and_matches_dense():
     np.testing.assert_allclose(gamma, -gamma.transpose(0, 2, 1), atol=1e-13)
     a = [ladder_matrix(n, p, False) for p in range(n)]
     cdag = ladder_matrix(n, core, True)
-    ref = np.array([[[final[k].numpy().conj() @ cdag @ a[q] @ a[p] @ initial.numpy()
-                      for q in range(n)] for p in range(n)] for k in range(4)])
+    ref = np.array(
+        [
+            [
+                [final[k].numpy().conj() @ cdag @ a[q] @ a[p] @ initial.numpy() for q in range(n)]
+                for p in range(n)
+            ]
+            for k in range(4)
+        ]
+    )
     np.testing.assert_allclose(gamma, ref, atol=1e-13)
     np.testing.assert_allclose(transition_rdm(final.numpy(), initial.numpy(), core), gamma, atol=1e-14)
 
@@ -224,6 +240,22 @@ def test_manifold_signs_and_sizes():
     assert len(dip_manifold(hf, "full", spin_z=0)) == comb(4, 1) ** 2
     assert len(ip_manifold(hf, "full")) == comb(8, 3)
     assert len(ip_manifold(hf, "1h", spin_z=-0.5)) == 2
+
+
+def test_higher_rank_manifolds_sizes_and_completion():
+    """3h2p (IP) and 4h2p (DIP) parts: counts, labels, and 1h+2h1p+3h2p completes a 4-electron,
+    4-orbital N-1 sector except its 4h3p determinants."""
+    hf = "00001111"
+    ip3 = ip_manifold(hf, "3h2p")
+    assert len(ip3) == comb(4, 3) * comb(4, 2) and ip3.labels[0] == "3h2p a+_5 a+_4 a_2 a_1 a_0"
+    assert len(dip_manifold(hf, "4h2p")) == comb(4, 4) * comb(4, 2)
+    assert len(dip_manifold(hf, "2h+3h1p+4h2p")) == comb(4, 2) + comb(4, 3) * 4 + 6
+    big = ip_manifold(hf, "1h+2h1p+3h2p")
+    full = ip_manifold(hf, "full")
+    assert set(big.determinants) < set(full.determinants)
+    assert len(full) - len(big) == comb(4, 4) * comb(4, 3)  # only 4h3p determinants are missing
+    with pytest.raises(ValueError, match="4h2p"):
+        ip_manifold(hf, "1h+4h2p")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,8 +333,15 @@ def converged_uccsd(mol: Molecule) -> PauliSequence:
     vir = [k for k in range(n) if mol.hf_bitstring[n - 1 - k] == "0"]
     spin = [k % 2 for k in range(n)]
     excitations = [([a], [i]) for i in occ for a in vir if spin[a] == spin[i]]
-    excitations += [([a, b], [i, j]) for i in occ for j in occ if i < j for a in vir for b in vir
-                    if a < b and sorted((spin[a], spin[b])) == sorted((spin[i], spin[j]))]
+    excitations += [
+        ([a, b], [i, j])
+        for i in occ
+        for j in occ
+        if i < j
+        for a in vir
+        for b in vir
+        if a < b and sorted((spin[a], spin[b])) == sorted((spin[i], spin[j]))
+    ]
     labels, coeffs, owner = [], [], []
     for e, (creators, annihilators) in enumerate(excitations):
         strings, cs = excitation_generator(creators, annihilators, n)
@@ -310,8 +349,9 @@ def converged_uccsd(mol: Molecule) -> PauliSequence:
     table, ham = PauliTable.build(labels, n), SparseHamiltonian(mol.hamiltonian)
     hf, coeffs, owner = basis_states([mol.hf_bitstring]), torch.tensor(coeffs), torch.tensor(owner)
     theta = torch.zeros(len(excitations), dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([theta], max_iter=300, tolerance_grad=1e-11, tolerance_change=1e-14,
-                            line_search_fn="strong_wolfe")
+    opt = torch.optim.LBFGS(
+        [theta], max_iter=300, tolerance_grad=1e-11, tolerance_change=1e-14, line_search_fn="strong_wolfe"
+    )
 
     def closure():
         opt.zero_grad()
@@ -336,6 +376,17 @@ def test_standard_manifolds_variational_and_core_hole_h2o_cas44():
             assert len(res) < len(exact)
             # Cauchy interlacing: the k-th EOM root is above the k-th exact root of the sector
             assert np.all(res.energies >= exact.energies[: len(res)] - 1e-10)
+            # a larger manifold (3h2p / 4h2p added) lies between the standard one and exact
+            bigger = q_sc_eom(
+                mol.hamiltonian,
+                mol.hf_bitstring,
+                unitary,
+                "1h+2h1p+3h2p" if kind == "ip" else "2h+3h1p+4h2p",
+                spin_z=sz,
+            )
+            assert len(bigger) > len(res)
+            assert np.all(bigger.energies[: len(res)] <= res.energies + 1e-10)
+            assert np.all(bigger.energies >= exact.energies[: len(bigger)] - 1e-10)
         # on the converged UCCSD ground state the lowest roots are close to exact
         res = q_sc_eom(mol.hamiltonian, mol.hf_bitstring, ucc, kind, spin_z=sz)
         assert res.reference_energy == pytest.approx(mol.energies["fci"], abs=1e-6)

@@ -62,7 +62,12 @@ def train(
     dataset: Annotated[
         str,
         typer.Option(
-            "--dataset", "-d", help="mnist, fashion-mnist, cifar10, cifar100, stl10 or digits (offline)."
+            "--dataset",
+            "-d",
+            help="Images (hybrid classifiers): mnist, fashion-mnist, cifar10, cifar100, stl10, digits. "
+            "Sequences (qrnn, qlstm, qfwp): damped-shm, bessel-j2, narma5, narma10, delayed-control, "
+            "elman-xor, elman-letter, mnist-pixels-01, mnist-pixels-36; RL: cartpole, "
+            "minigrid-empty-5x5, minigrid-empty-6x6, minigrid-doorkey-5x5.",
         ),
     ] = "mnist",
     epochs: Annotated[int | None, typer.Option(help="Epochs (default: the model's).", min=1)] = None,

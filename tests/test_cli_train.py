@@ -24,6 +24,17 @@ def test_train_list_shows_every_registered_model():
         assert name in result.stdout
 
 
+def test_train_help_names_every_dataset():
+    from qml.training.sequence_experiment import QRNN_TASKS, REGRESSION, RL_TASKS
+    from tests.test_cli import app, runner
+
+    result = runner.invoke(app, ["train", "--help"], env={"COLUMNS": "400"})  # wide: no wrapped names
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    for name in (*REGRESSION, *QRNN_TASKS, *RL_TASKS, "fashion-mnist", "digits"):
+        assert name in text, name
+
+
 def test_train_then_evaluate_on_digits(tmp_path):
     result = invoke(
         "train",

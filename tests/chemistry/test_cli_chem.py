@@ -45,7 +45,8 @@ def test_auger_fci_writes_spectrum_and_plot(tmp_path):
         (("molecule", "-m", "Xx2"), "unknown molecule"),
         (("molecule", "-m", "H2", "--active-space", "two"), "n_electrons,n_orbitals"),
         (("gqe", "-m", "H2", "--pool", "random"), "--pool"),
-        (("gqe", "-m", "H2", "--loss", "ppo", "--iters", "1"), "unknown GQE loss"),
+        (("gqe", "-m", "H2", "--loss", "ppo", "--iters", "1"), "--loss must be one of grpo, exp"),
+        (("auger", "-m", "H2O", "--method", "vqe", "--ip-manifold", "5h"), "unknown IP manifold '5h'"),
         (("auger", "-m", "H2O", "--method", "ccsd"), "--method"),
     ],
 )

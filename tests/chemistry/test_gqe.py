@@ -67,6 +67,14 @@ def test_batched_energies_equal_engines_and_statevector():
         assert abs(Statevector(circuit).expectation_value(h).real - e) < 1e-7
     slow = CandidateEnergies(h, pool, "101", engine="torch")(ids)
     np.testing.assert_allclose(slow, fast, atol=1e-6)
+    # the executor path: candidates spread over worker processes give the same energies, in order
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(2) as pool_exec:
+        spread = CandidateEnergies(h, pool, "101", engine="torch", executor=pool_exec, chunk=2)(ids)
+    np.testing.assert_allclose(spread, fast, atol=1e-6)
+    with pytest.raises(ValueError, match="executor= needs a circuit engine"):
+        CandidateEnergies(h, pool, "101", executor=object())
 
 
 @pytest.mark.parametrize("loss", ["grpo", "exp"])

@@ -208,6 +208,14 @@ def summarize(folder: Path, out: Path) -> dict:
                 shifts = [min((e - e0 for e, _ in v["peaks"]), key=abs) for e0, _ in ref["peaks"]]
                 lines.append(f"| {v['method']} | " + " | ".join(f"{d:+.2f}" for d in shifts)
                              + f" | {max(abs(d) for d in shifts):.2f} |")
+        pairs = [(g, q) for g, q in (("auger-gqe", "auger-vqe"), ("auger-gqe-std", "auger-vqe-std"))
+                 if g in aug and q in aug and aug[g]["peaks"] and aug[q]["peaks"]]
+        for g, q in pairs:  # the criterion: GQE's and VQE's spectra agree peak by peak
+            shifts = [min((e - e0 for e, _ in aug[g]["peaks"]), key=abs) for e0, _ in aug[q]["peaks"]]
+            lines += ["", f"{aug[g]['method']} vs {aug[q]['method']}: nearest-peak shifts "
+                      + ", ".join(f"{e0:.2f} {d:+.2f}" for (e0, _), d in zip(aug[q]["peaks"], shifts,
+                                                                              strict=True))
+                      + f" eV; max {max(abs(d) for d in shifts):.2f} eV"]
         lines.append("")
     summary = {"machine": platform.platform(), "python": platform.python_version(), "entries": rows}
     out.with_suffix(".json").write_text(json.dumps(summary, indent=2, default=float))

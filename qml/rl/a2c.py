@@ -1,10 +1,11 @@
 """Episodic advantage actor-critic (A2C) for recurrent policies, with a return curve.
 
 Each episode is rolled out with the recurrent state carried step to step; then one update with
-discounted returns ``G_t``, advantages ``G_t - V(s_t)`` (normalised), loss
-``-log pi(a_t) A_t + value_coef (G_t - V)^2 - entropy_coef H(pi)`` and back-propagation through
-the episode. Training stops when the moving average over ``window`` episodes reaches the task's
-solved return, or after ``episodes``.
+discounted returns ``G_t`` (standardised per episode where the environment asks for it),
+advantages ``A_t = G_t - V(s_t)``, loss ``-log pi(a_t) A_t + value_coef L(G_t, V) - entropy_coef
+H(pi)`` (``L``: squared error or Huber) and back-propagation through the episode. Training
+stops when the moving average over ``window`` episodes reaches the task's solved return, or
+after ``episodes``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ class A2CConfig:
     seed: int = 0
     stop_when_solved: bool = True
     normalize_advantage: bool = False
+    # standardise each episode's returns before they become value targets and advantages; None:
+    # the environment's choice (EnvSpec.normalize_returns, on for CartPole)
+    normalize_returns: bool | None = None
+    value_loss: str | None = None  # "mse" or "huber" (bounded value gradients); None: the env's
 
 
 def _returns(rewards: list[float], gamma: float) -> torch.Tensor:
@@ -105,6 +110,11 @@ def train_a2c(
     env = make_env(env_name, config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = torch.optim.Adam(agent.parameters(), lr=config.lr)
+    normalize_returns = (env.spec.normalize_returns if config.normalize_returns is None
+                         else config.normalize_returns)
+    value_kind = env.spec.value_loss if config.value_loss is None else config.value_loss
+    if value_kind not in ("mse", "huber"):
+        raise ValueError(f"value_loss must be 'mse' or 'huber'; got {value_kind!r}")
     returns: list[float] = []
     solved_at = None
     t0 = time.perf_counter()
@@ -113,13 +123,17 @@ def train_a2c(
         agent.train()
         logps, values, entropies, rewards = run_episode(agent, env, generator=generator)
         g = _returns(rewards, env.spec.gamma if config.gamma is None else config.gamma)
+        if normalize_returns and len(g) > 1:
+            g = (g - g.mean()) / (g.std() + 1e-8)
         v = torch.stack(values).to(g.dtype)
         adv = (g - v).detach()
         if config.normalize_advantage and len(adv) > 1:
             adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        value_loss = (nn.functional.smooth_l1_loss(v, g) if value_kind == "huber"
+                      else (g - v).pow(2).mean())
         loss = (
             -(torch.stack(logps).to(g.dtype) * adv).mean()
-            + config.value_coef * (g - v).pow(2).mean()
+            + config.value_coef * value_loss
             - config.entropy_coef * torch.stack(entropies).mean()
         )
         optimizer.zero_grad(set_to_none=True)

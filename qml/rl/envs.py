@@ -22,10 +22,16 @@ class EnvSpec:
     #: 6-step and a 40-step success differ too little for A2C to learn the short path (measured:
     #: a classical LSTM agent stays at a biased-random 0.66 at 0.99 and solves Empty-5x5 at 0.9)
     gamma: float = 0.99
+    #: CartPole's returns reach ~100 at 0.99: standardised per episode (and a Huber value loss)
+    #: they stop swamping the policy gradient under the joint gradient clip (measured: a classical
+    #: LSTM agent at avg ~47 after 800 episodes without, solved in 348 with). MiniGrid keeps raw
+    #: returns: standardising would erase the difference between a short and a long success.
+    normalize_returns: bool = False
+    value_loss: str = "mse"
 
 
 ENVIRONMENTS: dict[str, EnvSpec] = {
-    "cartpole": EnvSpec("CartPole-v1", 2, 195.0, 500),
+    "cartpole": EnvSpec("CartPole-v1", 2, 195.0, 500, normalize_returns=True, value_loss="huber"),
     "minigrid-empty-5x5": EnvSpec("MiniGrid-Empty-5x5-v0", 3, 0.9, 100, 0.9),
     "minigrid-empty-6x6": EnvSpec("MiniGrid-Empty-6x6-v0", 3, 0.9, 144, 0.9),
     "minigrid-doorkey-5x5": EnvSpec("MiniGrid-DoorKey-5x5-v0", 6, 0.9, 250, 0.9),

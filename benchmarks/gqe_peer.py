@@ -85,6 +85,9 @@ def run_peer(name: str) -> dict:
             state["best"] = energy
             if state["hit"] is None and energy - fci <= CHEMICAL_ACCURACY:
                 state["hit"] = time.perf_counter() - state["t0"]
+        if state["calls"] % samples == 0:  # about one line per iteration: a partial run still tells
+            print(f"{name}: {state['calls']} evaluations, {time.perf_counter() - state['t0']:.0f} s, "
+                  f"best error {1e3 * (state['best'] - fci):.3f} mHa", flush=True)
         return energy
 
     cfg = get_default_config()

@@ -56,6 +56,8 @@ ENTRIES = [
     ("qlstm-minigrid-empty-5x5", "qlstm", "minigrid-empty-5x5", {"epochs": 600}, {}),
     ("qfwp-cartpole", "qfwp", "cartpole", {"epochs": 1500}, {}),
     ("qlstm-cartpole", "qlstm", "cartpole", {"epochs": 1500}, {}),
+    ("qfwp-cartpole-4000ep", "qfwp", "cartpole", {"epochs": 4000}, {}),
+    ("qlstm-cartpole-lr0.05", "qlstm", "cartpole", {"epochs": 1500, "lr": 0.05}, {}),
 ]
 KEEP = (
     "test_mse",

@@ -27,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -111,6 +113,8 @@ def run_entry(entry_id, model, dataset, overrides, kwargs, out: Path, runs: Path
     }
     if "history" in metrics:
         result["history"] = metrics["history"]
+    if "returns" in metrics:  # RL: the best moving average over the training episodes
+        result["best_window_average"] = best_window_average(metrics["returns"])
     done.parent.mkdir(parents=True, exist_ok=True)
     done.write_text(json.dumps(result, indent=2))
     print(
@@ -118,6 +122,14 @@ def run_entry(entry_id, model, dataset, overrides, kwargs, out: Path, runs: Path
         + ", ".join(f"{k}={result[k]}" for k in ("test_mse", "test_accuracy", "mean_return") if k in result)
     )
     return result
+
+
+def best_window_average(returns: list[float], window: int = 100) -> float:
+    """Highest average of ``window`` consecutive training returns (all of them if fewer)."""
+    r = np.asarray(returns, dtype=float)
+    if len(r) <= window:
+        return float(r.mean())
+    return float(np.convolve(r, np.ones(window) / window, mode="valid").max())
 
 
 def summarize(out: Path) -> dict:
@@ -204,8 +216,9 @@ def summarize(out: Path) -> dict:
         "",
         "## RL (mean return of 100 evaluation episodes)",
         "",
-        "| run | task | model | discount | mean return | solved | episodes trained | episodes to solve |",
-        "|---|---|---|---|---|---|---|---|",
+        "| run | task | model | discount | mean return | best training avg. (100 ep.) | solved "
+        "| episodes trained | episodes to solve |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for key, r in {**rows, **extra}.items():
         if "mean_return" in r:
@@ -214,9 +227,11 @@ def summarize(out: Path) -> dict:
                 from qml.rl.envs import ENVIRONMENTS
 
                 gamma = ENVIRONMENTS[r["dataset"]].gamma
+            best = r.get("best_window_average")
             lines.append(
-                f"| {key} | {r['dataset']} | {r['model']} | {gamma} | "
-                f"{r['mean_return']:.3f} | {r['solved']} | {r['episodes']} | {r['episodes_to_solve']} |"
+                f"| {key} | {r['dataset']} | {r['model']} | {gamma} | {r['mean_return']:.3f} | "
+                f"{'-' if best is None else f'{best:.3f}'} | {r['solved']} | {r['episodes']} | "
+                f"{r['episodes_to_solve']} |"
             )
     partial = [k for k, r in extra.items() if "mean_return" not in r]
     if partial:

@@ -104,6 +104,8 @@ def train_a2c(
     average over ``eval_episodes``), ``model.pt`` and ``returns.png``."""
     from tqdm.auto import tqdm
 
+    if config.value_loss not in (None, "mse", "huber"):  # checked before anything is written
+        raise ValueError(f"value_loss must be 'mse' or 'huber'; got {config.value_loss!r}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
@@ -113,8 +115,6 @@ def train_a2c(
     normalize_returns = (env.spec.normalize_returns if config.normalize_returns is None
                          else config.normalize_returns)
     value_kind = env.spec.value_loss if config.value_loss is None else config.value_loss
-    if value_kind not in ("mse", "huber"):
-        raise ValueError(f"value_loss must be 'mse' or 'huber'; got {value_kind!r}")
     returns: list[float] = []
     solved_at = None
     t0 = time.perf_counter()

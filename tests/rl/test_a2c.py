@@ -114,8 +114,9 @@ def test_cartpole_standardises_returns_and_uses_huber(tmp_path, monkeypatch):
                                            normalize_returns=False), out_dir=tmp_path, progress=False)
     assert len(seen) == 2  # the override took the squared error
     with pytest.raises(ValueError, match="value_loss"):
-        train_a2c(agent, "cartpole", A2CConfig(episodes=1, value_loss="l1"), out_dir=tmp_path,
+        train_a2c(agent, "cartpole", A2CConfig(episodes=1, value_loss="l1"), out_dir=tmp_path / "bad",
                   progress=False)
+    assert not (tmp_path / "bad").exists()
     from qml.rl.envs import ENVIRONMENTS
 
     assert ENVIRONMENTS["cartpole"].normalize_returns

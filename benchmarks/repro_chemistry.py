@@ -41,13 +41,11 @@ FCI_CASES = {
 #: after 400 iterations (the sampler collapsed at high beta), while GRPO with 100 samples, a slow
 #: ramp from beta 1 and a light best-sequence term (best_weight 0.1) reached chemical accuracy in
 #: ~45 iterations; H2O uses the same GRPO recipe with more gates.
+#: The loss's recipe (lr, inverse-temperature schedule, ...) is ``chemistry.gqe.GQE_RECIPES``.
 GQE_SETTINGS = {
-    "H2": dict(max_iters=60, num_samples=50, ngates=4, loss="exp", lr=1e-3, beta0=5.0, beta_step=0.5,
-               steps_per_iter=1, batch_size=50, buffer_size=50),
-    "LiH": dict(max_iters=300, num_samples=100, ngates=20, loss="grpo", lr=1e-3, beta0=1.0,
-                beta_step=0.1, best_weight=0.1, batch_size=100, buffer_size=200),
-    "H2O": dict(max_iters=200, num_samples=100, ngates=40, loss="grpo", lr=1e-3, beta0=1.0,
-                beta_step=0.1, best_weight=0.1, batch_size=100, buffer_size=200),
+    "H2": dict(max_iters=60, num_samples=50, ngates=4, loss="exp", batch_size=50, buffer_size=50),
+    "LiH": dict(max_iters=300, num_samples=100, ngates=20, loss="grpo", batch_size=100, buffer_size=200),
+    "H2O": dict(max_iters=200, num_samples=100, ngates=40, loss="grpo", batch_size=100, buffer_size=200),
 }
 QUICK_GQE = {"H2": dict(max_iters=20, num_samples=20, ngates=4),
              "LiH": dict(max_iters=5, num_samples=10, ngates=8, batch_size=10),
@@ -58,10 +56,10 @@ MANIFOLDS = {"std": ("1h+2h1p", "2h+3h1p"), "ext": ("1h+2h1p+3h2p", "2h+3h1p+4h2
 
 
 def _gqe_config(name: str, quick: bool):
-    from chemistry.gqe import GQEConfig
+    from chemistry.gqe import GQE_RECIPES, GQEConfig
 
     settings = {**GQE_SETTINGS[name], **(QUICK_GQE[name] if quick else {})}
-    return GQEConfig(checkpoint_every=10, **settings)
+    return GQEConfig(checkpoint_every=10, **GQE_RECIPES[settings["loss"]], **settings)
 
 
 def _molecule(name: str, active=None):

@@ -25,6 +25,14 @@ from chemistry.pauli_evolution import PauliSequence
 
 LOSSES = ("exp", "grpo")
 SCHEDULES = ("linear", "variance")
+#: Training recipe per loss, measured in benchmarks/repro_chemistry.py: GRPO from beta 1 with a
+#: slow ramp and a light best-sequence term (LiH to chemical accuracy in ~45 iterations, where a
+#: fast ramp collapsed the sampler); logit matching with one step per iteration and a fast ramp
+#: (H2 in a few iterations). Used by ``ketml chem`` and the reproduction.
+GQE_RECIPES = {
+    "grpo": dict(lr=1e-3, beta0=1.0, beta_step=0.1, best_weight=0.1, steps_per_iter=5),
+    "exp": dict(lr=1e-3, beta0=5.0, beta_step=0.5, steps_per_iter=1),
+}
 
 
 @dataclass

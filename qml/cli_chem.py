@@ -52,24 +52,16 @@ def _molecule(name: str, basis: str, active: str | None, bond: float | None):
         raise CliError(str(exc)) from None
 
 
-#: The training recipes measured in benchmarks/repro_chemistry.py: GRPO from beta 1 with a slow ramp
-#: and a light best-sequence term (LiH to chemical accuracy in ~45 iterations); logit matching with
-#: one step per iteration and a fast ramp (H2 in a few iterations).
-GQE_RECIPES = {
-    "grpo": dict(beta0=1.0, beta_step=0.1, best_weight=0.1, steps_per_iter=5),
-    "exp": dict(beta0=5.0, beta_step=0.5, steps_per_iter=1),
-}
-
-
 def _gqe_config(iters: int, samples: int, ngates: int, loss: str, lr: float, seed: int):
-    from chemistry.gqe import GQEConfig
+    """``GQEConfig`` from the loss's recipe (``chemistry.gqe.GQE_RECIPES``) and the options."""
+    from chemistry.gqe import GQE_RECIPES, GQEConfig
 
     if loss not in GQE_RECIPES:
         raise CliError(f"--loss must be one of {', '.join(GQE_RECIPES)}, got {loss!r}")
     try:
-        return GQEConfig(max_iters=iters, num_samples=samples, ngates=ngates, loss=loss, lr=lr,
-                         seed=seed, batch_size=samples, buffer_size=2 * samples,
-                         **GQE_RECIPES[loss]).check()
+        return GQEConfig(**{**GQE_RECIPES[loss], "lr": lr}, max_iters=iters, num_samples=samples,
+                         ngates=ngates, loss=loss, seed=seed, batch_size=samples,
+                         buffer_size=2 * samples).check()
     except ValueError as exc:
         raise CliError(str(exc)) from None
 

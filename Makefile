@@ -1,37 +1,51 @@
-# ketml developer tasks. `make demo` and `make test` build the virtual environment on first use.
+# ketml developer tasks. `make demo` and `make test` build the virtual environment on first use,
+# with the tested versions of every dependency (constraints.txt, the lock file).
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The lock file: the exact versions the test suite passed with. `make lock` refreshes it.
+LOCK := constraints.txt
 # Pinned torch, installed first on machines without an NVIDIA GPU so that the project's
 # `torch>=` requirement is already met and pip does not fetch a multi-GB CUDA build.
 TORCH_VERSION ?= 2.13.0
 PYTEST_ARGS ?=
+# Where `make test-latest` and `make lock` resolve the newest versions (never the working venv).
+LATEST_VENV ?= .venv-latest
 
-.PHONY: help venv demo test lint bench clean
+.PHONY: help venv demo test lint format bench clean test-latest lock fresh-check
 
 help:
-	@echo "make venv   create $(VENV) and install ketml with its dev extras (editable)"
-	@echo "make demo   train the hybrid quantum classifier on digits (writes runs/demo-*/)"
-	@echo "make test   run the test suite (slow tests excluded; 'make test PYTEST_ARGS=\"-m slow\"')"
-	@echo "make lint   ruff check"
-	@echo "make bench  run benchmarks/engine_bench.py"
-	@echo "make clean  remove caches and build outputs (keeps $(VENV) and runs/)"
+	@echo "make venv         create $(VENV) and install ketml with its dev extras at the locked versions"
+	@echo "make demo         train the hybrid quantum classifier on digits (writes runs/demo-*/)"
+	@echo "make test         run the test suite (slow tests excluded; 'make test PYTEST_ARGS=\"-m slow\"')"
+	@echo "make lint         ruff check and ruff format --check"
+	@echo "make format       ruff format (rewrite files)"
+	@echo "make bench        run the engine benchmark (benchmarks/engine_bench)"
+	@echo "make test-latest  the test suite on the newest versions of every dependency ($(LATEST_VENV))"
+	@echo "make lock         test-latest, then write those versions to $(LOCK)"
+	@echo "make fresh-check  clone HEAD into a temporary folder and run 'make demo' and 'make test' there"
+	@echo "make clean        remove caches and build outputs (keeps $(VENV) and runs/)"
 
 venv: $(STAMP)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --upgrade pip
+# install-deps VENV_BIN CONSTRAINT_ARGS: CPU torch first where there is no NVIDIA GPU, then ketml.
+define install-deps
+	$(1)/python -m pip install -q --upgrade $(2) pip
 	@if ! command -v nvidia-smi >/dev/null 2>&1 && \
-	    ! $(BIN)/python -c "import torch" >/dev/null 2>&1; then \
+	    ! $(1)/python -c "import torch" >/dev/null 2>&1; then \
 	  echo "no NVIDIA GPU: installing the CPU build of torch $(TORCH_VERSION)"; \
-	  $(BIN)/python -m pip install "torch==$(TORCH_VERSION)"; \
+	  $(1)/python -m pip install "torch==$(TORCH_VERSION)"; \
 	fi
-	$(BIN)/python -m pip install -e '.[dev]'
+	$(1)/python -m pip install $(2) -e '.[dev]'
+endef
+
+$(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
+	$(call install-deps,$(BIN),-c $(LOCK))
 	@touch $(STAMP)
 
 demo: venv
@@ -39,15 +53,45 @@ demo: venv
 
 # pytest exits with 5 when it collects no tests; that is not a failure here.
 # One torch thread per test worker: two workers on two cores, no oversubscription.
-test: venv
-	@OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS); rc=$$?; \
+define run-tests
+	@OMP_NUM_THREADS=1 $(1)/python -m pytest -q -n 2 $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+endef
+
+test: venv
+	$(call run-tests,$(BIN))
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
 
 bench: venv
 	$(BIN)/python benchmarks/engine_bench.py
+
+# Drift on purpose: a fresh venv with whatever is newest today (torch stays at TORCH_VERSION on
+# CPU machines), then the default suite.
+test-latest:
+	rm -rf $(LATEST_VENV)
+	$(PYTHON) -m venv $(LATEST_VENV)
+	$(call install-deps,$(LATEST_VENV)/bin,)
+	$(call run-tests,$(LATEST_VENV)/bin)
+
+# Refresh the lock file: only versions that just passed the suite are written.
+lock: test-latest
+	$(LATEST_VENV)/bin/python -m pip freeze --all --exclude-editable \
+	  | sed -E 's/^([A-Za-z0-9_.-]+==[^+ ]+)\+[A-Za-z0-9.]+$$/\1/' > $(LOCK).new
+	@{ echo "# Versions the test suite passed with (make lock, $$(date -u +%Y-%m-%d), Python $$($(LATEST_VENV)/bin/python -c 'import platform; print(platform.python_version())'))."; \
+	   echo "# Used as pip constraints by make venv/demo/test and .ci/run; pyproject.toml keeps the ranges."; \
+	   grep -v '^#' $(LOCK).new; } > $(LOCK) && rm -f $(LOCK).new
+	@echo "wrote $(LOCK); review 'git diff $(LOCK)' and commit it"
+
+# A new user's first minutes: clone what is committed into a temporary folder (no ../shared
+# beside it), a fresh venv, then the README's two commands.
+fresh-check:
+	bash .ci/fresh-clone
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,4 +1,5 @@
-"""Every notebook in examples/ runs top to bottom (small settings: KETML_QUICK=1)."""
+"""Every notebook in examples/ runs top to bottom (small settings: KETML_QUICK=1), and is
+committed with its outputs so that a reader browsing the repository sees results and plots."""
 
 from __future__ import annotations
 
@@ -19,11 +20,11 @@ KERNEL = "ketml-tests"
 # one output each notebook must show (a value it computes), keyed by file name
 EXPECTED_OUTPUT = {
     "01_quickstart.ipynb": "Bell <ZZ> = 1.0000",
-    "01_hybrid_image_classification.ipynb": "engine pennylane: max |logits - torch engine logits| = ",
-    "02_quantum_sequence_models.ipynb": "max |p_fast - p_circuit| = ",
+    "10_vision_hybrid_image_classification.ipynb": "engine pennylane: max |logits - torch engine logits| = ",
+    "20_sequence_models.ipynb": "max |p_fast - p_circuit| = ",
     "02_engines.ipynb": "circuits on the cluster, max |difference| from local",
-    "04_ibm_quantum.ipynb": "Bell on fake_manila: P(00)+P(11) = ",
-    "03_gqe_auger_water.ipynb": "FCI/OCA peaks (eV, relative height):",
+    "03_ibm_quantum.ipynb": "Bell on fake_manila: P(00)+P(11) = ",
+    "30_chemistry_gqe_auger_water.ipynb": "FCI/OCA peaks (eV, relative height):",
 }
 
 
@@ -74,3 +75,19 @@ def test_notebook_runs(path, kernel_env, monkeypatch, tmp_path):
     expected = EXPECTED_OUTPUT.get(path.name)
     assert expected is not None, f"add the output {path.name} must show to EXPECTED_OUTPUT"
     assert expected in text
+
+
+def test_notebook_names_are_unique_and_numbered_by_family():
+    """``NN_name.ipynb``: 0x the circuit core, 1x vision, 2x sequence/RL, 3x chemistry, ..."""
+    numbers = [p.name.split("_", 1)[0] for p in NOTEBOOKS]
+    assert all(n.isdigit() and len(n) == 2 for n in numbers), numbers
+    assert len(set(numbers)) == len(numbers), f"two notebooks share a number: {sorted(numbers)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_is_committed_with_outputs(path):
+    notebook = nbformat.read(path, as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code" and c.source.strip()]
+    assert any(c.get("outputs") for c in code), f"{path.name} is stored without any output"
+    text = "\n".join(_text(o) for c in code for o in c.get("outputs", []))
+    assert EXPECTED_OUTPUT[path.name] in text, f"{path.name}'s stored outputs lack its headline"

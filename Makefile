@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # Where `make test-latest` and `make lock` resolve the newest versions (never the working venv).
 LATEST_VENV ?= .venv-latest
 
-.PHONY: help venv demo test lint format bench clean test-latest lock fresh-check
+.PHONY: help venv demo test lint format bench notebooks clean test-latest lock fresh-check
 
 help:
 	@echo "make venv         create $(VENV) and install ketml with its dev extras at the locked versions"
@@ -23,6 +23,7 @@ help:
 	@echo "make lint         ruff check and ruff format --check"
 	@echo "make format       ruff format (rewrite files)"
 	@echo "make bench        run the engine benchmark (benchmarks/engine_bench)"
+	@echo "make notebooks    execute examples/*.ipynb in place, so they are committed with outputs"
 	@echo "make test-latest  the test suite on the newest versions of every dependency ($(LATEST_VENV))"
 	@echo "make lock         test-latest, then write those versions to $(LOCK)"
 	@echo "make fresh-check  clone HEAD into a temporary folder and run 'make demo' and 'make test' there"
@@ -34,6 +35,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # install-deps VENV_BIN CONSTRAINT_ARGS: CPU torch first where there is no NVIDIA GPU, then ketml.
+# editable_mode=compat puts the checkout on sys.path, so `import data` finds our package even
+# where the working directory has a data/ folder of its own (tests/data/test_import_name.py).
 define install-deps
 	$(1)/python -m pip install -q --upgrade $(2) pip
 	@if ! command -v nvidia-smi >/dev/null 2>&1 && \
@@ -41,7 +44,7 @@ define install-deps
 	  echo "no NVIDIA GPU: installing the CPU build of torch $(TORCH_VERSION)"; \
 	  $(1)/python -m pip install "torch==$(TORCH_VERSION)"; \
 	fi
-	$(1)/python -m pip install $(2) -e '.[dev]'
+	$(1)/python -m pip install $(2) -e '.[dev]' --config-settings editable_mode=compat
 endef
 
 $(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
@@ -70,6 +73,9 @@ format: venv
 
 bench: venv
 	$(BIN)/python benchmarks/engine_bench.py
+
+notebooks: venv
+	$(BIN)/python examples/run_notebooks.py
 
 # Drift on purpose: a fresh venv with whatever is newest today (torch stays at TORCH_VERSION on
 # CPU machines), then the default suite.

@@ -6,7 +6,8 @@ and excitation pool to JSON; ``--peer`` (the cudaq-solvers venv) runs ``cudaq_so
 cost that prepares HF and applies each token's Pauli exponentials on CUDA-Q (``qpp-cpu`` without a
 GPU), recording the wall time at which the best energy first comes within chemical accuracy;
 ``--ketml`` runs ours with the same pool, samples, gates, iterations, learning rate and inverse
-temperature schedule. Results go to ``benchmarks/results/gqe_peer.{json,md}``.
+temperature schedule. Results go to ``<out>/gqe_peer.{json,md}`` (problems and per-run results in
+``<out>/gqe_peer/``; ``--out`` defaults to ``benchmarks/results``).
 
     .venv/bin/python benchmarks/gqe_peer.py --export H2 LiH
     /path/to/cqs-venv/bin/python benchmarks/gqe_peer.py --peer H2 LiH   # mpi4py needs libmpi
@@ -15,42 +16,55 @@ temperature schedule. Results go to ``benchmarks/results/gqe_peer.{json,md}``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "benchmarks" / "results" / "gqe_peer"
+# last on the path: in the cudaq-solvers venv nothing of ours (data/, circuits/) may shadow its
+# packages; the harness imports only the standard library, so it loads in either venv
+sys.path.append(str(ROOT))
+from benchmarks.harness import (  # noqa: E402
+    add_out,
+    import_peer,
+    markdown_table,
+    new_parser,
+    run_main,
+    write_json,
+    write_results,
+)
+
 CHEMICAL_ACCURACY = 1.6e-3
 #: shared settings: (num_samples, ngates, max_iters); lr, beta0 and beta step as in repro_chemistry
 SETTINGS = {"H2": (20, 4, 30), "LiH": (50, 20, 60)}
 LR, BETA0, BETA_STEP = 1e-3, 5.0, 0.5
 
 
-def export(name: str) -> None:
-    sys.path.insert(0, str(ROOT))
+def export(name: str, folder: Path) -> None:
+    """Write ``<folder>/<name>-problem.json``: Hamiltonian, HF bitstring, FCI energy, pool tokens."""
     from chemistry import molecule
-    from chemistry.gqe_pool import excitation_pool
+    from chemistry.gqe.pool import excitation_pool
 
     mol = molecule(name)
     pool = excitation_pool(mol.n_qubits, mol.n_alpha, mol.n_beta)
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"{name}-problem.json").write_text(json.dumps({
+    write_json(folder / f"{name}-problem.json", {
         "name": name, "n_qubits": mol.n_qubits, "hf_bitstring": mol.hf_bitstring,
         "fci": mol.energies["fci"],
         "hamiltonian": [[p.to_label(), float(c.real)] for p, c in zip(mol.hamiltonian.paulis,
                                                                      mol.hamiltonian.coeffs, strict=True)],
         "tokens": pool.tokens,
-    }))
+    })
 
 
-def run_peer(name: str) -> dict:
-    import cudaq
-    from cudaq_solvers.gqe_algorithm.gqe import get_default_config, gqe
+def run_peer(name: str, folder: Path) -> dict:
+    """cudaq-solvers' GQE on the exported problem (run with the cudaq-solvers venv's python)."""
+    hint = "run --peer with the python of the cudaq-solvers environment (see the docstring)"
+    cudaq = import_peer("cudaq", package="cudaq", hint=hint)
+    solver = import_peer("cudaq_solvers.gqe_algorithm.gqe", package="cudaq-solvers", hint=hint)
+    get_default_config, gqe = solver.get_default_config, solver.gqe
 
-    problem = json.loads((OUT / f"{name}-problem.json").read_text())
+    problem = json.loads((folder / f"{name}-problem.json").read_text())
     n, fci = problem["n_qubits"], problem["fci"]
     samples, ngates, iters = SETTINGS[name]
     ham = 0.0 * cudaq.spin.i(0)
@@ -104,14 +118,14 @@ def run_peer(name: str) -> dict:
                          "beta0": BETA0, "beta_step": BETA_STEP, "model": "GPT-2 small (6 x 768)"}}
 
 
-def run_ketml(name: str) -> dict:
-    sys.path.insert(0, str(ROOT))
+def run_ketml(name: str, folder: Path) -> dict:
+    """ketml's GQE on the exported problem with the peer's settings."""
     from qiskit.quantum_info import SparsePauliOp
 
     from chemistry.gqe import GQEConfig, run_gqe
-    from chemistry.gqe_pool import OperatorPool
+    from chemistry.gqe.pool import OperatorPool
 
-    problem = json.loads((OUT / f"{name}-problem.json").read_text())
+    problem = json.loads((folder / f"{name}-problem.json").read_text())
     fci = problem["fci"]
     samples, ngates, iters = SETTINGS[name]
     ham = SparsePauliOp.from_list([(lab, c) for lab, c in problem["hamiltonian"]])
@@ -133,42 +147,43 @@ def run_ketml(name: str) -> dict:
                          "beta0": BETA0, "beta_step": BETA_STEP, "model": "GPT-2 2 x 64"}}
 
 
-def summarize() -> None:
-    rows = [json.loads(p.read_text()) for p in sorted(OUT.glob("*-result-*.json"))]
-    lines = ["# GQE: ketml vs cudaq-solvers (same Hamiltonian, excitation pool and schedule)", "",
-             "| molecule | solver | error vs FCI (mHa) | s to chem. acc. | total s | evaluations | note |",
-             "|---|---|---|---|---|---|---|"]
+def summarize(out: Path) -> list[dict]:
+    """Merge ``<out>/gqe_peer/*-result-*.json`` into ``<out>/gqe_peer.{json,md}``; return the rows."""
+    rows = [json.loads(p.read_text()) for p in sorted((out / "gqe_peer").glob("*-result-*.json"))]
+    header = ["molecule", "solver", "error vs FCI (mHa)", "s to chem. acc.", "total s", "evaluations", "note"]
+    table = []
     for r in rows:  # a run stopped by hand is kept as a lower bound, with its "status"
         hit = r["seconds_to_chemical_accuracy"]
-        lines.append(f"| {r['molecule']} | {r['solver']} | {r['error'] * 1e3:.3f} | "
-                     f"{'-' if hit is None else f'{hit:.1f}'} | {r['seconds']:.1f} | {r['evaluations']} | "
-                     f"{r.get('status', 'complete')} |")
-    (OUT.parent / "gqe_peer.md").write_text("\n".join(lines) + "\n")
-    (OUT.parent / "gqe_peer.json").write_text(json.dumps(rows, indent=2))
+        table.append([r["molecule"], r["solver"], f"{r['error'] * 1e3:.3f}",
+                      "-" if hit is None else f"{hit:.1f}", f"{r['seconds']:.1f}", r["evaluations"],
+                      r.get("status", "complete")])
+    title = "# GQE: ketml vs cudaq-solvers (same Hamiltonian, excitation pool and schedule)"
+    write_results(out, "gqe_peer", rows, [title, "", *markdown_table(header, table)])
+    return rows
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def main(argv: list[str] | None = None) -> int:
+    parser = new_parser(__doc__)
+    add_out(parser)
     parser.add_argument("molecules", nargs="*", default=["H2", "LiH"])
     parser.add_argument("--export", action="store_true", help="write the problems (ketml's venv)")
     parser.add_argument("--peer", action="store_true", help="run cudaq-solvers' GQE (its own venv)")
     parser.add_argument("--ketml", action="store_true", help="run ketml's GQE")
     parser.add_argument("--summarize", action="store_true", help="write gqe_peer.{json,md}")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    folder = args.out / "gqe_peer"
     for name in args.molecules:
         if args.export:
-            export(name)
+            export(name, folder)
         for flag, fn, tag in ((args.peer, run_peer, "cudaq"), (args.ketml, run_ketml, "ketml")):
             if flag:
-                result = fn(name)
-                (OUT / f"{name}-result-{tag}.json").write_text(json.dumps(result, indent=2))
+                result = fn(name, folder)
+                write_json(folder / f"{name}-result-{tag}.json", result)
                 print(json.dumps(result))
     if args.summarize:
-        summarize()
+        summarize(args.out)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -12,12 +12,7 @@ absent) at each batch size; the figure is samples per second, median over ``--re
 
 from __future__ import annotations
 
-import argparse
 import copy
-import json
-import os
-import platform
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -28,6 +23,20 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
+
+from benchmarks.harness import (  # noqa: E402
+    add_out,
+    add_quick,
+    add_threads,
+    machine_summary,
+    markdown_table,
+    max_abs_diff,
+    median,
+    new_parser,
+    require_agreement,
+    run_main,
+    write_results,
+)
 
 
 class PennyLaneParallel(nn.Module):
@@ -71,7 +80,7 @@ def pennylane_twin(model):
 
 def images(n: int, seed: int):
     try:
-        from qml import datasets
+        import data as datasets
 
         ds = datasets.load_mnist("train", download=False).subset(n, seed=seed)
         return (*ds.tensors(), "mnist")
@@ -82,6 +91,7 @@ def images(n: int, seed: int):
 
 
 def epoch(model, x, y, batch_size: int) -> float:
+    """Seconds of one training epoch (forward, backward, Adam) of ``model`` over ``(x, y)``."""
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.train()
     t0 = time.perf_counter()
@@ -96,16 +106,14 @@ def epoch(model, x, y, batch_size: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = new_parser(__doc__)
     parser.add_argument("--samples", type=int, default=1024, help="images per timed epoch")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[4, 32, 64])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    add_threads(parser)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="256 samples, batch 32, 1 repeat")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    add_quick(parser, help="256 samples, batch 32, 1 repeat")
+    add_out(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.samples, args.batch_sizes, args.repeats = 256, [32], 1
@@ -120,17 +128,16 @@ def main(argv: list[str] | None = None) -> int:
     ours.eval()
     peer.eval()
     with torch.no_grad():
-        diff = float((ours(x[:16]) - peer(x[:16])).abs().max())
+        diff = max_abs_diff(ours(x[:16]), peer(x[:16]))
     print(f"max |logits(ketml) - logits(PennyLane)| on 16 images: {diff:.2e}")
-    if diff > 1e-4:
-        raise SystemExit("the two models disagree: not timing different models")
+    require_agreement("HQNN-Parallel's logits in ketml and PennyLane", diff, 1e-4)
     rows = []
     for bs in args.batch_sizes:
         times = {"ketml": [], "pennylane": []}
         for _ in range(args.repeats):
             for name, model in (("ketml", copy.deepcopy(ours)), ("pennylane", pennylane_twin(ours))):
                 times[name].append(epoch(model, x, y, bs))
-        med = {k: statistics.median(v) for k, v in times.items()}
+        med = {k: median(v) for k, v in times.items()}
         row = {
             "batch_size": bs,
             "samples": len(x),
@@ -144,42 +151,31 @@ def main(argv: list[str] | None = None) -> int:
             f"batch {bs:>3}: ketml {row['ketml_samples_per_s']:8.1f} samples/s, PennyLane "
             f"{row['pennylane_samples_per_s']:8.1f} samples/s, speed-up {row['speedup']:.1f}x"
         )
-    import pennylane as pnl
-
     result = {
         "benchmark": "HQNN-Parallel training epoch (forward, backward, Adam step), MNIST 28x28",
         "data": source,
         "logit_agreement": diff,
         "rows": rows,
         "target_speedup": 5.0,
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "threads": torch.get_num_threads(),
-            "torch": torch.__version__,
-            "pennylane": pnl.__version__,
-        },
+        "machine": machine_summary("torch", "pennylane", threads=True),
         "command": "benchmarks/hqnn_speed.py " + " ".join(argv if argv is not None else sys.argv[1:]),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "hqnn_speed.json").write_text(json.dumps(result, indent=2))
     lines = [
         "# HQNN-Parallel training throughput: ketml torch engine vs PennyLane TorchLayer (default.qubit)",
         "",
         f"{len(x)} {source} images per epoch, median of {args.repeats}; "
         f"{torch.get_num_threads()} torch threads; logits agree to {diff:.1e}.",
         "",
-        "| batch | ketml samples/s | PennyLane samples/s | speed-up |",
-        "|---|---|---|---|",
     ]
-    lines += [
-        f"| {r['batch_size']} | {r['ketml_samples_per_s']:.1f} | {r['pennylane_samples_per_s']:.1f} | "
-        f"{r['speedup']:.1f}x |"
+    table = [
+        [r["batch_size"], f"{r['ketml_samples_per_s']:.1f}", f"{r['pennylane_samples_per_s']:.1f}"]
+        + [f"{r['speedup']:.1f}x"]
         for r in rows
     ]
-    (args.out / "hqnn_speed.md").write_text("\n".join(lines) + "\n")
+    lines += markdown_table(["batch", "ketml samples/s", "PennyLane samples/s", "speed-up"], table)
+    write_results(args.out, "hqnn_speed", result, lines)
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_main(main))

@@ -11,13 +11,7 @@ agree before timing. Batch 32 sequences of length 8 (the issue's setting), 8 qub
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +19,21 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
+
+from benchmarks.harness import (  # noqa: E402
+    add_out,
+    add_quick,
+    add_threads,
+    machine_summary,
+    markdown_table,
+    max_abs_diff,
+    median,
+    new_parser,
+    require_agreement,
+    run_main,
+    time_repeats,
+    write_results,
+)
 
 
 class PennyLaneQFWP(nn.Module):
@@ -72,33 +81,28 @@ class PennyLaneQFWP(nn.Module):
         return torch.stack(outs, dim=1)
 
 
-def step(model, x, y) -> float:
-    t0 = time.perf_counter()
+def step(model, x, y) -> None:
+    """Forward and backward of the MSE on the last time step (what is timed)."""
     out = model(x)
     loss = (out[:, -1] - y).pow(2).mean()
     loss.backward()
-    return time.perf_counter() - t0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = new_parser(__doc__)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--length", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=None)
+    add_threads(parser)
     parser.add_argument("--with-loop", action="store_true", help="also time the paper's per-sample loop")
-    parser.add_argument("--quick", action="store_true", help="3 repeats")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    add_quick(parser, help="3 repeats")
+    add_out(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.repeats = 3
     if args.threads:
         torch.set_num_threads(args.threads)
-    import pennylane as pnl
-
-    from qml.qfwp import QFWP
+    from qml.sequence.qfwp import QFWP
 
     torch.manual_seed(0)
     x = torch.rand(args.batch, args.length, 1, dtype=torch.float64)
@@ -110,22 +114,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.with_loop:
         peers["PennyLane default.qubit, per-sample loop (paper)"] = PennyLaneQFWP(reference, loop=True)
     with torch.no_grad():
-        diff = float((peers["PennyLane default.qubit, broadcast"](x) - reference(x)).abs().max())
+        diff = max_abs_diff(peers["PennyLane default.qubit, broadcast"](x), reference(x))
     print(f"max |output(ketml) - output(PennyLane)| = {diff:.2e}")
-    if diff > 1e-6:
-        raise SystemExit("the models disagree: not timing different models")
+    require_agreement("QFWP's outputs in ketml and PennyLane", diff, 1e-6)
     times = {}
     for label, model in peers.items():
-        step(model, x, y)  # warm-up (compilation, caches)
-        times[label] = [step(model, x, y) for _ in range(args.repeats)]
-        print(f"{label:50s} median {statistics.median(times[label]) * 1e3:8.1f} ms")
-    base = statistics.median(times["PennyLane default.qubit, broadcast"])
+        # one untimed warm-up step (compilation, caches)
+        times[label] = time_repeats(lambda model=model: step(model, x, y), repeats=args.repeats, warmup=1)
+        print(f"{label:50s} median {median(times[label]) * 1e3:8.1f} ms")
+    base = median(times["PennyLane default.qubit, broadcast"])
     rows = [
         {
             "peer": k,
-            "median_ms": statistics.median(v) * 1e3,
+            "median_ms": median(v) * 1e3,
             "times_s": v,
-            "speedup_vs_pennylane_broadcast": base / statistics.median(v),
+            "speedup_vs_pennylane_broadcast": base / median(v),
         }
         for k, v in times.items()
     ]
@@ -138,31 +141,22 @@ def main(argv: list[str] | None = None) -> int:
         "agreement": diff,
         "rows": rows,
         "target_speedup": 5.0,
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "threads": torch.get_num_threads(),
-            "torch": torch.__version__,
-            "pennylane": pnl.__version__,
-        },
+        "machine": machine_summary("torch", "pennylane", threads=True),
         "command": "benchmarks/qfwp_speed.py " + " ".join(argv if argv is not None else sys.argv[1:]),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "qfwp_speed.json").write_text(json.dumps(result, indent=2))
     lines = [
         f"# QFWP forward+backward, batch {args.batch} x length {args.length}, 8 qubits",
         "",
         f"median of {args.repeats}; {torch.get_num_threads()} torch threads; outputs agree to {diff:.1e}.",
         "",
-        "| peer | median ms | speed-up vs PennyLane broadcast |",
-        "|---|---|---|",
     ]
-    lines += [
-        f"| {r['peer']} | {r['median_ms']:.1f} | {r['speedup_vs_pennylane_broadcast']:.1f}x |" for r in rows
+    table = [
+        [r["peer"], f"{r['median_ms']:.1f}", f"{r['speedup_vs_pennylane_broadcast']:.1f}x"] for r in rows
     ]
-    (args.out / "qfwp_speed.md").write_text("\n".join(lines) + "\n")
+    lines += markdown_table(["peer", "median ms", "speed-up vs PennyLane broadcast"], table)
+    write_results(args.out, "qfwp_speed", result, lines)
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_main(main))

@@ -20,16 +20,26 @@ Entries (each writes ``<out>/repro_chemistry/<id>.json`` and is skipped once don
 
 from __future__ import annotations
 
-import argparse
 import json
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.harness import (  # noqa: E402
+    EntryStore,
+    add_entry_options,
+    add_out,
+    add_quick,
+    git_commit,
+    machine_summary,
+    markdown_table,
+    new_parser,
+    run_main,
+    write_results,
+)
 
 CHEMICAL_ACCURACY = 1.6e-3
 FCI_CASES = {
@@ -156,31 +166,29 @@ def run_entry(entry: str, quick: bool, runs: Path) -> dict:
     raise ValueError(f"unknown entry {entry!r}")
 
 
-def summarize(folder: Path, out: Path) -> dict:
-    rows = {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+def summarize(out: Path) -> dict:
+    """Merge every finished entry into ``<out>/repro_chemistry.{json,md}``; return the summary."""
+    rows = EntryStore(out / "repro_chemistry").load_all()
     lines = ["# Chemistry: reproduction", ""]
     fci = {k: v for k, v in rows.items() if k.startswith("fci-")}
     if fci:
-        lines += ["## Qubit Hamiltonian vs pyscf FCI/CASCI", "",
-                  "| case | qubits | lowest eigenvalue (Ha) | pyscf FCI (Ha) | difference |",
-                  "|---|---|---|---|---|"]
-        lines += [f"| {k[4:]} | {v['n_qubits']} | {v['lowest_eigenvalue']:.10f} | {v['pyscf_fci']:.10f} | "
-                  f"{v['difference']:.1e} |" for k, v in fci.items()]
-        lines.append("")
+        header = ["case", "qubits", "lowest eigenvalue (Ha)", "pyscf FCI (Ha)", "difference"]
+        table = [[k[4:], v["n_qubits"], f"{v['lowest_eigenvalue']:.10f}", f"{v['pyscf_fci']:.10f}",
+                  f"{v['difference']:.1e}"] for k, v in fci.items()]
+        lines += ["## Qubit Hamiltonian vs pyscf FCI/CASCI", "", *markdown_table(header, table), ""]
     gs = {k: v for k, v in rows.items() if k.startswith(("vqe-", "gqe-"))}
     if gs:
-        lines += ["## Ground states (STO-3G, full space)", "",
-                  "| run | method | molecule | qubits | error vs FCI (mHa) | chem. acc. | gates | CX "
-                  "| seconds |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        table = []
         for k, v in gs.items():
             g = v["gate_counts"]
             method = k.split("-")[0].upper()
             if "settings" in v:
                 method += f" ({v['settings']['loss']}, {v.get('iterations', '?')} it.)"
-            lines.append(f"| {k} | {method} | {v['molecule']} | {v['n_qubits']} | "
-                         f"{v['error'] * 1e3:.3f} | {v['chemical_accuracy']} | {g['total']} | {g['cx']} | "
-                         f"{v['seconds']:.1f} |")
+            table.append([k, method, v["molecule"], v["n_qubits"], f"{v['error'] * 1e3:.3f}",
+                          v["chemical_accuracy"], g["total"], g["cx"], f"{v['seconds']:.1f}"])
+        header = ["run", "method", "molecule", "qubits", "error vs FCI (mHa)", "chem. acc.", "gates", "CX",
+                  "seconds"]
+        lines += ["## Ground states (STO-3G, full space)", "", *markdown_table(header, table)]
         ratios = [(m, rows[f"gqe-{m}"]["gate_counts"], rows[f"vqe-{m}"]["gate_counts"])
                   for m in ("H2", "LiH", "H2O") if f"gqe-{m}" in rows and f"vqe-{m}" in rows]
         if ratios:
@@ -189,23 +197,21 @@ def summarize(folder: Path, out: Path) -> dict:
         lines.append("")
     aug = {k: v for k, v in rows.items() if k.startswith("auger-")}
     if aug:
-        lines += ["## Water Auger spectrum (O 1s, OCA, FWHM 1.5 eV)", "",
-                  "| method | core-hole state (Ha) | peaks: kinetic energy eV (relative height) |",
-                  "|---|---|---|"]
-        for v in aug.values():
-            peaks = ", ".join(f"{e:.2f} ({h:.2f})" for e, h in v["peaks"])
-            lines.append(f"| {v['method']} | {v['core_hole_energy']:.6f} | {peaks} |")
+        header = ["method", "core-hole state (Ha)", "peaks: kinetic energy eV (relative height)"]
+        table = [[v["method"], f"{v['core_hole_energy']:.6f}",
+                  ", ".join(f"{e:.2f} ({h:.2f})" for e, h in v["peaks"])] for v in aug.values()]
+        lines += ["## Water Auger spectrum (O 1s, OCA, FWHM 1.5 eV)", "", *markdown_table(header, table)]
         ref = aug.get("auger-fci")
         if ref:
-            lines += ["", "Shift of each FCI peak's nearest peak (eV):", "",
-                      "| method | " + " | ".join(f"{e:.2f}" for e, _ in ref["peaks"]) + " | max |",
-                      "|---" * (len(ref["peaks"]) + 2) + "|"]
+            header = ["method", *(f"{e:.2f}" for e, _ in ref["peaks"]), "max"]
+            table = []
             for k, v in aug.items():
                 if k == "auger-fci" or not v["peaks"]:
                     continue
                 shifts = [min((e - e0 for e, _ in v["peaks"]), key=abs) for e0, _ in ref["peaks"]]
-                lines.append(f"| {v['method']} | " + " | ".join(f"{d:+.2f}" for d in shifts)
-                             + f" | {max(abs(d) for d in shifts):.2f} |")
+                largest = max(abs(d) for d in shifts)
+                table.append([v["method"], *(f"{d:+.2f}" for d in shifts), f"{largest:.2f}"])
+            lines += ["", "Shift of each FCI peak's nearest peak (eV):", "", *markdown_table(header, table)]
         pairs = [(g, q) for g, q in (("auger-gqe", "auger-vqe"), ("auger-gqe-std", "auger-vqe-std"))
                  if g in aug and q in aug and aug[g]["peaks"] and aug[q]["peaks"]]
         for g, q in pairs:  # the issue's criterion: GQE's and VQE's spectra agree peak by peak
@@ -215,44 +221,36 @@ def summarize(folder: Path, out: Path) -> dict:
                                                                               strict=True))
                       + f" eV; max {max(abs(d) for d in shifts):.2f} eV"]
         lines.append("")
-    summary = {"machine": platform.platform(), "python": platform.python_version(), "entries": rows}
-    out.with_suffix(".json").write_text(json.dumps(summary, indent=2, default=float))
-    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    machine = machine_summary(python=True)
+    summary = {"machine": machine["platform"], "python": machine["python"], "entries": rows}
+    write_results(out, "repro_chemistry", summary, lines)
     return summary
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results", help="results folder")
-    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "repro_chemistry",
-                        help="GQE checkpoints (resumed when present)")
-    parser.add_argument("--only", nargs="*", help="entry ids to run (default: all)")
-    parser.add_argument("--quick", action="store_true", help="tiny settings (tests); results not kept")
-    parser.add_argument("--summarize", action="store_true", help="only merge finished entries")
+    parser = new_parser(__doc__)
+    add_out(parser)
+    add_entry_options(parser, runs=ROOT / "runs" / "repro_chemistry",
+                      runs_help="GQE checkpoints (resumed when present)", shard=False)
+    add_quick(parser, help="tiny settings (tests); results not kept")
     args = parser.parse_args(argv)
-    folder = args.out / "repro_chemistry"
-    folder.mkdir(parents=True, exist_ok=True)
+    store = EntryStore(args.out / "repro_chemistry")
+    store.folder.mkdir(parents=True, exist_ok=True)
     if not args.summarize:
         for entry in args.only or entries(args.quick):
-            path = folder / f"{entry}.json"
-            if path.exists() and not args.quick:
+            if store.has(entry) and not args.quick:
                 print(f"{entry}: done, skipped")
                 continue
             t0 = time.perf_counter()
             result = run_entry(entry, args.quick, args.runs)
             result["wall_seconds"] = time.perf_counter() - t0
-            result["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                           capture_output=True, text=True).stdout.strip()
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(result, indent=2, default=float))
-            tmp.replace(path)
+            result["git"] = git_commit(short=True) or ""
+            store.save(entry, result)
             shown = {k: v for k, v in result.items() if k != "lines"}
             print(f"{entry}: {json.dumps(shown, default=float)[:300]}")
-    summarize(folder, args.out / "repro_chemistry")
+    summarize(args.out)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

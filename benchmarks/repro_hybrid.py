@@ -1,6 +1,6 @@
 """Reproduction of the hybrid image classifiers' headline numbers (issue: hybrid classifiers).
 
-Trains, through ``qml.training.experiment.train_model`` (what ``ketml train`` runs):
+Trains, through ``qml.training.experiment.train`` (what ``ketml train`` runs):
 HQNN-Parallel and its classical twin on full MNIST (paper arXiv 2304.09224: 99.21 %), and
 HybridCNN and its classical baseline on MNIST and Fashion-MNIST (paper arXiv 2509.13353:
 99.38 % on MNIST); then measures robust accuracy (FGSM and PGD in pixel space, and the paper's
@@ -18,16 +18,25 @@ splits the entries over processes; ``--summarize`` merges the entries into
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.harness import (  # noqa: E402
+    EntryStore,
+    add_entry_options,
+    add_out,
+    machine_summary,
+    markdown_table,
+    new_parser,
+    run_main,
+    select_entries,
+    write_results,
+)
 
 #: (model, dataset, training overrides). Epochs are below the papers' 50 for HybridCNN: the
 #: budget of a 2-core CPU; the schedules (OneCycle, cosine restarts) span the epochs given.
@@ -71,19 +80,19 @@ def run_entry(
     progress: bool,
 ) -> dict:
     from qml import registry
-    from qml.training.experiment import evaluate_run, train_model
+    from qml.training.experiment import evaluate_run, train
 
-    done = out / "repro_hybrid" / f"{entry_id}.json"
-    if done.is_file():
-        print(f"{model} on {dataset}: done earlier ({done})")
-        return json.loads(done.read_text())
+    store = EntryStore(out / "repro_hybrid")
+    if store.has(entry_id):
+        print(f"{model} on {dataset}: done earlier ({store.path(entry_id)})")
+        return store.load(entry_id)
     folder = runs / entry_id
     t0 = time.time()
     if (folder / "checkpoint.pt").is_file():
         print(f"{model} on {dataset}: resuming {folder}")
-        run_dir, metrics = train_model(model, dataset, resume=folder, progress=progress)
+        run_dir, metrics = train(model, dataset, resume=folder, progress=progress)
     else:
-        run_dir, metrics = train_model(
+        run_dir, metrics = train(
             model,
             dataset,
             out=runs / "tmp",
@@ -133,20 +142,14 @@ def run_entry(
         "config": metrics["config"],
         "threads": int(os.environ.get("OMP_NUM_THREADS", "0") or 0),
     }
-    done.parent.mkdir(parents=True, exist_ok=True)
-    done.write_text(json.dumps(result, indent=2))
+    store.save(entry_id, result)
     print(f"{model} on {dataset}: test accuracy {result['test_accuracy']:.4f}")
     return result
 
 
 def summarize(out: Path) -> dict:
-    import torch
-
-    rows = []
-    for entry_id, _, _, _ in ENTRIES:
-        path = out / "repro_hybrid" / f"{entry_id}.json"
-        if path.is_file():
-            rows.append(json.loads(path.read_text()))
+    """Merge the finished entries into ``<out>/repro_hybrid.{json,md}``; return the summary."""
+    rows = list(EntryStore(out / "repro_hybrid").load_many(e[0] for e in ENTRIES).values())
     checks = {}
     by_key = {(r["model"], r["dataset"]): r for r in rows}
     for r in rows:
@@ -165,28 +168,31 @@ def summarize(out: Path) -> dict:
         "targets": {f"{m} on {d}": t for (m, d), t in TARGETS.items()},
         "paper": {f"{m} on {d}": v for (m, d), v in PAPER.items()},
         "checks": checks,
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__},
+        "machine": machine_summary("torch"),
         "command": "benchmarks/repro_hybrid.py (see its docstring)",
     }
-    (out / "repro_hybrid.json").write_text(json.dumps(summary, indent=2))
-    lines = [
-        "# Hybrid image classifiers: reproduction",
-        "",
-        "| model | dataset | test acc. | best val. acc. | paper | params (quantum) | epochs | s/epoch | "
-        "FGSM 0.1 | PGD 0.1 | PGD-paper 0.1 |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    header = ["model", "dataset", "test acc.", "best val. acc.", "paper", "params (quantum)", "epochs"]
+    header += ["s/epoch", "FGSM 0.1", "PGD 0.1", "PGD-paper 0.1"]
+    table = []
     for r in rows:
         paper = PAPER.get((r["model"], r["dataset"]))
         rb = r["robust_accuracy"]
-        lines.append(
-            f"| {r['model']} | {r['dataset']} | {100 * r['test_accuracy']:.2f} % | "
-            f"{100 * r['best_val_accuracy']:.2f} % | "
-            f"{'' if paper is None else f'{100 * paper:.2f} %'} | "
-            f"{r['n_parameters']} ({r['n_quantum_parameters']}) | "
-            f"{r['epochs']} | {r['seconds_per_epoch']:.0f} | {100 * rb['fgsm@0.1']:.1f} % | "
-            f"{100 * rb['pgd@0.1']:.1f} % | {100 * rb['pgd-paper@0.1']:.1f} % |"
+        table.append(
+            [
+                r["model"],
+                r["dataset"],
+                f"{100 * r['test_accuracy']:.2f} %",
+                f"{100 * r['best_val_accuracy']:.2f} %",
+                "" if paper is None else f"{100 * paper:.2f} %",
+                f"{r['n_parameters']} ({r['n_quantum_parameters']})",
+                r["epochs"],
+                f"{r['seconds_per_epoch']:.0f}",
+                f"{100 * rb['fgsm@0.1']:.1f} %",
+                f"{100 * rb['pgd@0.1']:.1f} %",
+                f"{100 * rb['pgd-paper@0.1']:.1f} %",
+            ]
         )
+    lines = ["# Hybrid image classifiers: reproduction", "", *markdown_table(header, table)]
     lines += [
         "",
         "Checks: " + ", ".join(f"{k}: {v}" for k, v in checks.items()),
@@ -195,32 +201,29 @@ def summarize(out: Path) -> dict:
         f"({rows[0]['robust_n_test'] if rows else '-'} images); FGSM/PGD in [0, 1] pixel space, "
         "PGD-paper = torchattacks-style PGD on normalised inputs (arXiv 2509.13353's protocol).",
     ]
-    (out / "repro_hybrid.md").write_text("\n".join(lines) + "\n")
+    write_results(out, "repro_hybrid", summary, lines)
     print("\n".join(lines))
     return summary
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results", help="results folder")
-    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "repro_hybrid", help="run folders")
-    parser.add_argument("--shard", default="0/1", help="i/n: run entries i, i+n, i+2n, ...")
-    parser.add_argument(
-        "--only", nargs="*", help="entry ids to run (default: all), e.g. hybrid-cnn-mnist-50ep"
+    parser = new_parser(__doc__)
+    add_out(parser)
+    add_entry_options(
+        parser,
+        runs=ROOT / "runs" / "repro_hybrid",
+        only_help="entry ids to run (default: all), e.g. hybrid-cnn-mnist-50ep",
     )
     parser.add_argument("--attack-subset", type=int, default=2000, help="test images for the attacks")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--summarize", action="store_true", help="only merge finished entries")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     if args.summarize:
         summarize(args.out)
         return 0
-    i, n = (int(v) for v in args.shard.split("/"))
-    for k, (entry_id, model, dataset, overrides) in enumerate(ENTRIES):
-        if k % n != i or (args.only and entry_id not in args.only):
+    chosen = select_entries(parser, [e[0] for e in ENTRIES], only=args.only, shard=args.shard)
+    for entry_id, model, dataset, overrides in ENTRIES:
+        if entry_id not in chosen:
             continue
         run_entry(
             entry_id,
@@ -238,4 +241,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_main(main))

@@ -7,7 +7,7 @@
 * RL: QFWP and QLSTM actor-critics on CartPole-v1 (solved: 195 over 100 episodes) and
   MiniGrid-Empty-5x5 (0.9).
 
-Every entry goes through ``qml.training.sequence_experiment.train_sequence`` (what ``ketml
+Every entry goes through ``qml.training.experiment.train`` (what ``ketml
 train`` runs), writes ``<out>/repro_sequence/<id>.json`` and is skipped once done; ``--only``
 picks entries, ``--shard i/n`` splits them over processes, ``--summarize`` writes
 ``<out>/repro_sequence.{json,md}``.
@@ -18,10 +18,6 @@ picks entries, ``--shard i/n`` splits them over processes, ``--summarize`` write
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import platform
 import shutil
 import sys
 import time
@@ -32,7 +28,19 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-#: (id, model, dataset, training overrides, train_sequence keyword arguments)
+from benchmarks.harness import (  # noqa: E402
+    EntryStore,
+    add_entry_options,
+    add_out,
+    machine_summary,
+    markdown_table,
+    new_parser,
+    run_main,
+    select_entries,
+    write_results,
+)
+
+#: (id, model, dataset, training overrides, train keyword arguments)
 ENTRIES = [
     ("qfwp-damped-shm", "qfwp", "damped-shm", {}, {}),
     ("qlstm-damped-shm", "qlstm", "damped-shm", {}, {}),
@@ -82,20 +90,20 @@ KEEP = (
 
 
 def run_entry(entry_id, model, dataset, overrides, kwargs, out: Path, runs: Path, progress: bool) -> dict:
-    from qml.training.sequence_experiment import train_sequence
+    from qml.training.experiment import train
 
-    done = out / "repro_sequence" / f"{entry_id}.json"
-    if done.is_file():
+    store = EntryStore(out / "repro_sequence")
+    if store.has(entry_id):
         print(f"{entry_id}: done earlier")
-        return json.loads(done.read_text())
+        return store.load(entry_id)
     folder = runs / entry_id
     t0 = time.time()
     if (folder / "checkpoint.pt").is_file() and (folder / "run.json").is_file():
-        run_dir, metrics = train_sequence(model, dataset, resume=folder, progress=progress)
+        run_dir, metrics = train(model, dataset, resume=folder, progress=progress)
     else:
         if folder.exists():
             shutil.rmtree(folder)
-        run_dir, metrics = train_sequence(
+        run_dir, metrics = train(
             model, dataset, out=runs / "tmp", progress=progress, **kwargs, **overrides
         )
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -115,8 +123,7 @@ def run_entry(entry_id, model, dataset, overrides, kwargs, out: Path, runs: Path
         result["history"] = metrics["history"]
     if "returns" in metrics:  # RL: the best moving average over the training episodes
         result["best_window_average"] = best_window_average(metrics["returns"])
-    done.parent.mkdir(parents=True, exist_ok=True)
-    done.write_text(json.dumps(result, indent=2))
+    store.save(entry_id, result)
     print(
         f"{entry_id}: "
         + ", ".join(f"{k}={result[k]}" for k in ("test_mse", "test_accuracy", "mean_return") if k in result)
@@ -133,18 +140,14 @@ def best_window_average(returns: list[float], window: int = 100) -> float:
 
 
 def summarize(out: Path) -> dict:
-    import torch
-
-    rows = {}
-    for entry_id, *_ in ENTRIES:
-        path = out / "repro_sequence" / f"{entry_id}.json"
-        if path.is_file():
-            rows[entry_id] = json.loads(path.read_text())
+    """Merge the finished entries into ``<out>/repro_sequence.{json,md}``; return the summary."""
+    store = EntryStore(out / "repro_sequence")
+    rows = store.load_many(e[0] for e in ENTRIES)
     # earlier or longer runs kept for the record (e.g. RL at the old discount), listed but not checked
     extra = {
-        p.stem: json.loads(p.read_text())
-        for p in sorted((out / "repro_sequence").glob("*.json"))
-        if p.stem not in rows and not any(p.stem.startswith(f"{k}-s") for k in rows)
+        k: r
+        for k, r in store.load_all().items()
+        if k not in rows and not any(k.startswith(f"{e}-s") for e in rows)
     }
     checks = {}
     if "qrnn-elman-xor" in rows:
@@ -177,88 +180,78 @@ def summarize(out: Path) -> dict:
         "entries": list(rows.values()),
         "other_runs": list(extra.values()),
         "checks": checks,
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__},
+        "machine": machine_summary("torch"),
         "command": "benchmarks/repro_sequence.py (see its docstring)",
     }
-    (out / "repro_sequence.json").write_text(json.dumps(summary, indent=2))
     lines = [
         "# Sequence models: reproduction",
         "",
         "## QFWP vs QLSTM (test MSE per seed: 0 / 1 / 2; windows of 4, 67/33 split)",
         "",
-        "| task | QFWP MSE | QLSTM MSE | QFWP params | QLSTM params | QFWP s/epoch | QLSTM s/epoch |",
-        "|---|---|---|---|---|---|---|",
     ]
+
+    def cell(rs: list[dict], key: str, fmt: str) -> str:
+        return " / ".join(format(r[key], fmt) for r in rs) or "-"
+
+    table = []
     for task in ("damped-shm", "bessel-j2", "narma5"):
         a, b = seeds("qfwp", task), seeds("qlstm", task)
         if a or b:
-            cell = lambda rs, k, f: " / ".join(format(r[k], f) for r in rs) or "-"  # noqa: E731
-            lines.append(
-                f"| {task} | {cell(a, 'test_mse', '.2e')} | {cell(b, 'test_mse', '.2e')} | "
-                f"{cell(a[:1], 'n_parameters', 'd')} | {cell(b[:1], 'n_parameters', 'd')} | "
-                f"{cell(a[:1], 'seconds_per_epoch', '.1f')} | {cell(b[:1], 'seconds_per_epoch', '.1f')} |"
+            table.append(
+                [task, cell(a, "test_mse", ".2e"), cell(b, "test_mse", ".2e")]
+                + [cell(a[:1], "n_parameters", "d"), cell(b[:1], "n_parameters", "d")]
+                + [cell(a[:1], "seconds_per_epoch", ".1f"), cell(b[:1], "seconds_per_epoch", ".1f")]
             )
-    lines += [
-        "",
-        "## QRNN",
-        "",
-        "| task | test accuracy (sampled) | argmax accuracy | epochs | training set |",
-        "|---|---|---|---|---|",
-    ]
+    header = ["task", "QFWP MSE", "QLSTM MSE", "QFWP params", "QLSTM params", "QFWP s/epoch"]
+    lines += markdown_table(header + ["QLSTM s/epoch"], table)
+    table = []
     for key in ("qrnn-elman-xor", "qrnn-mnist-pixels-01"):
         r = rows.get(key)
         if r:
-            lines.append(
-                f"| {r['dataset']} | {100 * r['test_accuracy']:.2f} % | "
-                f"{100 * r['test_argmax_accuracy']:.2f} % | {r['epochs']} | {r['n_train']} |"
+            table.append(
+                [r["dataset"], f"{100 * r['test_accuracy']:.2f} %"]
+                + [f"{100 * r['test_argmax_accuracy']:.2f} %", r["epochs"], r["n_train"]]
             )
-    lines += [
-        "",
-        "## RL (mean return of 100 evaluation episodes)",
-        "",
-        "| run | task | model | discount | mean return | best training avg. (100 ep.) | solved "
-        "| episodes trained | episodes to solve |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
+    header = ["task", "test accuracy (sampled)", "argmax accuracy", "epochs", "training set"]
+    lines += ["", "## QRNN", "", *markdown_table(header, table)]
+    table = []
     for key, r in {**rows, **extra}.items():
         if "mean_return" in r:
             gamma = (r.get("config") or {}).get("gamma")
             if gamma is None:  # None in the config: the environment's own discount
-                from qml.rl.envs import ENVIRONMENTS
+                from data.environments import ENVIRONMENTS
 
                 gamma = ENVIRONMENTS[r["dataset"]].gamma
             best = r.get("best_window_average")
-            lines.append(
-                f"| {key} | {r['dataset']} | {r['model']} | {gamma} | {r['mean_return']:.3f} | "
-                f"{'-' if best is None else f'{best:.3f}'} | {r['solved']} | {r['episodes']} | "
-                f"{r['episodes_to_solve']} |"
+            table.append(
+                [key, r["dataset"], r["model"], gamma, f"{r['mean_return']:.3f}"]
+                + ["-" if best is None else f"{best:.3f}", r["solved"], r["episodes"]]
+                + [r["episodes_to_solve"]]
             )
+    header = ["run", "task", "model", "discount", "mean return", "best training avg. (100 ep.)", "solved"]
+    header += ["episodes trained", "episodes to solve"]
+    lines += ["", "## RL (mean return of 100 evaluation episodes)", "", *markdown_table(header, table)]
     partial = [k for k, r in extra.items() if "mean_return" not in r]
     if partial:
         lines += ["", "Other runs kept for the record: " + ", ".join(partial)]
     lines += ["", "Checks: " + "; ".join(f"{k}: {v}" for k, v in checks.items())]
-    (out / "repro_sequence.md").write_text("\n".join(lines) + "\n")
+    write_results(out, "repro_sequence", summary, lines)
     print("\n".join(lines))
     return summary
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results", help="results folder")
-    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "repro_sequence", help="run folders")
-    parser.add_argument("--shard", default="0/1", help="i/n: run entries i, i+n, ...")
-    parser.add_argument("--only", nargs="*", help="entry ids to run (default: all)")
-    parser.add_argument("--summarize", action="store_true", help="only merge finished entries")
+    parser = new_parser(__doc__)
+    add_out(parser)
+    add_entry_options(parser, runs=ROOT / "runs" / "repro_sequence")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     if args.summarize:
         summarize(args.out)
         return 0
-    i, n = (int(v) for v in args.shard.split("/"))
-    for k, (entry_id, model, dataset, overrides, kwargs) in enumerate(ENTRIES):
-        if k % n != i or (args.only and entry_id not in args.only):
+    chosen = select_entries(parser, [e[0] for e in ENTRIES], only=args.only, shard=args.shard)
+    for entry_id, model, dataset, overrides, kwargs in ENTRIES:
+        if entry_id not in chosen:
             continue
         run_entry(entry_id, model, dataset, overrides, kwargs, args.out, args.runs, not args.no_progress)
     summarize(args.out)
@@ -266,4 +259,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_main(main))

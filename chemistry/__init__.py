@@ -16,6 +16,7 @@ from chemistry.eom import (
     ip_manifold,
     q_sc_eom,
 )
+from chemistry.exact import exact_eigenstates, exact_ground_state
 from chemistry.excitations import (
     excitation_generator,
     excitation_pauli_terms,
@@ -24,21 +25,23 @@ from chemistry.excitations import (
 )
 from chemistry.fermion_ops import annihilate, create, determinants, sector_matrix, transition_rdm
 from chemistry.gate_counts import gate_counts
-from chemistry.gqe import GQEConfig, GQEResult, run_gqe
-from chemistry.gqe_pool import OperatorPool, excitation_pool, pauli_pool, uccsd_string_pool
-from chemistry.molecules import (
-    BOND_LENGTHS,
-    GEOMETRIES,
-    Molecule,
-    exact_eigenstates,
-    exact_ground_state,
+from chemistry.gqe import (
+    GQEConfig,
+    GQEResult,
+    OperatorPool,
+    excitation_pool,
+    pauli_pool,
+    run_gqe,
+    uccsd_string_pool,
+)
+from chemistry.mapping import (
     fermionic_number_operator,
     hf_bitstring,
-    molecule,
     number_operator,
     qubit_hamiltonian,
     spin_z_operator,
 )
+from chemistry.molecules import BOND_LENGTHS, GEOMETRIES, Molecule, molecule
 from chemistry.pauli_evolution import PauliSequence
 from chemistry.ucc import run_uccsd
 from chemistry.vqe import VQEResult, adapt_vqe, hardware_efficient_circuit, run_vqe, uccsd_circuit

@@ -9,7 +9,7 @@ satisfy the killer condition, so the ionised states are the eigenvectors of the 
 Each ``G_mu|HF> = sign_mu |det_mu>`` is a determinant, so the basis states ``U G_mu |HF>`` are ``U``
 applied to basis vectors: one batched call. ``U`` must conserve particle number (UCC/GQE excitation
 exponentials do; single Pauli strings usually do not), which :func:`q_sc_eom` checks. Spin orbitals,
-qubit order and Jordan-Wigner signs are those of :mod:`chemistry.molecules` and
+qubit order and Jordan-Wigner signs are those of :mod:`chemistry.mapping` and
 :mod:`chemistry.fermion_ops` (spin orbital ``2p + s`` is qubit ``2p + s``, qubit 0 right-most).
 """
 
@@ -25,6 +25,7 @@ import torch
 from qiskit.quantum_info import SparsePauliOp
 
 from chemistry.fermion_ops import _popcount, bitstring_of, determinants, excitation, sector_matrix
+from circuits.errors import ChemistryError
 
 __all__ = [
     "HARTREE_TO_EV",
@@ -124,14 +125,16 @@ class CoreHoleState:
 def _parse_hf(hf_bitstring: str, n_qubits: int | None = None) -> tuple[int, list[int], list[int]]:
     """(basis index, occupied, virtual spin orbitals) of a Jordan-Wigner HF bitstring."""
     if not isinstance(hf_bitstring, str) or not hf_bitstring or set(hf_bitstring) - {"0", "1"}:
-        raise ValueError(f"hf_bitstring must be a string of 0/1 (qubit 0 right-most), got {hf_bitstring!r}")
+        raise ChemistryError(
+            f"hf_bitstring must be a string of 0/1 (qubit 0 right-most), got {hf_bitstring!r}"
+        )
     n = len(hf_bitstring)
     if n_qubits is not None and n != n_qubits:
-        raise ValueError(
+        raise ChemistryError(
             f"hf_bitstring {hf_bitstring!r} has {n} characters but the Hamiltonian acts on {n_qubits} qubits"
         )
     if n % 2:
-        raise ValueError(
+        raise ChemistryError(
             f"hf_bitstring {hf_bitstring!r} has an odd length; spin orbitals come in alpha/beta pairs"
         )
     index = int(hf_bitstring, 2)
@@ -154,20 +157,20 @@ def _check_spin_z(spin_z) -> float | None:
         or not isinstance(spin_z, (int, float, np.integer, np.floating))
         or not float(2 * spin_z).is_integer()
     ):
-        raise ValueError(f"spin_z must be a multiple of 1/2 (e.g. -0.5) or None, got {spin_z!r}")
+        raise ChemistryError(f"spin_z must be a multiple of 1/2 (e.g. -0.5) or None, got {spin_z!r}")
     return float(spin_z)
 
 
 def _parts(manifold: str, allowed: tuple[str, ...], kind: str) -> list[str]:
     if not isinstance(manifold, str):
-        raise ValueError(f"manifold must be a string such as {'+'.join(allowed)!r}, got {manifold!r}")
+        raise ChemistryError(f"manifold must be a string such as {'+'.join(allowed)!r}, got {manifold!r}")
     text = manifold.strip().lower()
     if text == "full":
         return ["full"]
     parts = [p.strip() for p in text.split("+") if p.strip()]
     bad = [p for p in parts if p not in allowed]
     if not parts or bad:
-        raise ValueError(
+        raise ChemistryError(
             f"unknown {kind} manifold {manifold!r}; use parts of {', '.join(allowed)} joined by '+' "
             f"(e.g. '{allowed[0]}+{allowed[1]}') or 'full'"
         )
@@ -188,7 +191,7 @@ def _build(kind: str, hf_bitstring: str, manifold: str, spin_z) -> Manifold:
     n_holes = 1 if kind == "ip" else 2
     n_target = len(occ) - n_holes
     if n_target < 0:
-        raise ValueError(
+        raise ChemistryError(
             f"{kind.upper()} needs at least {n_holes} electrons; {hf_bitstring!r} has {len(occ)}"
         )
     dets: list[int] = []
@@ -222,7 +225,9 @@ def _build(kind: str, hf_bitstring: str, manifold: str, spin_z) -> Manifold:
                     signs.append(float(sign))
                     labels.append(f"{part} {_label(ops)}")
     if not dets:
-        raise ValueError(f"the {kind.upper()} manifold {manifold!r} has no determinant with S_z = {spin_z}")
+        raise ChemistryError(
+            f"the {kind.upper()} manifold {manifold!r} has no determinant with S_z = {spin_z}"
+        )
     return Manifold(
         name=f"{kind}:{'+'.join(parts)}",
         hf_bitstring=hf_bitstring,
@@ -257,9 +262,9 @@ def _hamiltonian_matrix(hamiltonian, n_qubits: int | None = None) -> sp.csr_matr
     if sp.issparse(hamiltonian):
         m = sp.csr_matrix(hamiltonian)
         if m.shape[0] != m.shape[1] or m.shape[0] & (m.shape[0] - 1):
-            raise ValueError(f"Hamiltonian matrix must be square of size 2**n, got {m.shape}")
+            raise ChemistryError(f"Hamiltonian matrix must be square of size 2**n, got {m.shape}")
         return m
-    raise ValueError(
+    raise ChemistryError(
         f"hamiltonian must be a SparsePauliOp (or its scipy sparse matrix), got {type(hamiltonian).__name__}"
     )
 
@@ -272,7 +277,7 @@ def _apply_unitary(unitary, states: torch.Tensor) -> np.ndarray:
     elif callable(unitary):
         out = unitary(states)
     else:
-        raise ValueError(
+        raise ChemistryError(
             f"unitary must be a PauliSequence, a callable mapping (B, 2**n) states to U*states, or None; "
             f"got {type(unitary).__name__}"
         )
@@ -280,26 +285,26 @@ def _apply_unitary(unitary, states: torch.Tensor) -> np.ndarray:
         out = out.detach().cpu().numpy()
     out = np.asarray(out, dtype=complex)
     if out.shape != tuple(states.shape):
-        raise ValueError(f"unitary returned shape {out.shape}; expected {tuple(states.shape)}")
+        raise ChemistryError(f"unitary returned shape {out.shape}; expected {tuple(states.shape)}")
     return out
 
 
 def _resolve_manifold(manifold_states, hf_bitstring: str, spin_z) -> Manifold:
     if isinstance(manifold_states, Manifold):
         if manifold_states.hf_bitstring != hf_bitstring:
-            raise ValueError(
+            raise ChemistryError(
                 f"the manifold was built on |HF> = {manifold_states.hf_bitstring!r}, not {hf_bitstring!r}"
             )
         return manifold_states
     if isinstance(manifold_states, str):
         key = manifold_states.strip().lower()
         if key not in MANIFOLD_NAMES:
-            raise ValueError(
+            raise ChemistryError(
                 f"unknown manifold name {manifold_states!r}; use one of {', '.join(MANIFOLD_NAMES)}"
             )
         kind, spec = MANIFOLD_NAMES[key]
         return _build(kind, hf_bitstring, spec, spin_z)
-    raise ValueError(
+    raise ChemistryError(
         f"manifold_states must be a Manifold (ip_manifold / dip_manifold) or a name such as 'ip', 'dip', "
         f"'ip-full'; got {type(manifold_states).__name__}"
     )
@@ -348,7 +353,7 @@ def q_sc_eom(
         mean_n = prob[mu] @ counts / prob[mu].sum()
         target = man.n_electrons if mu < n_mu else len(occ)
         what = f"U G_mu|HF> for {man.labels[mu]!r}" if mu < n_mu else "U|HF>"
-        raise ValueError(
+        raise ChemistryError(
             f"the unitary does not conserve particle number: {what} has weight {leak[mu]:.3g} outside the "
             f"{target}-electron sector (<N> = {mean_n:.4f}); q-sc-EOM needs a number-conserving U "
             "(e.g. exponentials of UCC excitation generators, not single Pauli strings)"
@@ -360,14 +365,14 @@ def q_sc_eom(
     overlap = vectors.conj() @ vectors.T
     dev = float(np.max(np.abs(overlap - np.eye(n_mu))))
     if dev > atol:
-        raise ValueError(
+        raise ChemistryError(
             f"overlap S = <HF|G+ U+ U G|HF> is not the identity (max deviation {dev:.3g}): U is not unitary "
             "or the manifold repeats a determinant; q-sc-EOM assumes S = 1"
         )
     m = vectors.conj() @ np.asarray(matrix[support][:, support] @ vectors.T)
     herm = float(np.max(np.abs(m - m.conj().T)))
     if herm > 1e-8 * max(1.0, float(np.max(np.abs(m)))):
-        raise ValueError(f"M is not Hermitian (max |M - M+| = {herm:.3g}); is the Hamiltonian Hermitian?")
+        raise ChemistryError(f"M is not Hermitian (max |M - M+| = {herm:.3g}); is the Hamiltonian Hermitian?")
     m = 0.5 * (m + m.conj().T)
     energies, coeffs = np.linalg.eigh(m)
     psi0 = rotated[n_mu]
@@ -409,35 +414,35 @@ def core_hole_state(
         or not isinstance(core_spin_orbital, (int, np.integer))
         or not 0 <= core_spin_orbital < n
     ):
-        raise ValueError(f"core_spin_orbital {core_spin_orbital!r} is outside 0..{n - 1}")
+        raise ChemistryError(f"core_spin_orbital {core_spin_orbital!r} is outside 0..{n - 1}")
     if ground_state is not None:
         from chemistry.fermion_ops import annihilate
 
         psi0 = ground_state.detach().cpu().numpy() if isinstance(ground_state, torch.Tensor) else ground_state
         psi0 = np.asarray(psi0, dtype=complex).reshape(-1)
         if psi0.shape[0] != 2**n:
-            raise ValueError(f"ground_state has length {psi0.shape[0]}; expected {2**n}")
+            raise ChemistryError(f"ground_state has length {psi0.shape[0]}; expected {2**n}")
         hole = annihilate(psi0, int(core_spin_orbital))
         norm = float(np.vdot(hole, hole).real)
         if norm < 1e-12:
-            raise ValueError(
+            raise ChemistryError(
                 f"spin orbital {core_spin_orbital} is empty in the ground state: no core hole to make"
             )
         weights = np.abs(result.states.conj() @ hole) ** 2 / norm
     else:
         if result.hf_bitstring is None:
-            raise ValueError(
+            raise ChemistryError(
                 "the result has no hf_bitstring; pass ground_state= to pick the core hole by overlap"
             )
         hf = int(result.hf_bitstring, 2)
         if not (hf >> core_spin_orbital) & 1:
-            raise ValueError(
+            raise ChemistryError(
                 f"spin orbital {core_spin_orbital} is not occupied in |HF> = {result.hf_bitstring!r}"
             )
         target = hf ^ (1 << int(core_spin_orbital))
         where = np.flatnonzero(result.determinants == target)
         if where.size == 0:
-            raise ValueError(
+            raise ChemistryError(
                 f"the manifold has no 1h operator removing spin orbital {core_spin_orbital} (wrong S_z "
                 "sector?); pass ground_state= to pick the core hole by overlap"
             )
@@ -468,9 +473,11 @@ def exact_ionised_states(
     ``hf_bitstring`` to let :func:`core_hole_state` pick by Koopmans determinant without a ground state.
     """
     if not isinstance(hamiltonian, SparsePauliOp):
-        raise ValueError(f"hamiltonian must be a SparsePauliOp, got {type(hamiltonian).__name__}")
+        raise ChemistryError(f"hamiltonian must be a SparsePauliOp, got {type(hamiltonian).__name__}")
     if n_qubits != hamiltonian.num_qubits:
-        raise ValueError(f"n_qubits={n_qubits} but the Hamiltonian acts on {hamiltonian.num_qubits} qubits")
+        raise ChemistryError(
+            f"n_qubits={n_qubits} but the Hamiltonian acts on {hamiltonian.num_qubits} qubits"
+        )
     if hf_bitstring is not None:
         _parse_hf(hf_bitstring, n_qubits)
     dets = determinants(n_qubits, n_alpha, n_beta)

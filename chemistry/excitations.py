@@ -1,4 +1,4 @@
-"""UCCSD excitations and their Pauli generators (Jordan-Wigner, the mapping of chemistry.molecules).
+"""UCCSD excitations and their Pauli generators (Jordan-Wigner, the mapping of chemistry.mapping).
 
 An excitation ``(i, a)`` or ``(i, j, a, b)`` moves electrons from occupied spin orbitals ``i, j`` to
 virtual ``a, b`` of the HF determinant (spin orbital ``2 * spatial + spin``, alpha even). Its
@@ -14,6 +14,8 @@ from functools import lru_cache
 import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
+from circuits.errors import ChemistryError
+
 __all__ = [
     "excitation_generator",
     "excitation_pauli_terms",
@@ -26,7 +28,7 @@ Excitation = tuple[int, ...]
 
 def _count(label: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"{label} must be a non-negative integer, got {value!r}")
+        raise ChemistryError(f"{label} must be a non-negative integer, got {value!r}")
     return int(value)
 
 
@@ -35,10 +37,12 @@ def _occupied(n_qubits: int, n_alpha: int, n_beta: int) -> tuple[list[int], list
     n_qubits = _count("n_qubits", n_qubits)
     n_alpha, n_beta = _count("n_alpha", n_alpha), _count("n_beta", n_beta)
     if n_qubits == 0 or n_qubits % 2:
-        raise ValueError(f"n_qubits must be even and positive (two spin orbitals per spatial orbital), "
+        raise ChemistryError(f"n_qubits must be even and positive (two spin orbitals per spatial orbital), "
                          f"got {n_qubits}")
     if max(n_alpha, n_beta) > n_qubits // 2:
-        raise ValueError(f"{n_alpha} alpha / {n_beta} beta electrons do not fit in {n_qubits // 2} orbitals")
+        raise ChemistryError(
+            f"{n_alpha} alpha / {n_beta} beta electrons do not fit in {n_qubits // 2} orbitals"
+        )
     occ = sorted([2 * k for k in range(n_alpha)] + [2 * k + 1 for k in range(n_beta)])
     taken = set(occ)
     return occ, [q for q in range(n_qubits) if q not in taken]
@@ -68,14 +72,14 @@ def _check(excitation, n_qubits) -> tuple[Excitation, int]:
     try:
         exc = tuple(excitation)
     except TypeError:
-        raise ValueError(f"an excitation is (i, a) or (i, j, a, b), got {excitation!r}") from None
+        raise ChemistryError(f"an excitation is (i, a) or (i, j, a, b), got {excitation!r}") from None
     if len(exc) not in (2, 4) or not all(
         isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in exc
     ):
-        raise ValueError(f"an excitation is (i, a) or (i, j, a, b) of integers, got {excitation!r}")
+        raise ChemistryError(f"an excitation is (i, a) or (i, j, a, b) of integers, got {excitation!r}")
     exc = tuple(int(k) for k in exc)
     if len(set(exc)) != len(exc) or not all(0 <= k < n_qubits for k in exc):
-        raise ValueError(f"excitation {excitation!r} needs distinct spin orbitals in 0..{n_qubits - 1}")
+        raise ChemistryError(f"excitation {excitation!r} needs distinct spin orbitals in 0..{n_qubits - 1}")
     return exc, n_qubits
 
 
@@ -83,7 +87,7 @@ def _check(excitation, n_qubits) -> tuple[Excitation, int]:
 def _generator(exc: Excitation, n_qubits: int) -> SparsePauliOp:
     from pennylane.fermi import FermiSentence, FermiWord
 
-    from chemistry.molecules import _map, _to_sparse_pauli_op
+    from chemistry.mapping import _map, _to_sparse_pauli_op
 
     if len(exc) == 2:
         i, a = exc

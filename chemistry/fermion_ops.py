@@ -1,4 +1,4 @@
-"""Fermionic operators on state vectors, with the same Jordan-Wigner signs as ``chemistry.molecules``.
+"""Fermionic operators on state vectors, with the same Jordan-Wigner signs as ``chemistry.mapping``.
 
 Spin orbital ``k`` is qubit ``k`` = bit ``k`` of a basis index (qubit 0 least significant), ``|1>`` is
 occupied, and ``a_k`` carries the parity of the occupations of the *lower* orbitals ``0..k-1``
@@ -19,6 +19,8 @@ from functools import lru_cache
 import numpy as np
 import torch
 from qiskit.quantum_info import SparsePauliOp
+
+from circuits.errors import ChemistryError
 
 __all__ = [
     "annihilate",
@@ -47,9 +49,9 @@ def _popcount(values: np.ndarray) -> np.ndarray:
 def _n_qubits_of(dim: int) -> int:
     n = int(dim).bit_length() - 1
     if dim < 2 or 2**n != dim:
-        raise ValueError(f"state length {dim} is not a power of two (2**n_qubits)")
+        raise ChemistryError(f"state length {dim} is not a power of two (2**n_qubits)")
     if n > _MAX_QUBITS:
-        raise ValueError(f"{n} qubits is too many for dense fermionic operators (at most {_MAX_QUBITS})")
+        raise ChemistryError(f"{n} qubits is too many for dense fermionic operators (at most {_MAX_QUBITS})")
     return n
 
 
@@ -74,10 +76,10 @@ def _apply_ladder(states, p: int, dagger: bool):
     if single:
         x = x.unsqueeze(0)
     if x.dim() != 2:
-        raise ValueError(f"states must have shape (B, 2**n) or (2**n,), got {tuple(x.shape)}")
+        raise ChemistryError(f"states must have shape (B, 2**n) or (2**n,), got {tuple(x.shape)}")
     n = _n_qubits_of(x.shape[1])
     if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or not 0 <= p < n:
-        raise ValueError(f"spin orbital {p!r} is outside 0..{n - 1} for {n} qubits")
+        raise ChemistryError(f"spin orbital {p!r} is outside 0..{n - 1} for {n} qubits")
     if not x.is_complex():
         x = x.to(torch.complex128)
     source, factor = _ladder(n, int(p), dagger)
@@ -134,11 +136,13 @@ def determinants(n_qubits: int, n_alpha: int, n_beta: int) -> np.ndarray:
     ``n_beta`` on odd (beta) qubits, ascending: the (N, S_z) sector used throughout q-sc-EOM."""
     for label, v in (("n_qubits", n_qubits), ("n_alpha", n_alpha), ("n_beta", n_beta)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-            raise ValueError(f"{label} must be a non-negative integer, got {v!r}")
+            raise ChemistryError(f"{label} must be a non-negative integer, got {v!r}")
     if n_qubits % 2 or not 0 < n_qubits <= _MAX_QUBITS:
-        raise ValueError(f"n_qubits must be even (alpha/beta pairs) and in 2..{_MAX_QUBITS}, got {n_qubits}")
+        raise ChemistryError(
+            f"n_qubits must be even (alpha/beta pairs) and in 2..{_MAX_QUBITS}, got {n_qubits}"
+        )
     if n_alpha > n_qubits // 2 or n_beta > n_qubits // 2:
-        raise ValueError(
+        raise ChemistryError(
             f"{n_alpha} alpha + {n_beta} beta electrons do not fit in {n_qubits // 2} spatial orbitals"
         )
     m = np.arange(2**n_qubits, dtype=np.int64)
@@ -149,13 +153,15 @@ def determinants(n_qubits: int, n_alpha: int, n_beta: int) -> np.ndarray:
 def sector_matrix(hamiltonian: SparsePauliOp, indices: Sequence[int] | np.ndarray) -> np.ndarray:
     """Dense ``<D_i|H|D_j>`` over the determinants ``indices`` (e.g. from :func:`determinants`)."""
     if not isinstance(hamiltonian, SparsePauliOp):
-        raise ValueError(f"hamiltonian must be a SparsePauliOp, got {type(hamiltonian).__name__}")
+        raise ChemistryError(f"hamiltonian must be a SparsePauliOp, got {type(hamiltonian).__name__}")
     idx = np.asarray(indices, dtype=np.int64).reshape(-1)
     dim = 2**hamiltonian.num_qubits
     if idx.size == 0:
-        raise ValueError("sector_matrix needs at least one determinant index")
+        raise ChemistryError("sector_matrix needs at least one determinant index")
     if idx.min() < 0 or idx.max() >= dim:
-        raise ValueError(f"determinant indices must lie in [0, {dim}) for {hamiltonian.num_qubits} qubits")
+        raise ChemistryError(
+            f"determinant indices must lie in [0, {dim}) for {hamiltonian.num_qubits} qubits"
+        )
     matrix = hamiltonian.to_matrix(sparse=True).tocsr()
     return np.asarray(matrix[idx][:, idx].toarray())
 
@@ -185,16 +191,16 @@ def transition_rdm(
         final = final.unsqueeze(0)
     initial = initial.reshape(1, -1) if initial.dim() == 1 or initial.shape[0] == 1 else initial
     if initial.shape[0] != 1:
-        raise ValueError(f"initial_state must be one state (2**n,), got shape {tuple(initial.shape)}")
+        raise ChemistryError(f"initial_state must be one state (2**n,), got shape {tuple(initial.shape)}")
     if final.dim() != 2 or final.shape[1] != initial.shape[1]:
-        raise ValueError(
+        raise ChemistryError(
             f"final_states {tuple(final.shape)} and initial_state {tuple(initial.shape)} must share 2**n"
         )
     n = _n_qubits_of(initial.shape[1])
     final = final.to(torch.complex128)
     initial = initial.to(device=final.device, dtype=torch.complex128)
     if isinstance(core, bool) or not isinstance(core, (int, np.integer)) or not 0 <= core < n:
-        raise ValueError(f"core spin orbital {core!r} is outside 0..{n - 1} for {n} qubits")
+        raise ChemistryError(f"core spin orbital {core!r} is outside 0..{n - 1} for {n} qubits")
     # a_p |I> for all p, then a_q on that batch, then a+_core: (n*n, 2**n) vectors a+_c a_q a_p |I>
     single = torch.cat([annihilate(initial, p) for p in range(n)])  # row p = a_p |I>
     pairs = torch.stack([annihilate(single, q) for q in range(n)], dim=1)  # [p, q] = a_q a_p |I>

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from qiskit import QuantumCircuit, transpile
 
+from circuits.errors import ChemistryError
+
 __all__ = ["BASIS", "gate_counts"]
 
 BASIS = ("cx", "u")
@@ -16,16 +18,16 @@ def gate_counts(circuit: QuantumCircuit, optimization_level: int = 1) -> dict[st
     the transpiler seed is fixed so the counts are reproducible.
     """
     if not isinstance(circuit, QuantumCircuit):
-        raise ValueError(f"gate_counts needs a qiskit QuantumCircuit, got {type(circuit).__name__}")
+        raise ChemistryError(f"gate_counts needs a qiskit QuantumCircuit, got {type(circuit).__name__}")
     if circuit.parameters:
         names = sorted(p.name for p in circuit.parameters)
         shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
-        raise ValueError(
+        raise ChemistryError(
             f"bind the circuit's parameters before counting gates ({len(names)} unbound: {shown}); "
             "use circuit.assign_parameters(values)"
         )
     if isinstance(optimization_level, bool) or optimization_level not in (0, 1, 2, 3):
-        raise ValueError(f"optimization_level must be 0, 1, 2 or 3, got {optimization_level!r}")
+        raise ChemistryError(f"optimization_level must be 0, 1, 2 or 3, got {optimization_level!r}")
     out = transpile(circuit, basis_gates=list(BASIS), optimization_level=optimization_level,
                     seed_transpiler=0)
     ops = out.count_ops()

@@ -15,12 +15,8 @@ Conventions (they hold for every object this module returns):
   ``H = E_core + sum_pq,s h_pq a+_ps a_qs + 1/2 sum_pqrs,st (pq|rs) a+_ps a+_rt a_st a_qs``,
   where ``E_core`` includes the nuclear repulsion.
 
-The fermion-to-qubit step uses PennyLane's fermionic algebra (``pennylane.fermi.FermiWord`` /
-``FermiSentence`` with ``pennylane.jordan_wigner`` / ``pennylane.parity_transform``): PennyLane
-is already a core dependency of ketml, its mappings are maintained and tested upstream, and
-using it avoids adding OpenFermion or qiskit-nature (the latter is no longer maintained) just for
-this step. PennyLane wire ``k`` is converted to Qiskit qubit ``k`` explicitly in
-:func:`_to_sparse_pauli_op`.
+The fermion-to-qubit step is :mod:`chemistry.mapping`; exact diagonalisation is
+:mod:`chemistry.exact`.
 """
 
 from __future__ import annotations
@@ -35,22 +31,23 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
+from chemistry.exact import exact_ground_state
+from chemistry.mapping import _check_mapping, hf_bitstring, number_operator, qubit_hamiltonian
+from circuits.errors import ChemistryError, UnknownNameError
+
 __all__ = [
     "BOND_LENGTHS",
     "GEOMETRIES",
-    "MAPPINGS",
     "Molecule",
-    "exact_eigenstates",
-    "exact_ground_state",
-    "fermionic_number_operator",
-    "hf_bitstring",
+    "UnknownMoleculeError",
     "molecule",
-    "number_operator",
-    "qubit_hamiltonian",
-    "spin_z_operator",
 ]
 
-MAPPINGS = ("jordan_wigner", "parity")
+
+class UnknownMoleculeError(UnknownNameError, ChemistryError):
+    """A molecule name that is neither a known name nor a geometry; the message lists the names.
+
+    Both a ``KeyError`` (an unknown name) and a ``ValueError`` (bad molecule input, as before)."""
 
 # Equilibrium bond lengths in Angstrom (experimental; water also has its H-O-H angle).
 BOND_LENGTHS: dict[str, float] = {"H2": 0.7414, "LiH": 1.5949, "BeH2": 1.3264, "N2": 1.0977, "H2O": 0.9584}
@@ -133,23 +130,13 @@ class Molecule:
         return exact_ground_state(self.hamiltonian, self.n_electrons, mapping=self.mapping)
 
 
-# ---------------------------------------------------------------------------------------------
-# input checking
-
-
-def _check_mapping(mapping: str) -> str:
-    if not isinstance(mapping, str) or mapping.lower() not in MAPPINGS:
-        raise ValueError(f"unknown mapping {mapping!r}; use one of {', '.join(MAPPINGS)}")
-    return mapping.lower()
-
-
 def _resolve_geometry(geometry_or_name: Any, bond_length: float | None) -> tuple[str, Any]:
     """(name, pyscf atom spec) from a known name, a pyscf atom string or a list of (symbol, xyz)."""
     if bond_length is not None:
         if isinstance(bond_length, bool) or not isinstance(bond_length, (int, float)):
-            raise ValueError(f"bond_length must be a number in Angstrom, got {bond_length!r}")
+            raise ChemistryError(f"bond_length must be a number in Angstrom, got {bond_length!r}")
         if not math.isfinite(bond_length) or bond_length <= 0:
-            raise ValueError(f"bond_length must be positive (Angstrom), got {bond_length!r}")
+            raise ChemistryError(f"bond_length must be positive (Angstrom), got {bond_length!r}")
     if isinstance(geometry_or_name, str):
         text = geometry_or_name.strip()
         names = {n.lower(): n for n in GEOMETRIES}
@@ -158,15 +145,17 @@ def _resolve_geometry(geometry_or_name: Any, bond_length: float | None) -> tuple
             r = BOND_LENGTHS[name] if bond_length is None else float(bond_length)
             return name, _BUILDERS[name](r)
         if not any(c in text for c in " ;\n\t,"):
-            raise ValueError(
+            raise UnknownMoleculeError(
                 f"unknown molecule name {geometry_or_name!r}; known names: {', '.join(GEOMETRIES)} "
                 "(or pass a pyscf atom string such as 'H 0 0 0; H 0 0 0.74', "
                 "or a list of (symbol, (x, y, z)))"
             )
         if not text:
-            raise ValueError("empty geometry string")
+            raise ChemistryError("empty geometry string")
         if bond_length is not None:
-            raise ValueError("bond_length= works with a molecule name or a list geometry, not an atom string")
+            raise ChemistryError(
+                "bond_length= works with a molecule name or a list geometry, not an atom string"
+            )
         return _formula_of_string(text), text
     if isinstance(geometry_or_name, Sequence) and not isinstance(geometry_or_name, (str, bytes)):
         atoms: Geometry = []
@@ -175,23 +164,27 @@ def _resolve_geometry(geometry_or_name: Any, bond_length: float | None) -> tuple
                 symbol, xyz = item
                 coords = tuple(float(v) for v in xyz)
             except (TypeError, ValueError):
-                raise ValueError(
+                raise ChemistryError(
                     f"geometry entry {i} is {item!r}; expected (symbol, (x, y, z)) in Angstrom"
                 ) from None
             if not isinstance(symbol, str) or len(coords) != 3 or not all(map(math.isfinite, coords)):
-                raise ValueError(f"geometry entry {i} is {item!r}; expected (symbol, (x, y, z)) in Angstrom")
+                raise ChemistryError(
+                    f"geometry entry {i} is {item!r}; expected (symbol, (x, y, z)) in Angstrom"
+                )
             atoms.append((symbol, coords))  # type: ignore[arg-type]
         if not atoms:
-            raise ValueError("geometry has no atoms")
+            raise ChemistryError("geometry has no atoms")
         if bond_length is not None:
             if len(atoms) != 2:
-                raise ValueError(f"bond_length= needs a diatomic geometry; this one has {len(atoms)} atoms")
+                raise ChemistryError(
+                    f"bond_length= needs a diatomic geometry; this one has {len(atoms)} atoms"
+                )
             a, b = np.asarray(atoms[0][1]), np.asarray(atoms[1][1])
             d = np.linalg.norm(b - a)
             direction = (b - a) / d if d > 0 else np.array([0.0, 0.0, 1.0])
             atoms[1] = (atoms[1][0], tuple(float(v) for v in a + bond_length * direction))
         return _formula(atoms), atoms
-    raise ValueError(
+    raise ChemistryError(
         f"geometry must be a molecule name ({', '.join(GEOMETRIES)}), a pyscf atom string or a list "
         f"of (symbol, (x, y, z)); got {type(geometry_or_name).__name__}"
     )
@@ -249,11 +242,13 @@ def molecule(
     mapping = _check_mapping(mapping)
     for label, value in (("charge", charge), ("spin", spin)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise ValueError(f"{label} must be an integer, got {value!r}")
+            raise ChemistryError(f"{label} must be an integer, got {value!r}")
     if spin < 0:
-        raise ValueError(f"spin must be a non-negative integer 2S (alpha minus beta electrons), got {spin}")
+        raise ChemistryError(
+            f"spin must be a non-negative integer 2S (alpha minus beta electrons), got {spin}"
+        )
     if not isinstance(basis, str) or not basis.strip():
-        raise ValueError(f"basis must be a basis-set name such as 'sto-3g', got {basis!r}")
+        raise ChemistryError(f"basis must be a basis-set name such as 'sto-3g', got {basis!r}")
     name, atom = _resolve_geometry(geometry_or_name, bond_length)
     ao2mo, cc, gto, mcscf, scf = _import_pyscf()
 
@@ -264,20 +259,20 @@ def molecule(
     try:
         n_total = mol.nelectron
     except Exception as err:
-        raise ValueError(f"could not read the geometry {atom!r}: {err}") from err
+        raise ChemistryError(f"could not read the geometry {atom!r}: {err}") from err
     if n_total <= 0:
-        raise ValueError(f"charge {charge} leaves {n_total} electrons; a molecule needs at least one")
+        raise ChemistryError(f"charge {charge} leaves {n_total} electrons; a molecule needs at least one")
     if (n_total - spin) % 2:
-        raise ValueError(
+        raise ChemistryError(
             f"{n_total} electrons (charge {charge}) cannot have spin={spin}: "
             f"the electron count and 2S must have the same parity (odd electron count with spin=0?)"
         )
     if spin > n_total:
-        raise ValueError(f"spin={spin} is larger than the electron count {n_total}")
+        raise ChemistryError(f"spin={spin} is larger than the electron count {n_total}")
     try:
         mol.build()
     except Exception as err:
-        raise ValueError(
+        raise ChemistryError(
             f"pyscf could not build the molecule (geometry {atom!r}, basis {basis!r}): {err}"
         ) from err
 
@@ -286,7 +281,7 @@ def molecule(
     n_core = (n_total - n_act) // 2
     n_alpha, n_beta = (n_act + spin) // 2, (n_act - spin) // 2
     if n_alpha > n_orb:
-        raise ValueError(
+        raise ChemistryError(
             f"active space ({n_act}, {n_orb}) with spin={spin} puts {n_alpha} alpha electrons "
             f"in {n_orb} orbitals"
         )
@@ -340,25 +335,29 @@ def _check_active_space(active_space: Any, n_total: int, nmo: int, spin: int) ->
     try:
         n_act, n_orb = active_space
     except (TypeError, ValueError):
-        raise ValueError(f"active_space must be (n_electrons, n_orbitals), got {active_space!r}") from None
+        raise ChemistryError(
+            f"active_space must be (n_electrons, n_orbitals), got {active_space!r}"
+        ) from None
     for label, v in (("electrons", n_act), ("orbitals", n_orb)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
-            raise ValueError(f"active_space {label} must be a positive integer, got {v!r}")
+            raise ChemistryError(f"active_space {label} must be a positive integer, got {v!r}")
     n_act, n_orb = int(n_act), int(n_orb)
     if n_act > n_total:
-        raise ValueError(f"active_space has {n_act} electrons but the molecule has only {n_total}")
+        raise ChemistryError(f"active_space has {n_act} electrons but the molecule has only {n_total}")
     if n_act > 2 * n_orb:
-        raise ValueError(f"active_space ({n_act}, {n_orb}): {n_act} electrons do not fit in {n_orb} orbitals")
+        raise ChemistryError(
+            f"active_space ({n_act}, {n_orb}): {n_act} electrons do not fit in {n_orb} orbitals"
+        )
     if (n_total - n_act) % 2:
-        raise ValueError(
+        raise ChemistryError(
             f"active_space ({n_act}, {n_orb}) leaves {n_total - n_act} core electrons; "
             "the frozen core must be doubly occupied (an even number)"
         )
     if n_act < spin:
-        raise ValueError(f"active_space has {n_act} electrons, fewer than spin={spin} unpaired ones")
+        raise ChemistryError(f"active_space has {n_act} electrons, fewer than spin={spin} unpaired ones")
     n_core = (n_total - n_act) // 2
     if n_core + n_orb > nmo:
-        raise ValueError(
+        raise ChemistryError(
             f"active_space ({n_act}, {n_orb}) needs {n_core} core + {n_orb} active orbitals, "
             f"but the basis has only {nmo} orbitals"
         )
@@ -379,188 +378,3 @@ def _ccsd_energy(cc, mf, n_core: int, n_orb: int, nmo: int, n_alpha: int, n_beta
         warnings.warn("pyscf CCSD did not converge; energies['ccsd'] may be off", RuntimeWarning,
                       stacklevel=3)
     return float(mycc.e_tot)
-
-
-# ---------------------------------------------------------------------------------------------
-# fermionic operators -> SparsePauliOp
-
-
-def _map(sentence, n_qubits: int, mapping: str):
-    import pennylane as pnl
-
-    if mapping == "jordan_wigner":
-        return pnl.jordan_wigner(sentence, ps=True)
-    return pnl.parity_transform(sentence, n_qubits, ps=True)
-
-
-def _to_sparse_pauli_op(pauli_sentence, n_qubits: int, atol: float = 1e-12) -> SparsePauliOp:
-    """PennyLane PauliSentence -> SparsePauliOp: wire k becomes qubit k (right-most label character)."""
-    labels, coeffs = [], []
-    for word, coeff in pauli_sentence.items():
-        chars = ["I"] * n_qubits
-        for wire, op in word.items():
-            if not 0 <= wire < n_qubits:
-                raise ValueError(f"Pauli word acts on wire {wire}, outside {n_qubits} qubits")
-            chars[n_qubits - 1 - wire] = op
-        labels.append("".join(chars))
-        coeffs.append(complex(coeff))
-    if not labels:
-        return SparsePauliOp("I" * n_qubits, [0.0])
-    op = SparsePauliOp(labels, np.asarray(coeffs, dtype=complex)).simplify(atol=atol)
-    imag = float(np.max(np.abs(op.coeffs.imag))) if op.size else 0.0
-    if imag > 1e-9:
-        raise RuntimeError(f"qubit operator has complex coefficients (max |imag| {imag:.2e}); not Hermitian?")
-    return SparsePauliOp(op.paulis, op.coeffs.real.astype(complex))
-
-
-def qubit_hamiltonian(
-    one_body: np.ndarray, two_body: np.ndarray, constant: float = 0.0, *, mapping: str = "jordan_wigner"
-) -> SparsePauliOp:
-    """Qubit Hamiltonian of spatial integrals ``h_pq``, ``(pq|rs)`` (chemists') plus a constant.
-
-    Spin orbital ``2p + s`` (s = 0 alpha, 1 beta) is qubit ``2p + s``. Terms that are the same
-    operator up to reordering are merged before the mapping, which keeps it fast.
-    """
-    from pennylane.fermi import FermiSentence, FermiWord
-
-    mapping = _check_mapping(mapping)
-    h1 = np.asarray(one_body, dtype=float)
-    h2 = np.asarray(two_body, dtype=float)
-    n = h1.shape[0]
-    if h1.shape != (n, n) or h2.shape != (n, n, n, n):
-        raise ValueError(f"integral shapes {h1.shape} and {h2.shape} do not match (n, n) and (n, n, n, n)")
-    n_qubits = 2 * n
-    tol = 1e-14
-    terms: dict[tuple, float] = {}
-
-    def add(key: tuple, value: float) -> None:
-        terms[key] = terms.get(key, 0.0) + value
-
-    for p, q in zip(*np.nonzero(np.abs(h1) > tol), strict=True):
-        for s in (0, 1):
-            add(((2 * p + s, "+"), (2 * q + s, "-")), float(h1[p, q]))
-    for p, q, r, s_ in zip(*np.nonzero(np.abs(h2) > tol), strict=True):
-        value = 0.5 * float(h2[p, q, r, s_])
-        for a in (0, 1):
-            for b in (0, 1):
-                P, Q, R, S = 2 * p + a, 2 * q + a, 2 * r + b, 2 * s_ + b
-                if P == R or Q == S:
-                    continue
-                # a+_P a+_R a_S a_Q, canonicalised: creators descending, annihilators ascending
-                sign = 1.0
-                c1, c2 = P, R
-                if c1 < c2:
-                    c1, c2, sign = c2, c1, -sign
-                a1, a2 = S, Q
-                if a1 > a2:
-                    a1, a2, sign = a2, a1, -sign
-                add(((int(c1), "+"), (int(c2), "+"), (int(a1), "-"), (int(a2), "-")), sign * value)
-
-    sentence = FermiSentence({})
-    for key, value in terms.items():
-        if abs(value) > tol:
-            sentence[FermiWord({(i, wire): kind for i, (wire, kind) in enumerate(key)})] = value
-    op = _to_sparse_pauli_op(_map(sentence, n_qubits, mapping), n_qubits) if terms else None
-    identity = SparsePauliOp("I" * n_qubits, [complex(constant)])
-    return identity if op is None else (op + identity).simplify(atol=1e-12)
-
-
-def number_operator(n_qubits: int, mapping: str = "jordan_wigner") -> SparsePauliOp:
-    """Total particle number ``sum_k a+_k a_k`` on ``n_qubits`` spin orbitals, as a SparsePauliOp."""
-    from pennylane.fermi import FermiSentence, FermiWord
-
-    mapping = _check_mapping(mapping)
-    if isinstance(n_qubits, bool) or not isinstance(n_qubits, (int, np.integer)) or n_qubits <= 0:
-        raise ValueError(f"n_qubits must be a positive integer, got {n_qubits!r}")
-    sentence = FermiSentence({FermiWord({(0, k): "+", (1, k): "-"}): 1.0 for k in range(n_qubits)})
-    return _to_sparse_pauli_op(_map(sentence, n_qubits, mapping), n_qubits)
-
-
-fermionic_number_operator = number_operator
-
-
-def spin_z_operator(n_qubits: int, mapping: str = "jordan_wigner") -> SparsePauliOp:
-    """``S_z = 1/2 sum_p (n_p,alpha - n_p,beta)`` with the interleaved ordering (even qubits alpha)."""
-    from pennylane.fermi import FermiSentence, FermiWord
-
-    mapping = _check_mapping(mapping)
-    if isinstance(n_qubits, bool) or not isinstance(n_qubits, (int, np.integer)) or n_qubits <= 0:
-        raise ValueError(f"n_qubits must be a positive integer, got {n_qubits!r}")
-    sentence = FermiSentence(
-        {FermiWord({(0, k): "+", (1, k): "-"}): 0.5 if k % 2 == 0 else -0.5 for k in range(n_qubits)}
-    )
-    return _to_sparse_pauli_op(_map(sentence, n_qubits, mapping), n_qubits)
-
-
-def hf_bitstring(n_qubits: int, n_alpha: int, n_beta: int, mapping: str = "jordan_wigner") -> str:
-    """Hartree-Fock basis state as a Qiskit bitstring (qubit 0 right-most).
-
-    Occupies the lowest ``n_alpha`` alpha (even) and ``n_beta`` beta (odd) spin orbitals; under
-    the parity mapping qubit k holds the parity of occupations 0..k.
-    """
-    mapping = _check_mapping(mapping)
-    if n_alpha > n_qubits // 2 or n_beta > n_qubits // 2 or min(n_alpha, n_beta) < 0:
-        raise ValueError(f"{n_alpha} alpha + {n_beta} beta electrons do not fit in {n_qubits} spin orbitals")
-    occ = [0] * n_qubits
-    for p in range(n_alpha):
-        occ[2 * p] = 1
-    for p in range(n_beta):
-        occ[2 * p + 1] = 1
-    if mapping == "parity":
-        occ = [sum(occ[: k + 1]) % 2 for k in range(n_qubits)]
-    return "".join(str(b) for b in reversed(occ))
-
-
-# ---------------------------------------------------------------------------------------------
-# exact diagonalisation
-
-
-def exact_eigenstates(
-    hamiltonian: SparsePauliOp, n_electrons: int | None = None, k: int = 1, *, mapping: str = "jordan_wigner"
-) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` lowest eigenvalues ``(k,)`` and eigenvectors ``(2**n, k)`` of ``hamiltonian``.
-
-    With ``n_electrons`` the search is restricted to basis states with that particle number (in
-    the given qubit ``mapping``), e.g. to find the neutral ground state or (N-1)/(N-2) sectors.
-    Uses scipy's sparse ``eigsh`` on ``SparsePauliOp.to_matrix(sparse=True)``; small problems use
-    a dense solver.
-    """
-    import scipy.sparse.linalg as spla
-
-    if not isinstance(hamiltonian, SparsePauliOp):
-        raise ValueError(f"hamiltonian must be a SparsePauliOp, got {type(hamiltonian).__name__}")
-    n = hamiltonian.num_qubits
-    dim = 2**n
-    matrix = hamiltonian.to_matrix(sparse=True).tocsr()
-    if n_electrons is None:
-        index = np.arange(dim)
-    else:
-        if isinstance(n_electrons, bool) or not isinstance(n_electrons, (int, np.integer)):
-            raise ValueError(f"n_electrons must be an integer, got {n_electrons!r}")
-        if not 0 <= n_electrons <= n:
-            raise ValueError(f"n_electrons={n_electrons} is outside 0..{n} for {n} spin orbitals")
-        counts = np.rint(number_operator(n, mapping).to_matrix(sparse=True).diagonal().real).astype(int)
-        index = np.flatnonzero(counts == n_electrons)
-        matrix = matrix[index][:, index]
-    sub = len(index)
-    if not 1 <= k <= sub:
-        raise ValueError(f"k={k} eigenstates requested but the sector has dimension {sub}")
-    if sub <= 512 or k >= sub - 1:
-        values, vectors = np.linalg.eigh(matrix.toarray())
-        values, vectors = values[:k], vectors[:, :k]
-    else:
-        v0 = np.random.default_rng(0).standard_normal(sub).astype(complex)
-        values, vectors = spla.eigsh(matrix, k=k, which="SA", v0=v0, tol=0)
-        order = np.argsort(values)
-        values, vectors = values[order], vectors[:, order]
-    full = np.zeros((dim, k), dtype=complex)
-    full[index] = vectors
-    return np.asarray(values, dtype=float), full
-
-
-def exact_ground_state(
-    hamiltonian: SparsePauliOp, n_electrons: int | None = None, *, mapping: str = "jordan_wigner"
-) -> tuple[float, np.ndarray]:
-    """Lowest eigenvalue and eigenvector ``(2**n,)`` (Qiskit order), in the ``n_electrons`` sector if set."""
-    values, vectors = exact_eigenstates(hamiltonian, n_electrons, 1, mapping=mapping)
-    return float(values[0]), vectors[:, 0]

@@ -11,7 +11,9 @@ import dataclasses
 
 import numpy as np
 
-from chemistry.molecules import Molecule, qubit_hamiltonian
+from chemistry.mapping import qubit_hamiltonian
+from chemistry.molecules import Molecule
+from circuits.errors import ChemistryError
 
 
 def random_rotation(n: int, seed: int | None = None, fixed: tuple[int, ...] = ()) -> np.ndarray:
@@ -30,9 +32,9 @@ def rotate_orbitals(molecule: Molecule, rotation: np.ndarray) -> Molecule:
     u = np.asarray(rotation, dtype=float)
     n = molecule.n_orbitals
     if u.shape != (n, n):
-        raise ValueError(f"rotation must be ({n}, {n}) for {n} active orbitals, got {u.shape}")
+        raise ChemistryError(f"rotation must be ({n}, {n}) for {n} active orbitals, got {u.shape}")
     if not np.allclose(u.T @ u, np.eye(n), atol=1e-10):
-        raise ValueError("rotation must be orthogonal (U^T U = 1)")
+        raise ChemistryError("rotation must be orthogonal (U^T U = 1)")
     h1 = u.T @ molecule.one_body @ u
     h2 = np.einsum("abcd,ap,bq,cr,ds->pqrs", molecule.two_body, u, u, u, u, optimize=True)
     mo = molecule.mo_coeff.copy()

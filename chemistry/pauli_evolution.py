@@ -18,12 +18,14 @@ from qiskit import QuantumCircuit
 from qiskit.circuit.library import PauliEvolutionGate
 from qiskit.quantum_info import SparsePauliOp
 
+from circuits.errors import ChemistryError
+
 _VALID = set("IXYZ")
 
 
 def _check_label(label: str, n_qubits: int) -> str:
     if not isinstance(label, str) or len(label) != n_qubits or not set(label) <= _VALID:
-        raise ValueError(
+        raise ChemistryError(
             f"Pauli label {label!r} must be a string of {n_qubits} characters from I, X, Y, Z"
         )
     return label
@@ -67,9 +69,9 @@ class PauliTable:
     ) -> PauliTable:
         labels = list(labels)
         if not labels:
-            raise ValueError("a PauliTable needs at least one Pauli string")
+            raise ChemistryError("a PauliTable needs at least one Pauli string")
         if n_qubits > 24:
-            raise ValueError(f"{n_qubits} qubits is too many for a state-vector Pauli table (at most 24)")
+            raise ChemistryError(f"{n_qubits} qubits is too many for a state-vector Pauli table (at most 24)")
         x, z, ny = pauli_masks(labels, n_qubits)
         k = np.arange(2**n_qubits, dtype=np.int64)
         src = k[None, :] ^ x[:, None]  # (P psi)[k] = i^ny (-1)^{|src & z|} psi[src]
@@ -114,7 +116,7 @@ def evolve(
     ``angles``: ``(L,)`` or ``(B, L)`` real; differentiable (autograd flows through cos/sin).
     """
     if states.dim() != 2 or states.shape[1] != 2**table.n_qubits:
-        raise ValueError(
+        raise ChemistryError(
             f"states must have shape (B, {2**table.n_qubits}), got {tuple(states.shape)}"
         )
     which = torch.as_tensor(which, device=states.device)
@@ -129,12 +131,12 @@ def evolve(
     if angles.dim() == 1:
         angles = angles.unsqueeze(0).expand(batch, -1)
     if which.shape != angles.shape or which.shape[0] != batch:
-        raise ValueError(
+        raise ChemistryError(
             f"which {tuple(which.shape)} and angles {tuple(angles.shape)} must both be (L,) or "
             f"({batch}, L)"
         )
     if which.numel() and (int(which.min()) < 0 or int(which.max()) >= len(table)):
-        raise ValueError(f"Pauli indices must lie in [0, {len(table)})")
+        raise ChemistryError(f"Pauli indices must lie in [0, {len(table)})")
     angles = angles.to(states.real.dtype)
     shared = bool((which == which[:1]).all()) if batch > 1 else True
     for step in range(which.shape[1]):
@@ -148,12 +150,12 @@ def basis_states(bitstrings: Sequence[str], dtype: torch.dtype = torch.complex12
                  device: str | torch.device = "cpu") -> torch.Tensor:
     """Computational basis states ``(B, 2**n)`` from Qiskit-order bitstrings (qubit 0 right-most)."""
     if not bitstrings:
-        raise ValueError("need at least one bitstring")
+        raise ChemistryError("need at least one bitstring")
     n = len(bitstrings[0])
     out = torch.zeros(len(bitstrings), 2**n, dtype=dtype, device=device)
     for b, s in enumerate(bitstrings):
         if len(s) != n or set(s) - {"0", "1"}:
-            raise ValueError(f"bitstring {s!r} must be {n} characters of 0/1")
+            raise ChemistryError(f"bitstring {s!r} must be {n} characters of 0/1")
         out[b, int(s, 2)] = 1.0
     return out
 
@@ -164,7 +166,7 @@ class SparseHamiltonian:
     def __init__(self, hamiltonian: SparsePauliOp, dtype: torch.dtype = torch.complex128,
                  device: str | torch.device = "cpu"):
         if not isinstance(hamiltonian, SparsePauliOp):
-            raise ValueError(f"hamiltonian must be a SparsePauliOp, got {type(hamiltonian).__name__}")
+            raise ChemistryError(f"hamiltonian must be a SparsePauliOp, got {type(hamiltonian).__name__}")
         self.n_qubits = hamiltonian.num_qubits
         m = hamiltonian.to_matrix(sparse=True).tocsr()
         with warnings.catch_warnings():  # "sparse CSR support is in beta"
@@ -198,11 +200,11 @@ def to_circuit(
     ``PauliEvolutionGate(P_l, time=t_l)`` (= ``exp(-i t_l P_l)``) per step; identities are skipped
     (a global phase)."""
     if len(labels) != len(angles):
-        raise ValueError(f"{len(labels)} Pauli strings but {len(angles)} angles")
+        raise ChemistryError(f"{len(labels)} Pauli strings but {len(angles)} angles")
     qc = QuantumCircuit(n_qubits)
     if initial_bitstring is not None:
         if len(initial_bitstring) != n_qubits:
-            raise ValueError(f"initial bitstring {initial_bitstring!r} must have {n_qubits} characters")
+            raise ChemistryError(f"initial bitstring {initial_bitstring!r} must have {n_qubits} characters")
         for q, ch in enumerate(reversed(initial_bitstring)):
             if ch == "1":
                 qc.x(q)
@@ -233,7 +235,7 @@ class PauliSequence:
         self.labels = [_check_label(lab, self.n_qubits) for lab in self.labels]
         self.angles = [float(t) for t in self.angles]
         if len(self.labels) != len(self.angles):
-            raise ValueError(f"{len(self.labels)} Pauli strings but {len(self.angles)} angles")
+            raise ChemistryError(f"{len(self.labels)} Pauli strings but {len(self.angles)} angles")
 
     def __len__(self) -> int:
         return len(self.labels)

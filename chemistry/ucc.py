@@ -16,6 +16,7 @@ import torch
 
 from chemistry.excitations import excitation_pauli_terms, uccsd_excitations
 from chemistry.pauli_evolution import PauliSequence, PauliTable, SparseHamiltonian, basis_states, evolve
+from circuits.errors import ChemistryError
 
 
 @dataclass
@@ -39,7 +40,7 @@ class UCCSDEnergy(torch.nn.Module):
             excitations = [*singles, *doubles]
         self.excitations = [tuple(e) for e in excitations]
         if not self.excitations:
-            raise ValueError("UCCSD needs at least one excitation (is every orbital full or empty?)")
+            raise ChemistryError("UCCSD needs at least one excitation (is every orbital full or empty?)")
         n = molecule.n_qubits
         labels, which, owner, coeff = [], [], [], []
         index: dict[str, int] = {}
@@ -81,7 +82,7 @@ def run_uccsd(
     n_par = len(energy_fn.excitations)
     theta0 = np.zeros(n_par) if initial is None else np.asarray(initial, dtype=float).ravel()
     if theta0.shape != (n_par,):
-        raise ValueError(f"initial has {theta0.size} values; the ansatz has {n_par} parameters")
+        raise ChemistryError(f"initial has {theta0.size} values; the ansatz has {n_par} parameters")
     theta = torch.tensor(theta0, requires_grad=True)
     opt = torch.optim.LBFGS([theta], lr=1.0, max_iter=maxiter, tolerance_grad=1e-9,
                             tolerance_change=tol, history_size=50, line_search_fn="strong_wolfe")

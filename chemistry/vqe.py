@@ -29,7 +29,8 @@ from chemistry.excitations import (
     uccsd_pauli_pool,
 )
 from chemistry.gate_counts import gate_counts
-from chemistry.molecules import hf_bitstring as _hf_bitstring
+from chemistry.mapping import hf_bitstring as _hf_bitstring
+from circuits.errors import ChemistryError
 
 __all__ = [
     "ANSATZE",
@@ -84,19 +85,19 @@ def _spec(mol_or_spec: Any) -> tuple[int, int, int, str]:
     """(n_qubits, n_alpha, n_beta, hf_bitstring) of a Molecule or an (n_qubits, n_alpha, n_beta) tuple."""
     if isinstance(mol_or_spec, (tuple, list)):
         if len(mol_or_spec) != 3:
-            raise ValueError(f"a spec is (n_qubits, n_alpha, n_beta), got {mol_or_spec!r}")
+            raise ChemistryError(f"a spec is (n_qubits, n_alpha, n_beta), got {mol_or_spec!r}")
         n, na, nb = (_count(k, v) for k, v in zip(("n_qubits", "n_alpha", "n_beta"), mol_or_spec,
                                                      strict=True))
         uccsd_excitations(n, na, nb)  # validates the sizes
         return n, na, nb, _hf_bitstring(n, na, nb)
     needed = ("n_qubits", "n_alpha", "n_beta", "hf_bitstring")
     if not all(hasattr(mol_or_spec, a) for a in needed):
-        raise ValueError(
+        raise ChemistryError(
             f"expected a chemistry.Molecule or (n_qubits, n_alpha, n_beta), got {type(mol_or_spec).__name__}"
         )
     mapping = getattr(mol_or_spec, "mapping", "jordan_wigner")
     if mapping != "jordan_wigner":
-        raise ValueError(f"UCCSD generators are Jordan-Wigner; the molecule uses mapping={mapping!r}")
+        raise ChemistryError(f"UCCSD generators are Jordan-Wigner; the molecule uses mapping={mapping!r}")
     return (int(mol_or_spec.n_qubits), int(mol_or_spec.n_alpha), int(mol_or_spec.n_beta),
             str(mol_or_spec.hf_bitstring))
 
@@ -107,7 +108,7 @@ def _prepare(circuit: QuantumCircuit, bitstring: str | None) -> None:
         return
     n = circuit.num_qubits
     if not isinstance(bitstring, str) or len(bitstring) != n or set(bitstring) - {"0", "1"}:
-        raise ValueError(f"hf_bitstring must be a string of {n} characters 0/1, got {bitstring!r}")
+        raise ChemistryError(f"hf_bitstring must be a string of {n} characters 0/1, got {bitstring!r}")
     for q in range(n):
         if bitstring[n - 1 - q] == "1":
             circuit.x(q)
@@ -118,7 +119,7 @@ def _local(generator: SparsePauliOp) -> tuple[SparsePauliOp, list[int]]:
     n = generator.num_qubits
     support = np.flatnonzero(np.any(generator.paulis.x | generator.paulis.z, axis=0))
     if support.size == 0:
-        raise ValueError("an evolution generator must act on at least one qubit (got the identity)")
+        raise ChemistryError("an evolution generator must act on at least one qubit (got the identity)")
     labels = ["".join(label[n - 1 - q] for q in support[::-1]) for label in generator.paulis.to_labels()]
     return SparsePauliOp(labels, generator.coeffs), [int(q) for q in support]
 
@@ -134,7 +135,7 @@ def evolution_circuit(
     theta = ParameterVector("theta", len(generators))
     for k, g in enumerate(generators):
         if not isinstance(g, SparsePauliOp) or g.num_qubits != n_qubits:
-            raise ValueError(f"generator {k} must be a SparsePauliOp on {n_qubits} qubits")
+            raise ChemistryError(f"generator {k} must be a SparsePauliOp on {n_qubits} qubits")
         local, qubits = _local(g)
         label = None if labels is None else labels[k]
         circuit.append(PauliEvolutionGate(local, time=theta[k], label=label), qubits)
@@ -150,13 +151,13 @@ def uccsd_circuit(mol_or_spec: Any, excitations: Sequence[Sequence[int]] | None 
     """
     n, na, nb, bits = _spec(mol_or_spec)
     if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 1:
-        raise ValueError(f"reps must be a positive integer, got {reps!r}")
+        raise ChemistryError(f"reps must be a positive integer, got {reps!r}")
     if excitations is None:
         singles, doubles = uccsd_excitations(n, na, nb)
         excitations = [*singles, *doubles]
     excs = [_check(e, n)[0] for e in excitations]
     if not excs:
-        raise ValueError("UCCSD needs at least one excitation (is every orbital full or empty?)")
+        raise ChemistryError("UCCSD needs at least one excitation (is every orbital full or empty?)")
     gens = [excitation_generator(e, n) for e in excs] * int(reps)
     labels = [f"exc{e}" for e in excs] * int(reps)
     return evolution_circuit(n, gens, bits, labels, name="uccsd")
@@ -168,7 +169,7 @@ def hardware_efficient_circuit(n_qubits: int, layers: int, hf_bitstring: str | N
     n = _count("n_qubits", n_qubits)
     layers = _count("layers", layers)
     if n < 1:
-        raise ValueError("n_qubits must be at least 1")
+        raise ChemistryError("n_qubits must be at least 1")
     circuit = QuantumCircuit(n, name="hea")
     _prepare(circuit, hf_bitstring)
     theta = ParameterVector("theta", 2 * n * (layers + 1))
@@ -193,10 +194,10 @@ def _engine(engine: Any, options: dict):
 
     if isinstance(engine, engines.Engine):
         if options:
-            raise ValueError("engine options go with an engine name, not an Engine instance")
+            raise ChemistryError("engine options go with an engine name, not an Engine instance")
         return engine
     if not isinstance(engine, str):
-        raise ValueError(f"engine must be an engine name such as 'torch', got {engine!r}")
+        raise ChemistryError(f"engine must be an engine name such as 'torch', got {engine!r}")
     options = dict(options)
     if engine in ("torch", "auto"):
         options.setdefault("dtype", "complex128")  # chemistry needs 1e-8 Hartree, not float32
@@ -206,7 +207,7 @@ def _engine(engine: Any, options: dict):
 def _hamiltonian(molecule: Any) -> SparsePauliOp:
     h = getattr(molecule, "hamiltonian", None)
     if not isinstance(h, SparsePauliOp):
-        raise ValueError(f"molecule must be a chemistry.Molecule (with a SparsePauliOp hamiltonian), "
+        raise ChemistryError(f"molecule must be a chemistry.Molecule (with a SparsePauliOp hamiltonian), "
                          f"got {type(molecule).__name__}")
     return h
 
@@ -215,7 +216,7 @@ def _energy_fn(circuit: QuantumCircuit, hamiltonian: SparsePauliOp, engine) -> C
     from circuits import expval
 
     if circuit.num_qubits != hamiltonian.num_qubits:
-        raise ValueError(f"the ansatz has {circuit.num_qubits} qubits but the Hamiltonian acts on "
+        raise ChemistryError(f"the ansatz has {circuit.num_qubits} qubits but the Hamiltonian acts on "
                          f"{hamiltonian.num_qubits}")
 
     def energy(theta: torch.Tensor) -> torch.Tensor:
@@ -226,17 +227,17 @@ def _energy_fn(circuit: QuantumCircuit, hamiltonian: SparsePauliOp, engine) -> C
 
 def _parse_optimizer(optimizer: str) -> tuple[str, str | None]:
     if not isinstance(optimizer, str):
-        raise ValueError(f"optimizer must be 'lbfgs', 'adam' or 'scipy:<method>', got {optimizer!r}")
+        raise ChemistryError(f"optimizer must be 'lbfgs', 'adam' or 'scipy:<method>', got {optimizer!r}")
     name = optimizer.strip().lower()
     if name in ("lbfgs", "adam"):
         return name, None
     if name.startswith("scipy:"):
         method = name.split(":", 1)[1]
         if method not in _SCIPY_GRADIENT + _SCIPY_FREE:
-            raise ValueError(f"unknown scipy method {method!r} in optimizer={optimizer!r}; use one of "
+            raise ChemistryError(f"unknown scipy method {method!r} in optimizer={optimizer!r}; use one of "
                              f"{', '.join(_SCIPY_GRADIENT + _SCIPY_FREE)}")
         return "scipy", method
-    raise ValueError(f"unknown optimizer {optimizer!r}; use 'lbfgs', 'adam' or 'scipy:<method>' "
+    raise ChemistryError(f"unknown optimizer {optimizer!r}; use 'lbfgs', 'adam' or 'scipy:<method>' "
                      "(e.g. 'scipy:bfgs', 'scipy:cobyla')")
 
 
@@ -321,20 +322,20 @@ def _initial(initial: Any, n_par: int, default: np.ndarray) -> np.ndarray:
         theta0 = np.asarray(initial.detach().cpu() if isinstance(initial, torch.Tensor) else initial,
                             dtype=float).ravel()
     except (TypeError, ValueError):
-        raise ValueError(f"initial must be {n_par} numbers, got {initial!r}") from None
+        raise ChemistryError(f"initial must be {n_par} numbers, got {initial!r}") from None
     if theta0.shape != (n_par,):
-        raise ValueError(f"initial has {theta0.size} values but the ansatz has {n_par} parameters")
+        raise ChemistryError(f"initial has {theta0.size} values but the ansatz has {n_par} parameters")
     if not np.all(np.isfinite(theta0)):
-        raise ValueError("initial parameters must be finite")
+        raise ChemistryError("initial parameters must be finite")
     return theta0
 
 
 def _check_run_options(maxiter: Any, lr: Any, tol: Any) -> None:
     if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
-        raise ValueError(f"maxiter must be a positive integer, got {maxiter!r}")
+        raise ChemistryError(f"maxiter must be a positive integer, got {maxiter!r}")
     for label, v in (("lr", lr), ("tol", tol)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
-            raise ValueError(f"{label} must be a positive number, got {v!r}")
+            raise ChemistryError(f"{label} must be a positive number, got {v!r}")
 
 
 def _fci(molecule: Any) -> float:
@@ -386,7 +387,9 @@ def run_vqe(
         circuit = hardware_efficient_circuit(hamiltonian.num_qubits, layers, molecule.hf_bitstring)
         default = rng.uniform(-0.1, 0.1, circuit.num_parameters)
     else:
-        raise ValueError(f"unknown ansatz {ansatz!r}; use one of {', '.join(ANSATZE)} or a QuantumCircuit")
+        raise ChemistryError(
+            f"unknown ansatz {ansatz!r}; use one of {', '.join(ANSATZE)} or a QuantumCircuit"
+        )
     theta0 = _initial(initial, circuit.num_parameters, default)
     energy = _energy_fn(circuit, hamiltonian, _engine(engine, engine_options))
 
@@ -418,7 +421,7 @@ def adapt_pool(molecule_or_spec: Any, pool: str = "fermionic") -> tuple[list, li
     ("fermionic"), or the individual Pauli strings of those generators ("qubit")."""
     n, na, nb, _ = _spec(molecule_or_spec)
     if not isinstance(pool, str) or pool.lower() not in POOLS:
-        raise ValueError(f"unknown pool {pool!r}; use one of {', '.join(POOLS)}")
+        raise ChemistryError(f"unknown pool {pool!r}; use one of {', '.join(POOLS)}")
     if pool.lower() == "fermionic":
         singles, doubles = uccsd_excitations(n, na, nb)
         names: list = [*singles, *doubles]
@@ -427,7 +430,7 @@ def adapt_pool(molecule_or_spec: Any, pool: str = "fermionic") -> tuple[list, li
         names = uccsd_pauli_pool(n, na, nb)
         gens = [SparsePauliOp(label) for label in names]
     if not names:
-        raise ValueError("the ADAPT pool is empty (no virtual orbitals?)")
+        raise ChemistryError("the ADAPT pool is empty (no virtual orbitals?)")
     return names, gens
 
 
@@ -441,7 +444,7 @@ def pool_gradients(state: np.ndarray | torch.Tensor, hamiltonian: SparsePauliOp,
                      dtype=complex).reshape(-1)
     dim = 2**hamiltonian.num_qubits
     if psi.shape != (dim,):
-        raise ValueError(f"state has {psi.size} amplitudes; the Hamiltonian needs {dim}")
+        raise ChemistryError(f"state has {psi.size} amplitudes; the Hamiltonian needs {dim}")
     stacked = _stacked if _stacked is not None else sp.vstack(
         [g.to_matrix(sparse=True) for g in generators], format="csr")
     h_psi = hamiltonian.to_matrix(sparse=True) @ psi
@@ -477,7 +480,7 @@ def adapt_vqe(
     max_operators = _count("max_operators", max_operators)
     if isinstance(gradient_threshold, bool) or not isinstance(gradient_threshold, (int, float)) \
             or not gradient_threshold > 0:
-        raise ValueError(f"gradient_threshold must be a positive number, got {gradient_threshold!r}")
+        raise ChemistryError(f"gradient_threshold must be a positive number, got {gradient_threshold!r}")
     n, _, _, bits = _spec(molecule)
     names, gens = adapt_pool(molecule, pool)
     import scipy.sparse as sp

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from chemistry.pauli_evolution import PauliSequence
+from circuits.errors import ChemistryError
 
 GROUND_STATE_METHODS = ("gqe", "vqe", "hf")
 
@@ -39,7 +40,7 @@ def uccsd_sequence(molecule, parameters) -> PauliSequence:
     excitations = [*singles, *doubles]
     parameters = np.asarray(parameters, dtype=float).ravel()
     if len(parameters) != len(excitations):
-        raise ValueError(f"{len(excitations)} UCCSD excitations but {len(parameters)} parameters")
+        raise ChemistryError(f"{len(excitations)} UCCSD excitations but {len(parameters)} parameters")
     labels, angles = [], []
     for exc, theta in zip(excitations, parameters, strict=True):
         for label, coeff in excitation_pauli_terms(exc, molecule.n_qubits):
@@ -64,7 +65,7 @@ def ground_state(
 
     if method not in GROUND_STATE_METHODS:
         choices = ", ".join(GROUND_STATE_METHODS)
-        raise ValueError(f"unknown ground-state method {method!r}; choose one of {choices}")
+        raise ChemistryError(f"unknown ground-state method {method!r}; choose one of {choices}")
     fci = molecule.energies["fci"]
     t0 = time.perf_counter()
     info: dict = {}
@@ -79,7 +80,7 @@ def ground_state(
         info = {"n_evaluations": result.n_evaluations, "n_parameters": len(result.parameters)}
     else:
         from chemistry.gqe import GQEConfig, run_gqe
-        from chemistry.gqe_pool import excitation_pool
+        from chemistry.gqe.pool import excitation_pool
 
         # core orbitals (orbital energy below -2 Ha, e.g. O 1s) stay out of the pool
         energies = molecule.scf.mo_energy[molecule.active_orbitals]

@@ -9,29 +9,18 @@ import torch
 from qiskit import QuantumCircuit
 
 from . import engines
-from .errors import KetmlError
-from .observables import ObservableLike, as_observables
+from .errors import ConfigurationError, UnsupportedOperationError
+from .evaluate import check_circuit, check_shots, engine_for, expval_one, sample_one
+from .observables import ObservableLike
 from .params import ParameterValues, split_parameter_values
 from .scaleout import run_many
 
 
-def _check_circuit(circuit: QuantumCircuit) -> None:
-    if not isinstance(circuit, QuantumCircuit):
-        raise KetmlError(
-            f"expected a qiskit.QuantumCircuit, got {type(circuit).__name__}; "
-            "use circuits.qasm.loads(text) for OpenQASM"
-        )
-
-
 def _check_executor(executor) -> None:
     if executor is not None:
-        raise KetmlError("executor= spreads a list of circuits over workers; pass a list of circuits")
-
-
-def _engine(engine: str | engines.Engine, options: dict) -> engines.Engine:
-    if isinstance(engine, engines.Engine):
-        return engine
-    return engines.get(engine, **options)
+        raise ConfigurationError(
+            "executor= spreads a list of circuits over workers; pass a list of circuits"
+        )
 
 
 def expval(
@@ -50,17 +39,37 @@ def expval(
     Given a list of circuits (and a list of their parameter values), returns a list of
     results; ``executor=`` (any ``concurrent.futures.Executor``, e.g. Dask's
     ``Client.get_executor()``) spreads them over workers.
+
+    Examples:
+        A Bell state: ``ZZ`` and ``XX`` are +1, a single ``Z`` averages to 0 (Pauli labels
+        are in Qiskit order, qubit 0 right-most):
+
+        >>> from qiskit import QuantumCircuit
+        >>> from circuits import expval
+        >>> bell = QuantumCircuit(2)
+        >>> _ = bell.h(0)
+        >>> _ = bell.cx(0, 1)
+        >>> expval(bell, ["ZZ", "XX", "ZI"]).round(decimals=6)
+        tensor([[1., 1., 0.]])
+
+        A batch of parameter values gives one row each:
+
+        >>> import math
+        >>> from qiskit.circuit import Parameter
+        >>> a = Parameter("a")
+        >>> qc = QuantumCircuit(1)
+        >>> _ = qc.ry(a, 0)
+        >>> expval(qc, "Z", [[0.0], [math.pi / 2], [math.pi]]).round(decimals=6)
+        tensor([[ 1.],
+                [ 0.],
+                [-1.]])
     """
     if not isinstance(circuit, QuantumCircuit) and isinstance(circuit, (list, tuple)):
         return run_many("expval", circuit, parameter_values, engine=engine, executor=executor,
                         seed=seed, engine_options=engine_options, observables=observables, shots=shots)
     _check_executor(executor)
-    _check_circuit(circuit)
-    obs = as_observables(observables, circuit.num_qubits)
-    values, shared = split_parameter_values(circuit, parameter_values)
-    return _engine(engine, engine_options).expval(
-        circuit, obs, values, shots=shots, seed=seed, shared=shared
-    )
+    return expval_one(circuit, observables, parameter_values, engine=engine, shots=shots,
+                      seed=seed, engine_options=engine_options)
 
 
 def statevector(
@@ -70,10 +79,34 @@ def statevector(
     engine: str | engines.Engine = "torch",
     **engine_options,
 ) -> torch.Tensor:
-    """Final state vectors ``(B, 2**n)`` (complex), qubit 0 the least-significant bit."""
-    _check_circuit(circuit)
+    """Final state vectors ``(B, 2**n)`` (complex), qubit 0 the least-significant bit.
+
+    Raises ``UnsupportedOperationError`` on an engine whose capabilities declare no state
+    vector (see ``circuits.engines.capabilities()``).
+
+    Examples:
+        >>> from qiskit import QuantumCircuit
+        >>> from circuits import statevector
+        >>> bell = QuantumCircuit(2)
+        >>> _ = bell.h(0)
+        >>> _ = bell.cx(0, 1)
+        >>> state = statevector(bell)
+        >>> state.shape, state.dtype
+        (torch.Size([1, 4]), torch.complex64)
+        >>> state.abs().square().round(decimals=6)  # |00> and |11>, each with probability 1/2
+        tensor([[0.5000, 0.0000, 0.0000, 0.5000]])
+    """
+    check_circuit(circuit)
+    eng = engine_for(engine, engine_options)
+    caps = engines.capabilities_of(eng)
+    if caps is not None and not caps.statevector:
+        able = [name for name, c in engines.capabilities().items() if c.statevector]
+        raise UnsupportedOperationError(
+            f"the {eng.name} engine has no state vector (it returns samples and expectation "
+            f"values); use expval or sample, or an engine that has one: {', '.join(able)}"
+        )
     values, shared = split_parameter_values(circuit, parameter_values)
-    return _engine(engine, engine_options).statevector(circuit, values, shared=shared)
+    return eng.statevector(circuit, values, shared=shared)
 
 
 def sample(
@@ -91,15 +124,19 @@ def sample(
     Bitstrings cover the circuit's classical bits when it measures into them,
     otherwise all qubits (qubit 0 right-most). A list of circuits gives a list of
     results, spread over ``executor=`` when one is given.
+
+    Examples:
+        >>> from qiskit import QuantumCircuit
+        >>> from circuits import sample
+        >>> qc = QuantumCircuit(2)
+        >>> _ = qc.x(0)  # qubit 0 is the right-most character
+        >>> sample(qc, shots=100, seed=1)
+        [{'01': 100}]
     """
-    if not isinstance(shots, int) or isinstance(shots, bool) or shots < 1:
-        raise KetmlError(f"shots must be a positive integer, got {shots!r}")
+    check_shots(shots)
     if not isinstance(circuit, QuantumCircuit) and isinstance(circuit, (list, tuple)):
         return run_many("sample", circuit, parameter_values, engine=engine, executor=executor,
                         seed=seed, engine_options=engine_options, shots=shots)
     _check_executor(executor)
-    _check_circuit(circuit)
-    values, shared = split_parameter_values(circuit, parameter_values)
-    return _engine(engine, engine_options).sample(
-        circuit, values, shots=shots, seed=seed, shared=shared
-    )
+    return sample_one(circuit, parameter_values, shots=shots, engine=engine, seed=seed,
+                      engine_options=engine_options)

@@ -24,6 +24,27 @@ class QuantumLayer(torch.nn.Module):
     ``inputs`` / ``weights`` name the circuit's ``ParameterVector``s (``None`` when the
     circuit has no such vector). Weights start uniform in [0, 2pi) unless
     ``initial_weights`` is given.
+
+    Examples:
+        >>> import math
+        >>> import torch
+        >>> from qiskit import QuantumCircuit
+        >>> from qiskit.circuit import ParameterVector
+        >>> from circuits import QuantumLayer
+        >>> x, theta = ParameterVector("x", 2), ParameterVector("theta", 2)
+        >>> qc = QuantumCircuit(2)
+        >>> for q in range(2):
+        ...     _ = qc.ry(x[q], q)
+        ...     _ = qc.rx(theta[q], q)
+        >>> layer = QuantumLayer(qc, ["IZ", "ZI"], initial_weights=torch.zeros(2))
+        >>> layer.n_inputs, layer.n_weights
+        (2, 2)
+        >>> out = layer(torch.tensor([[0.0, math.pi]]))  # ry(pi) flips qubit 1
+        >>> out.detach().round(decimals=6)
+        tensor([[ 1., -1.]])
+        >>> out.sum().backward()
+        >>> layer.weights.grad.shape  # the weights are trainable parameters
+        torch.Size([2])
     """
 
     def __init__(

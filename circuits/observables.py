@@ -48,3 +48,12 @@ def as_observables(observables: ObservableLike, n_qubits: int) -> list[SparsePau
     if not items:
         raise ObservableError("no observables were given")
     return [_one(o, n_qubits) for o in items]
+
+
+def pauli_label(op: SparsePauliOp) -> str:
+    """An observable as text: its Pauli label (qubit 0 right-most) when it is one term with
+    coefficient 1, else a sum such as ``0.5*ZZ + -1*XI``."""
+    terms = op.to_list()
+    if len(terms) == 1 and complex(terms[0][1]) == 1:
+        return terms[0][0]
+    return " + ".join(f"{complex(c).real:g}*{label}" for label, c in terms)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from qiskit import QuantumCircuit
 from qiskit.circuit import Instruction
 
+from .errors import ConfigurationError
+
 
 class Postselect(Instruction):
     """Project one qubit on ``|value>`` and renormalise; the engine reports the success probability."""
 
     def __init__(self, value: int = 0):
         if value not in (0, 1):
-            raise ValueError(f"postselection value must be 0 or 1, got {value!r}")
+            raise ConfigurationError(f"postselection value must be 0 or 1, got {value!r}")
         super().__init__("postselect", 1, 0, [value])
 
 

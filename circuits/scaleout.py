@@ -17,7 +17,8 @@ import torch
 from qiskit import QuantumCircuit
 
 from . import engines
-from .errors import KetmlError
+from .errors import ConfigurationError, KetmlError, ParameterError
+from .evaluate import expval_one, sample_one
 
 _WORKER_ENGINES: dict[tuple, engines.Engine] = {}
 
@@ -32,18 +33,22 @@ def _engine_in_worker(name: str, options: dict) -> engines.Engine:
 
 def _run_chunk(kind: str, jobs: list[tuple], name: str, options: dict, kwargs: dict) -> list:
     """Worker side: evaluate a chunk of ``(circuit, values, seed)`` jobs; numpy / dict results."""
-    from . import api
-
     eng = _engine_in_worker(name, options)
     out = []
     for circuit, values, seed in jobs:
-        if kind == "expval":
-            res = api.expval(circuit, kwargs["observables"], values, engine=eng,
-                             shots=kwargs["shots"], seed=seed)
-            out.append(res.detach().cpu().numpy())
-        else:
-            out.append(api.sample(circuit, values, shots=kwargs["shots"], engine=eng, seed=seed))
+        res = _run_one(kind, circuit, values, eng, seed, {}, kwargs)
+        out.append(res.detach().cpu().numpy() if kind == "expval" else res)
     return out
+
+
+def _run_one(kind: str, circuit: QuantumCircuit, values: Any, engine: str | engines.Engine,
+             seed: int | None, engine_options: dict, kwargs: dict) -> Any:
+    """One circuit: a tensor of expectation values, or a list of counts per batch entry."""
+    if kind == "expval":
+        return expval_one(circuit, kwargs["observables"], values, engine=engine,
+                          shots=kwargs["shots"], seed=seed, engine_options=engine_options)
+    return sample_one(circuit, values, shots=kwargs["shots"], engine=engine, seed=seed,
+                      engine_options=engine_options)
 
 
 def run_many(
@@ -61,7 +66,7 @@ def run_many(
     """Evaluate ``kind`` (``"expval"`` or ``"sample"``) per circuit; circuit ``i`` gets seed ``seed+i``."""
     circuits = list(circuits)
     if not circuits:
-        raise KetmlError("an empty list of circuits was given")
+        raise ConfigurationError("an empty list of circuits was given")
     for i, c in enumerate(circuits):
         if not isinstance(c, QuantumCircuit):
             raise KetmlError(f"circuit {i} is a {type(c).__name__}, not a qiskit.QuantumCircuit")
@@ -70,22 +75,18 @@ def run_many(
     elif isinstance(parameter_values, (list, tuple)) and len(parameter_values) == len(circuits):
         values = list(parameter_values)
     else:
-        raise KetmlError(
+        raise ParameterError(
             f"with {len(circuits)} circuits, parameter_values must be None or a list of "
             f"{len(circuits)} entries (one per circuit)"
         )
     seeds = [None if seed is None else int(seed) + i for i in range(len(circuits))]
     if executor is None:
-        from . import api
-
-        fn = api.expval if kind == "expval" else api.sample
-        extra = {"observables": kwargs["observables"]} if kind == "expval" else {}
         return [
-            fn(c, *extra.values(), v, engine=engine, shots=kwargs["shots"], seed=s, **engine_options)
+            _run_one(kind, c, v, engine, s, engine_options, kwargs)
             for c, v, s in zip(circuits, values, seeds, strict=True)
         ]
     if not isinstance(engine, str):
-        raise KetmlError(
+        raise ConfigurationError(
             "with executor=, give the engine by name (engine='aer', ...) and its options as "
             "keywords: engine objects are not shipped to workers"
         )
@@ -93,7 +94,7 @@ def run_many(
     for i, v in enumerate(values):
         if isinstance(v, torch.Tensor):
             if v.requires_grad:
-                raise KetmlError(
+                raise ConfigurationError(
                     f"parameter values of circuit {i} require grad, but gradients do not cross "
                     "process boundaries: call without executor= to train"
                 )

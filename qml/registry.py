@@ -1,235 +1,255 @@
-"""The models ``ketml train`` knows: name -> how to build it, what task it solves, training defaults.
+"""The model families' one extension point: models and tasks by name.
 
-Later model families register here too (``register``); ``ketml train --list`` prints the table.
+A *task* (:class:`qml.training.task.Task`) owns what is specific to a kind of problem: loading a
+dataset through :mod:`data`, the sizes the model needs, the fit procedure, the headline metric
+and the plots. A *model* registers next to its class with the tasks it solves and its presets::
+
+    @register_model("qfwp", tasks=("regression", "rl"), description="...", quantum=True)
+    class QFWP(nn.Module): ...
+
+and every model builds through one signature, ``spec.build(dims, *, engine, **options)``, the
+task supplying ``dims``. ketml's own families are the subpackages of :mod:`qml` (each registers
+in its own files when imported); packages outside ketml register through the ``ketml.models``
+entry-point group (value: a module to import).
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
 
-from torch import nn
+from circuits.errors import ConfigurationError, UnknownNameError
 
-__all__ = ["MODELS", "ModelSpec", "get", "register"]
+if TYPE_CHECKING:
+    from torch import nn
+
+    from .training.task import Task
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "ModelSpec",
+    "Preset",
+    "get",
+    "get_task",
+    "names",
+    "register",
+    "register_model",
+    "register_task",
+    "specs",
+    "task_for",
+    "task_names",
+]
+
+#: Entry-point group through which other packages add model families (``name = "module"``).
+ENTRY_POINT_GROUP = "ketml.models"
+#: Subpackages of qml that are infrastructure, not model families.
+_NOT_FAMILIES = frozenset({"cli", "training"})
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A model's setting for one dataset: model ``options``, training settings ``train``
+    (:class:`~qml.training.config.TrainConfig` fields) and the task's data options ``data``."""
+
+    options: dict[str, Any] = field(default_factory=dict)
+    train: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """``build(n_classes, in_channels, image_size, dataset=..., [engine=...], **options)``."""
+    """A registered model: ``build(dims, *, engine, **options) -> nn.Module``."""
 
     name: str
     build: Callable[..., nn.Module]
-    task: str
-    description: str
-    quantum: bool
+    tasks: tuple[str, ...]
+    description: str = ""
+    quantum: bool = True
+    #: training settings (TrainConfig fields) for every dataset; a preset overrides them
     defaults: dict[str, Any] = field(default_factory=dict)
-    subset: int | None = None  # training images used by default (the paper's small-data setting)
+    #: per dataset name (or task name, for all its datasets): the paper's setting for it
+    presets: dict[str, Preset] = field(default_factory=dict)
+    #: training samples used by default (the paper's small-data setting); None: all
+    subset: int | None = None
+    #: the classical model this one is compared against
     twin: str | None = None
-    tasks: tuple[str, ...] = ("image-classification",)
-    #: per dataset: (model options, training settings) of the paper's setting for that task
-    presets: dict[str, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def task(self) -> str:
+        """The tasks as one label (for tables)."""
+        return ", ".join(self.tasks)
+
+    def preset(self, dataset: str, task: str | None = None) -> Preset:
+        """The setting for ``dataset``: the task's preset (keyed by task name) with the
+        dataset's (keyed by dataset name) over it."""
+        general, special = self.presets.get(task or "", Preset()), self.presets.get(dataset, Preset())
+        return Preset(
+            {**general.options, **special.options},
+            {**general.train, **special.train},
+            {**general.data, **special.data},
+        )
 
 
-MODELS: dict[str, ModelSpec] = {}
+_MODELS: dict[str, ModelSpec] = {}
+_TASKS: dict[str, Task] = {}
+
+
+def _as_preset(value: Preset | tuple | dict) -> Preset:
+    if isinstance(value, Preset):
+        return value
+    if isinstance(value, tuple):
+        return Preset(*value)
+    return Preset(**value)
 
 
 def register(spec: ModelSpec) -> ModelSpec:
-    if spec.name in MODELS:
-        raise ValueError(f"model {spec.name!r} is already registered")
-    MODELS[spec.name] = spec
+    """Add a model; ``ConfigurationError`` if the name is taken."""
+    if spec.name in _MODELS:
+        raise ConfigurationError(f"model {spec.name!r} is already registered")
+    _MODELS[spec.name] = spec
     return spec
 
 
+def default_build(cls: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+    """``build(dims, *, engine, **options)`` for a class whose constructor names its sizes as the
+    task's ``dims`` keys: the dims it takes are passed by name, ``engine`` only if it takes one."""
+    params = inspect.signature(cls).parameters
+    takes_engine = "engine" in params
+
+    def build(dims: dict[str, Any], *, engine: str = "torch", **options: Any) -> nn.Module:
+        sizes = {k: v for k, v in dims.items() if k in params}
+        return cls(**sizes, **({"engine": engine} if takes_engine else {}), **options)
+
+    return build
+
+
+def register_model(
+    name: str,
+    *,
+    tasks: tuple[str, ...],
+    description: str = "",
+    quantum: bool = True,
+    defaults: dict[str, Any] | None = None,
+    presets: dict[str, Preset | tuple | dict] | None = None,
+    subset: int | None = None,
+    twin: str | None = None,
+    build: Callable[..., nn.Module] | None = None,
+):
+    """Class decorator (or, with ``build=``, a plain call) that registers a model.
+
+    Without ``build`` the class itself is built by :func:`default_build`."""
+
+    def decorate(cls):
+        register(
+            ModelSpec(
+                name,
+                build or default_build(cls),
+                tuple(tasks),
+                description,
+                quantum,
+                dict(defaults or {}),
+                {k: _as_preset(v) for k, v in (presets or {}).items()},
+                subset,
+                twin,
+            )
+        )
+        return cls
+
+    if build is not None:
+        decorate(None)
+        return build
+    return decorate
+
+
+def register_task(task: Task) -> Task:
+    """Add a task (an instance of :class:`qml.training.task.Task`)."""
+    if task.name in _TASKS:
+        raise ConfigurationError(f"task {task.name!r} is already registered")
+    _TASKS[task.name] = task
+    return task
+
+
 def get(name: str) -> ModelSpec:
-    """The spec of a registered model; ``KeyError`` listing the known names otherwise."""
-    _load_builtin()
+    """The spec of a registered model; :class:`UnknownNameError` listing the known names otherwise."""
+    _load()
     try:
-        return MODELS[name]
+        return _MODELS[name]
     except KeyError:
-        raise KeyError(f"unknown model {name!r}; registered: {', '.join(sorted(MODELS))}") from None
+        raise UnknownNameError(f"unknown model {name!r}; registered: {', '.join(sorted(_MODELS))}") from None
 
 
 def names() -> list[str]:
-    _load_builtin()
-    return sorted(MODELS)
+    _load()
+    return sorted(_MODELS)
+
+
+def specs() -> list[ModelSpec]:
+    _load()
+    return [_MODELS[n] for n in sorted(_MODELS)]
+
+
+def get_task(name: str) -> Task:
+    _load()
+    try:
+        return _TASKS[name]
+    except KeyError:
+        raise UnknownNameError(f"unknown task {name!r}; registered: {', '.join(sorted(_TASKS))}") from None
+
+
+def task_names() -> list[str]:
+    _load()
+    return sorted(_TASKS)
+
+
+def task_for(dataset: str, model: ModelSpec | None = None) -> Task:
+    """The task that trains on ``dataset`` (each task lists its datasets, by default the data
+    catalogue's entries of its kind); with ``model``, the one among the model's tasks."""
+    _load()
+    matching = [t for t in _TASKS.values() if dataset in t.datasets()]
+    if not matching:
+        known = ", ".join(d for t in _TASKS.values() for d in t.datasets())
+        raise UnknownNameError(f"unknown dataset {dataset!r}; known: {known}")
+    if model is None:
+        return matching[0]
+    for task in matching:
+        if task.name in model.tasks:
+            return task
+    raise ConfigurationError(
+        f"{model.name} does not take {matching[0].name} tasks like {dataset!r}; "
+        f"it takes: {', '.join(model.tasks)}"
+    )
 
 
 _LOADED = False
 
 
-def _load_builtin() -> None:
+def _load() -> None:
+    """Import every model family once: qml's subpackages, then the ``ketml.models`` entry points."""
     global _LOADED
     if _LOADED:
         return
     _LOADED = True
-    for spec in (*_image_specs(), *_sequence_specs()):
-        register(spec)
+    import qml
+
+    try:
+        for info in pkgutil.iter_modules(qml.__path__):
+            if info.ispkg and info.name not in _NOT_FAMILIES:
+                importlib.import_module(f"qml.{info.name}")
+        load_entry_points()
+    except BaseException:
+        _LOADED = False
+        raise
 
 
-def _image_specs() -> list[ModelSpec]:
-    from .vision import (
-        EnhancedClassicalCNN,
-        HQNNParallel,
-        HQNNParallelClassical,
-        HQNNQuanv,
-        HQNNQuanvClassical,
-        HybridCNN,
-    )
-
-    image = "image-classification"
-    parallel = {"epochs": 10, "batch_size": 64, "lr": 1e-3, "optimizer": "adam", "scheduler": "cosine"}
-    quanv = {
-        "epochs": 40,
-        "batch_size": 4,
-        "lr": 3e-3,
-        "optimizer": "sgd",
-        "momentum": 0.9,
-        "val_fraction": 1 / 6,
-    }
-    shahzad = {
-        "epochs": 50,
-        "batch_size": 64,
-        "label_smoothing": 0.1,
-        "augment": "affine",
-        "val_fraction": 0.2,
-    }
-    hybrid = {
-        **shahzad,
-        "optimizer": "adamw",
-        "lr": 1e-3,
-        "weight_decay": 0.01,
-        "scheduler": "onecycle",
-        "scheduler_options": {"max_lr": 2e-3, "pct_start": 0.3},
-        "grad_clip": 1.0,
-    }
-    hybrid_classical = {
-        **shahzad,
-        "optimizer": "adam",
-        "lr": 3e-3,
-        "weight_decay": 5e-3,
-        "scheduler": "cosine-restarts",
-        "scheduler_options": {"T_0": 5, "eta_min": 1e-5},
-    }
-    return [
-        ModelSpec(
-            "hqnn-parallel",
-            HQNNParallel,
-            image,
-            "CNN + 4 parallel 5-qubit circuits (RX, 3 SEL layers, <Y>) + linear (arXiv 2304.09224)",
-            True,
-            parallel,
-            twin="hqnn-parallel-classical",
-        ),
-        ModelSpec(
-            "hqnn-parallel-classical",
-            HQNNParallelClassical,
-            image,
-            "HQNN-Parallel with the circuits replaced by Linear(20, 20)",
-            False,
-            parallel,
-        ),
-        ModelSpec(
-            "hqnn-quanv",
-            HQNNQuanv,
-            image,
-            "2x2 quanvolution (4 qubits, 4 layers) on 14x14 images + linear (arXiv 2304.09224)",
-            True,
-            quanv,
-            subset=600,
-            twin="hqnn-quanv-classical",
-        ),
-        ModelSpec(
-            "hqnn-quanv-classical",
-            HQNNQuanvClassical,
-            image,
-            "CNN4: Conv2d(4 channels, 4x4, stride 4) + linear, HQNN-Quanv's classical twin",
-            False,
-            quanv,
-            subset=600,
-        ),
-        ModelSpec(
-            "hybrid-cnn",
-            HybridCNN,
-            image,
-            "CNN + softmax(16) amplitude-encoded on 4 qubits + 2 basic entangler layers + MLP "
-            "(arXiv 2509.13353)",
-            True,
-            hybrid,
-            twin="hybrid-cnn-classical",
-        ),
-        ModelSpec(
-            "hybrid-cnn-classical",
-            EnhancedClassicalCNN,
-            image,
-            "the classical CNN arXiv 2509.13353 compares against",
-            False,
-            hybrid_classical,
-        ),
-    ]
-
-
-def _sequence_specs() -> list[ModelSpec]:
-    from .qfwp import QFWP
-    from .qlstm import QLSTM
-    from .qrnn import QRNN
-
-    def qlstm(input_size: int, output_size: int, **options: Any) -> QLSTM:
-        return QLSTM(input_size, options.pop("hidden_size", 3), output_size, **options)
-
-    series = {"epochs": 100, "batch_size": 10, "lr": 0.01, "optimizer": "rmsprop", "val_fraction": 0.0}
-    rl = {"epochs": 2000, "lr": 0.01, "grad_clip": 1.0}
-    regression = ("damped-shm", "bessel-j2", "narma5", "narma10", "delayed-control")
-    rl_tasks = ("cartpole", "minigrid-empty-5x5", "minigrid-empty-6x6", "minigrid-doorkey-5x5")
-    sequence_presets = {**{d: ({}, series) for d in regression}, **{d: ({}, rl) for d in rl_tasks}}
-    qrnn_presets = {
-        "elman-xor": (
-            {"workspace": 6, "stages": 3, "order": 2, "degree": 4},
-            {"epochs": 30, "batch_size": 8, "lr": 0.01},
-        ),
-        "elman-letter": (
-            {"workspace": 5, "stages": 2, "order": 2, "degree": 3},
-            {"epochs": 30, "batch_size": 4, "lr": 0.005},
-        ),
-        "mnist-pixels-01": (
-            {"workspace": 8, "stages": 2, "order": 2, "degree": 2},
-            {"epochs": 3, "batch_size": 100, "lr": 0.01},
-        ),
-        "mnist-pixels-36": (
-            {"workspace": 8, "stages": 2, "order": 2, "degree": 2},
-            {"epochs": 3, "batch_size": 100, "lr": 0.01},
-        ),
-    }
-    qrnn_defaults = {"optimizer": "adam", "grad_clip": 0.5, "val_fraction": 0.0, "eval_batch_size": 256}
-    return [
-        ModelSpec(
-            "qrnn",
-            QRNN,
-            "sequence bits",
-            "Bausch's recurrent QNN: quantum neurons, postselection (arXiv 2006.14619)",
-            True,
-            qrnn_defaults,
-            tasks=("qrnn",),
-            presets=qrnn_presets,
-        ),
-        ModelSpec(
-            "qlstm",
-            qlstm,
-            "time series / RL",
-            "quantum LSTM: VQC gates (arXiv 2009.01783)",
-            True,
-            series,
-            tasks=("regression", "rl"),
-            presets=sequence_presets,
-        ),
-        ModelSpec(
-            "qfwp",
-            QFWP,
-            "time series / RL",
-            "quantum fast-weight programmer (arXiv 2402.17760)",
-            True,
-            series,
-            tasks=("regression", "rl"),
-            presets=sequence_presets,
-        ),
-    ]
+def load_entry_points() -> list[str]:
+    """Import the modules named by the ``ketml.models`` entry points; returns their names."""
+    loaded = []
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        importlib.import_module(ep.value.partition(":")[0])
+        loaded.append(ep.name)
+    return loaded

@@ -1,4 +1,5 @@
-"""The digits demo (quick setting), its CLI command, and the README's code example."""
+"""The digits demo (quick setting: a preset of ``ketml train``), its CLI command, and the README's
+code example."""
 
 from __future__ import annotations
 
@@ -18,16 +19,20 @@ CURVES = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
 
 def _check_run_dir(run_dir: Path, epochs: int) -> dict:
     assert run_dir.is_dir() and run_dir.name.startswith("demo-")
-    png = run_dir / "training_curve.png"
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert png.stat().st_size > 5000
+    for name in ("curves.png", "confusion.png"):
+        png = run_dir / name
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert png.stat().st_size > 5000
     metrics = json.loads((run_dir / "metrics.json").read_text())
     for key in ("test_accuracy", "n_parameters", "epochs", "seconds_per_epoch", "engine", "seed"):
         assert key in metrics, key
-    assert metrics["epochs"] == epochs
+    assert metrics["epochs"] == epochs and metrics["model"] == demo.MODEL and metrics["dataset"] == "digits"
     for key in CURVES:
-        assert len(metrics[key]) == epochs, key
-        assert all(math.isfinite(v) for v in metrics[key])
+        assert len(metrics["history"][key]) == epochs, key
+        assert all(math.isfinite(v) for v in metrics["history"][key])
+    run = json.loads((run_dir / "run.json").read_text())  # a ketml train run: resumable, evaluable
+    assert run["model"] == demo.MODEL and run["data_options"]["image_size"] == 8
+    assert run["info"]["image_size"] == 8 and run["config"]["scheduler"] == "cosine"
     return metrics
 
 
@@ -44,7 +49,8 @@ def test_quick_demo_writes_metrics_and_plot(tmp_path):
     assert written["n_parameters"] > written["n_quantum_parameters"] > 0
     assert written["seconds_per_epoch"] > 0
     # training makes progress on the training set
-    assert written["train_loss"][-1] < written["train_loss"][0]
+    assert written["history"]["train_loss"][-1] < written["history"]["train_loss"][0]
+    assert written["n_train"] == 350 and written["n_val"] == 50 and written["n_test"] == 100
 
     # the CLI runs the same pipeline; the seed makes it reproducible
     result = CliRunner().invoke(
@@ -56,7 +62,7 @@ def test_quick_demo_writes_metrics_and_plot(tmp_path):
     assert len(runs) == 2
     again = _check_run_dir(runs[1] if runs[0] == run_dir else runs[0], demo.QUICK["epochs"])
     assert again["test_accuracy"] == written["test_accuracy"]
-    assert again["train_loss"] == written["train_loss"]
+    assert again["history"]["train_loss"] == written["history"]["train_loss"]
 
 
 def test_demo_rejects_bad_settings(tmp_path):

@@ -1,33 +1,70 @@
-"""Engine registry: ``get(name, **options)`` builds an engine, ``available()`` says which run here."""
+"""Engine registry: ``get(name, **options)`` builds an engine, ``available()`` says which run here,
+``capabilities()`` what each can do (declared here, beside each entry, without importing it)."""
 
 from __future__ import annotations
 
 import importlib
 
-from ..errors import EngineUnavailableError
-from .base import Engine
+from ..errors import EngineUnavailableError, UnknownNameError
+from .base import Capabilities, Engine
 
-# name -> "module:Class"; engines added by later work register here.
-_REGISTRY: dict[str, str] = {
-    "torch": "circuits.engines.torch_engine:TorchEngine",
-    "aer": "circuits.engines.aer_engine:AerEngine",
-    "pennylane": "circuits.engines.pennylane_engine:PennyLaneEngine",
-    "cudaq": "circuits.engines.cudaq_engine:CudaqEngine",
-    "ibm": "circuits.engines.ibm_engine:IBMEngine",
+
+class UnknownEngineError(UnknownNameError, EngineUnavailableError):
+    """No engine is registered under the name (a ``KeyError`` and an ``EngineUnavailableError``)."""
+
+
+# name -> ("module:Class", what it can do); engines added by later work register here.
+_REGISTRY: dict[str, tuple[str, Capabilities]] = {
+    "torch": (
+        "circuits.engines.torch_engine:TorchEngine",
+        Capabilities(statevector=True, mid_circuit=True, exact=True, gradient="backprop+adjoint"),
+    ),
+    "aer": (
+        "circuits.engines.aer_engine:AerEngine",
+        Capabilities(statevector=True, mid_circuit=True, exact=True, gradient="parameter-shift"),
+    ),
+    "pennylane": (
+        "circuits.engines.pennylane_engine:PennyLaneEngine",
+        Capabilities(statevector=True, mid_circuit=False, exact=True, gradient="pennylane"),
+    ),
+    "cudaq": (
+        "circuits.engines.cudaq_engine:CudaqEngine",
+        Capabilities(statevector=True, mid_circuit=False, exact=True, gradient="parameter-shift"),
+    ),
+    # shot-based primitives: estimates, counts, no state vector
+    "ibm": (
+        "circuits.engines.ibm_engine:IBMEngine",
+        Capabilities(statevector=False, mid_circuit=False, exact=False, gradient="parameter-shift"),
+    ),
 }
 
 
-def register(name: str, target: str) -> None:
-    """Register an engine class given as ``"module:Class"`` under ``name``."""
-    _REGISTRY[name] = target
+def register(name: str, target: str, capabilities: Capabilities) -> None:
+    """Register an engine class given as ``"module:Class"`` under ``name``, with what it can do."""
+    if not isinstance(capabilities, Capabilities):
+        raise TypeError(f"capabilities must be a Capabilities, not {type(capabilities).__name__}")
+    _REGISTRY[name] = (target, capabilities)
+
+
+def capabilities() -> dict[str, Capabilities]:
+    """Map every registered engine name (in registration order, torch first) to its declared
+    :class:`Capabilities`; imports no engine."""
+    return {name: caps for name, (_, caps) in _REGISTRY.items()}
+
+
+def capabilities_of(engine: str | Engine) -> Capabilities | None:
+    """The capabilities of an engine (by name or object); None for an engine not in the registry."""
+    name = engine.name if isinstance(engine, Engine) else engine
+    entry = _REGISTRY.get(name)
+    return entry[1] if entry is not None else None
 
 
 def _load(name: str) -> type[Engine]:
     if name not in _REGISTRY:
-        raise EngineUnavailableError(
+        raise UnknownEngineError(
             f"unknown engine {name!r}; known engines: {', '.join(sorted(_REGISTRY))} (or 'auto')"
         )
-    module, cls = _REGISTRY[name].split(":")
+    module, cls = _REGISTRY[name][0].split(":")
     try:
         return getattr(importlib.import_module(module), cls)
     except ImportError as exc:
@@ -74,4 +111,14 @@ def get(name: str = "torch", **options) -> Engine:
     return cls(**options)
 
 
-__all__ = ["Engine", "available", "get", "gpu_available", "register"]
+__all__ = [
+    "Capabilities",
+    "Engine",
+    "UnknownEngineError",
+    "available",
+    "capabilities",
+    "capabilities_of",
+    "get",
+    "gpu_available",
+    "register",
+]

@@ -17,7 +17,7 @@ from qiskit import QuantumCircuit, transpile
 from qiskit.circuit import ParameterExpression
 from qiskit.quantum_info import SparsePauliOp
 
-from ..errors import EngineUnavailableError, KetmlError, UnsupportedOperationError
+from ..errors import ConfigurationError, EngineUnavailableError, KetmlError, UnsupportedOperationError
 from .deferred import defer_measurements
 from .lowering import BASIS, GateProgram
 from .shift import ShiftRuleEngine, counts_key_width
@@ -40,7 +40,6 @@ class AerEngine(ShiftRuleEngine):
 
     name = "aer"
     gpu_options = ({"aer_device": "GPU"},)
-    supports_mid_circuit = True
 
     @classmethod
     def availability(cls) -> str:
@@ -61,9 +60,9 @@ class AerEngine(ShiftRuleEngine):
         from qiskit_aer import AerSimulator
 
         if method not in METHODS:
-            raise KetmlError(f"unknown Aer method {method!r}; choose one of {', '.join(METHODS)}")
+            raise ConfigurationError(f"unknown Aer method {method!r}; choose one of {', '.join(METHODS)}")
         if precision not in ("double", "single"):
-            raise KetmlError(f"precision must be 'double' or 'single', got {precision!r}")
+            raise ConfigurationError(f"precision must be 'double' or 'single', got {precision!r}")
         aer_device = str(aer_device).upper()
         devices = AerSimulator().available_devices()
         if aer_device not in devices:
@@ -132,7 +131,7 @@ class AerEngine(ShiftRuleEngine):
         n_rows = rows.shape[0]
         if shots is not None:
             if not isinstance(shots, int) or isinstance(shots, bool) or shots < 1:
-                raise KetmlError(f"shots must be a positive integer, got {shots!r}")
+                raise ConfigurationError(f"shots must be a positive integer, got {shots!r}")
             est = ShotEstimator(observables)
             if not est.bases:
                 return est.estimate([])[np.zeros(n_rows, dtype=np.int64)]

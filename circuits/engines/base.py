@@ -9,10 +9,33 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
+
+from ..errors import KetmlError
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine can do, declared once beside its registry entry in :mod:`circuits.engines`.
+
+    The API, ``ketml engines`` and the differential tests read these instead of naming engines.
+    """
+
+    statevector: bool
+    """``statevector()`` returns final state vectors (shot-based hardware has none)."""
+    mid_circuit: bool
+    """Runs mid-circuit measurement, reset and ``if_test`` feed-forward."""
+    exact: bool
+    """Expectation values without ``shots=`` are exact (to 1e-6 in double precision), not estimates."""
+    gradient: str
+    """How ``expval`` is differentiated: ``"backprop+adjoint"`` (autograd or the adjoint method),
+    ``"pennylane"`` (the QNode's own ``diff_method``) or ``"parameter-shift"``."""
+    shots: bool = True
+    """``expval(..., shots=N)`` gives shot estimates and ``sample`` draws counts."""
 
 
 class Engine(ABC):
@@ -31,8 +54,6 @@ class Engine(ABC):
     @classmethod
     def gpu_status(cls) -> dict[str, str]:
         """For each GPU option (as ``"key='value'"``): ``"ok"`` or why it cannot run here."""
-        from ..errors import KetmlError
-
         out = {}
         for opts in cls.gpu_options:
             label = ", ".join(f"{k}={v!r}" for k, v in opts.items())

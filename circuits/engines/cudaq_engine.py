@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
-from ..errors import EngineUnavailableError, KetmlError, UnsupportedOperationError
+from ..errors import ConfigurationError, EngineUnavailableError, KetmlError, UnsupportedOperationError
 from .lowering import GateProgram
 from .shift import ShiftRuleEngine, key_picker
 
@@ -75,7 +75,6 @@ class CudaqEngine(ShiftRuleEngine):
 
     name = "cudaq"
     gpu_options = ({"target": "nvidia"}, {"target": "nvidia-fp64"}, {"target": "nvidia-mgpu"})
-    supports_mid_circuit = False
 
     @classmethod
     def availability(cls) -> str:
@@ -152,7 +151,7 @@ class CudaqEngine(ShiftRuleEngine):
     # -- the three primitives on rows of angles ------------------------------------------------
     def _expval_rows(self, prog, observables, rows, shots, seed):
         if shots is not None and (not isinstance(shots, int) or isinstance(shots, bool) or shots < 1):
-            raise KetmlError(f"shots must be a positive integer, got {shots!r}")
+            raise ConfigurationError(f"shots must be a positive integer, got {shots!r}")
         n_rows = rows.shape[0]
         operator, terms, coeffs, offsets = _spin_operator(observables)
         if not terms:

@@ -24,7 +24,13 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
-from ..errors import EngineUnavailableError, KetmlError
+from ..errors import (
+    ConfigurationError,
+    EngineUnavailableError,
+    KetmlError,
+    UnknownNameError,
+    UnsupportedOperationError,
+)
 from ..jobs import JobFailedError, JobRegistry, RetryPolicy, TransientError, run_job
 from .lowering import GateProgram
 from .shift import ShiftRuleEngine
@@ -44,8 +50,8 @@ def fake_backend(name: str):
         ) from None
     classes = fake_backend_classes(fake_provider)
     if name not in classes:
-        raise KetmlError(f"unknown fake backend {name!r}; known: {', '.join(sorted(classes)[:12])}, ... "
-                         "(ketml ibm backends --fake lists them all)")
+        raise UnknownNameError(f"unknown fake backend {name!r}; known: {', '.join(sorted(classes)[:12])}, "
+                               "... (ketml ibm backends --fake lists them all)")
     return classes[name]()
 
 
@@ -246,7 +252,6 @@ class IBMEngine(ShiftRuleEngine):
     """
 
     name = "ibm"
-    supports_mid_circuit = False
 
     @classmethod
     def availability(cls) -> str:
@@ -283,9 +288,9 @@ class IBMEngine(ShiftRuleEngine):
         confirm: Callable[[dict], bool] | None = None,
     ):
         if mode not in MODES:
-            raise KetmlError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+            raise ConfigurationError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
         if optimization_level not in (0, 1, 2, 3):
-            raise KetmlError(f"optimization_level must be 0-3, got {optimization_level!r}")
+            raise ConfigurationError(f"optimization_level must be 0-3, got {optimization_level!r}")
         self.local = isinstance(backend, str) and backend.startswith("fake_") or _is_fake(backend)
         runtime_service = None
         simulator = None
@@ -300,7 +305,7 @@ class IBMEngine(ShiftRuleEngine):
                 try:
                     backend = runtime_service.backend(backend)
                 except Exception as exc:
-                    raise KetmlError(f"unknown IBM backend {backend!r}: {exc}") from None
+                    raise UnknownNameError(f"unknown IBM backend {backend!r}: {exc}") from None
         if self.local:
             simulator = backend
             if not noise:
@@ -340,7 +345,7 @@ class IBMEngine(ShiftRuleEngine):
             circuit = circuit.copy()
             circuit.measure_all()
         if circuit.num_qubits > self.backend.num_qubits:
-            raise KetmlError(
+            raise ConfigurationError(
                 f"the circuit has {circuit.num_qubits} qubits but backend {self.backend.name!r} has "
                 f"{self.backend.num_qubits}"
             )
@@ -383,7 +388,9 @@ class IBMEngine(ShiftRuleEngine):
         return evs if isa.num_parameters else np.repeat(evs, rows.shape[0], axis=0)
 
     def _statevector_rows(self, prog, rows):
-        raise KetmlError("IBM backends return samples and expectation values, not state vectors")
+        raise UnsupportedOperationError(
+            "IBM backends return samples and expectation values, not state vectors"
+        )
 
     def _sample_rows(self, prog, rows, shots, seed):
         isa, report = self.isa(prog, measured=True)

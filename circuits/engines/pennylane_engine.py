@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from qiskit.quantum_info import SparsePauliOp
 
-from ..errors import EngineUnavailableError, KetmlError, UnsupportedOperationError
+from ..errors import ConfigurationError, EngineUnavailableError, UnsupportedOperationError
 from .lowering import GateProgram
 from .shift import ShiftRuleEngine, key_picker
 
@@ -86,7 +86,6 @@ class PennyLaneEngine(ShiftRuleEngine):
 
     name = "pennylane"
     gpu_options = ({"pennylane_device": "lightning.gpu"}, {"pennylane_device": "lightning.kokkos"})
-    supports_mid_circuit = False
 
     @classmethod
     def availability(cls) -> str:
@@ -110,7 +109,7 @@ class PennyLaneEngine(ShiftRuleEngine):
         try:
             p.QNode(lambda: p.state(), probe, diff_method=diff_method)
         except p.exceptions.QuantumFunctionError as exc:
-            raise KetmlError(f"bad diff_method {diff_method!r} for PennyLane: {exc}") from None
+            raise ConfigurationError(f"bad diff_method {diff_method!r} for PennyLane: {exc}") from None
 
     # -- devices, operations, observables ----------------------------------------------------------
     def _device(self, n_qubits: int, seed: int | None):
@@ -137,7 +136,7 @@ class PennyLaneEngine(ShiftRuleEngine):
         except (ImportError, RuntimeError, OSError) as exc:
             raise EngineUnavailableError(f"PennyLane device {name!r} cannot start here: {exc}") from None
         except (TypeError, ValueError) as exc:
-            raise KetmlError(f"bad options {opts} for PennyLane device {name!r}: {exc}") from None
+            raise ConfigurationError(f"bad options {opts} for PennyLane device {name!r}: {exc}") from None
         if seed is None:
             self._devices[n_qubits] = dev
         return dev
@@ -232,7 +231,7 @@ class PennyLaneEngine(ShiftRuleEngine):
     def expval(self, circuit, observables, values, *, shots=None, seed=None, shared=None):
         """Expectation values ``(B, n_obs)``, differentiated by PennyLane through its torch interface."""
         if shots is not None and (not isinstance(shots, int) or isinstance(shots, bool) or shots < 1):
-            raise KetmlError(f"shots must be a positive integer, got {shots!r}")
+            raise ConfigurationError(f"shots must be a positive integer, got {shots!r}")
         prog = self.program(circuit)
         batch = values.shape[0]
         angles = prog.angles(values.to(torch.float64))  # PennyLane runs in double; the result is cast back

@@ -18,6 +18,7 @@ from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
 from ..errors import UnsupportedOperationError
+from . import capabilities, capabilities_of
 from .base import Engine
 from .lowering import GateProgram, lower
 
@@ -61,14 +62,15 @@ class ShiftRuleEngine(Engine):
     converts the results to torch tensors in Qiskit's conventions.
     """
 
-    supports_mid_circuit = False
-
     def program(self, circuit: QuantumCircuit) -> GateProgram:
         prog = lower(circuit)
-        if prog.mid_circuit and not self.supports_mid_circuit:
+        caps = capabilities_of(self.name)
+        if prog.mid_circuit and not (caps is not None and caps.mid_circuit):
+            able = [name for name, c in capabilities().items() if c.mid_circuit]
             raise UnsupportedOperationError(
                 f"the {self.name} engine runs unitary circuits with final measurements only; this "
-                "circuit measures, resets or branches mid-circuit: use engine='torch' or 'aer'"
+                "circuit measures, resets or branches mid-circuit: use engine="
+                + " or ".join(repr(name) for name in able)
             )
         return prog
 

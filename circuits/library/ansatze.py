@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from qiskit import QuantumCircuit
 
+from ..errors import ConfigurationError
 from ._common import ParameterSpec, check_axis, check_int, choose, parameters, rotate
 
 __all__ = ["basic_entangler_layers", "hardware_efficient", "strongly_entangling_layers"]
@@ -44,12 +45,12 @@ def strongly_entangling_layers(
         try:
             rng = [check_int(r, "each range", minimum=0) for r in ranges]
         except TypeError:
-            raise ValueError(f"ranges must be a sequence of integers; got {ranges!r}") from None
+            raise ConfigurationError(f"ranges must be a sequence of integers; got {ranges!r}") from None
         if len(rng) != n_l:
-            raise ValueError(f"ranges must have one entry per layer ({n_l}); got {len(rng)}")
+            raise ConfigurationError(f"ranges must have one entry per layer ({n_l}); got {len(rng)}")
         bad = [r for r in rng if n > 1 and r % n == 0]
         if bad:
-            raise ValueError(f"ranges must not be zero nor divisible by n_qubits={n}; got {bad[0]}")
+            raise ConfigurationError(f"ranges must not be zero nor divisible by n_qubits={n}; got {bad[0]}")
     w = parameters(weights, 3 * n_l * n, "weights")
     qc = QuantumCircuit(n, name="strongly_entangling_layers")
     for layer in range(n_l):
@@ -123,7 +124,7 @@ def hardware_efficient(
     n_l = check_int(n_layers, "n_layers")
     rot_seq = [rotations] if isinstance(rotations, str) else list(rotations)
     if not rot_seq:
-        raise ValueError("rotations must name at least one axis")
+        raise ConfigurationError("rotations must name at least one axis")
     axes = [check_axis(r, "rotation") for r in rot_seq]
     gate = choose(entangler, {"cx": "cx", "cnot": "cx", "cz": "cz"}, "entangler")
     pairs = _topology(choose(topology, {t: t for t in ("linear", "ring", "full")}, "topology"), n)

@@ -19,6 +19,7 @@ import torch
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
 
+from ..errors import ConfigurationError, ParameterError
 from ._common import ParameterSpec, check_axis, check_int, choose, parameters, rotate
 
 __all__ = [
@@ -46,7 +47,7 @@ def angle_encoding(
     n = check_int(n_qubits, "n_qubits")
     axis = check_axis(rotation)
     if not isinstance(scale, numbers.Real) or isinstance(scale, bool) or not math.isfinite(scale):
-        raise ValueError(f"scale must be a finite real number; got {scale!r}")
+        raise ConfigurationError(f"scale must be a finite real number; got {scale!r}")
     x = parameters(inputs, n, "inputs")
     qc = QuantumCircuit(n, name=f"angle_encoding_{axis}")
     for q in range(n):
@@ -108,7 +109,7 @@ def amplitude_encoding(
         return qc
     values = _real_array(amplitudes, "amplitudes")
     if values.ndim != 1:
-        raise ValueError(f"amplitudes must be one vector; got shape {values.shape}")
+        raise ParameterError(f"amplitudes must be one vector; got shape {values.shape}")
     angles = amplitude_angles(torch.as_tensor(values, dtype=torch.float64), n)
     return qc.assign_parameters(dict(zip(theta, angles.tolist(), strict=True)))
 
@@ -117,14 +118,14 @@ def _real_array(values: Any, what: str) -> np.ndarray:
     arr = np.asarray(values.detach().cpu() if isinstance(values, torch.Tensor) else values)
     if np.iscomplexobj(arr):
         if np.any(np.abs(arr.imag) > 1e-12):
-            raise ValueError(
+            raise ParameterError(
                 f"{what} are complex; amplitude_encoding supports real amplitudes only"
             )
         arr = arr.real
     try:
         return arr.astype(np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{what} are not numeric") from None
+        raise ParameterError(f"{what} are not numeric") from None
 
 
 def amplitude_angles(
@@ -139,7 +140,7 @@ def amplitude_angles(
     or ``(2**n - 1,)``, in the circuit's parameter order, same dtype and device. Rows need not
     be normalised (the angles are scale invariant), so e.g. ``softmax(logits)`` of 16 features
     feeds a 4-qubit encoding directly (it prepares the L2-normalised vector). Shorter rows are
-    padded with ``pad_with`` if given. Zero rows cannot be encoded and raise ``ValueError``.
+    padded with ``pad_with`` if given. Zero rows cannot be encoded (``ParameterError``).
     Gradients are finite everywhere, also where amplitudes vanish.
     """
     if isinstance(vectors, torch.Tensor):
@@ -147,17 +148,17 @@ def amplitude_angles(
     else:
         t = torch.as_tensor(_real_array(vectors, "vectors"))
     if t.is_complex():
-        raise ValueError("vectors are complex; amplitude_encoding supports real amplitudes only")
+        raise ParameterError("vectors are complex; amplitude_encoding supports real amplitudes only")
     if not t.is_floating_point():
         t = t.to(torch.get_default_dtype())
     single = t.ndim == 1
     if single:
         t = t.unsqueeze(0)
     if t.ndim != 2:
-        raise ValueError(f"vectors must have shape (B, 2**n) or (2**n,); got {tuple(t.shape)}")
+        raise ParameterError(f"vectors must have shape (B, 2**n) or (2**n,); got {tuple(t.shape)}")
     length = t.shape[1]
     if length == 0:
-        raise ValueError("vectors are empty")
+        raise ParameterError("vectors are empty")
     if n_qubits is None:
         n = max(1, math.ceil(math.log2(length)))
     else:
@@ -165,7 +166,7 @@ def amplitude_angles(
     dim = 1 << n
     if length != dim:
         if pad_with is None or length > dim:
-            raise ValueError(
+            raise ParameterError(
                 f"vectors have length {length} but {n} qubit(s) need {dim} amplitudes"
                 + ("" if length > dim else "; pass pad_with=0.0 to pad them")
             )
@@ -173,10 +174,10 @@ def amplitude_angles(
         t = torch.cat([t, pad], dim=1)
     with torch.no_grad():
         if not torch.isfinite(t).all():
-            raise ValueError("vectors contain NaN or infinite values")
+            raise ParameterError("vectors contain NaN or infinite values")
         zero_rows = (t == 0).all(dim=1).nonzero().flatten().tolist()
     if zero_rows:
-        raise ValueError(f"vector(s) at row(s) {zero_rows[:8]} are all zero and cannot be encoded")
+        raise ParameterError(f"vector(s) at row(s) {zero_rows[:8]} are all zero and cannot be encoded")
 
     batch = t.shape[0]
     tiny = torch.finfo(t.dtype).tiny
@@ -215,9 +216,9 @@ def _pairs(spec: str | Sequence[Sequence[int]], n: int) -> list[tuple[int, int]]
         try:
             a, b = (int(v) for v in pair)
         except (TypeError, ValueError):
-            raise ValueError(f"pairs must hold (i, j) qubit pairs; got {pair!r}") from None
+            raise ConfigurationError(f"pairs must hold (i, j) qubit pairs; got {pair!r}") from None
         if not (0 <= a < n and 0 <= b < n) or a == b:
-            raise ValueError(f"pair {tuple(pair)} is not two distinct qubits of 0..{n - 1}")
+            raise ConfigurationError(f"pair {tuple(pair)} is not two distinct qubits of 0..{n - 1}")
         out.append((a, b))
     return out
 

@@ -52,6 +52,7 @@ from collections.abc import Iterator
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
 
+from ..errors import ConfigurationError
 from ._common import ParameterSpec, check_int, parameters
 
 __all__ = ["SIM_CIRCUIT_NUMBERS", "sim_circuit", "sim_num_parameters", "sim_two_qubit_gates"]
@@ -61,7 +62,7 @@ SIM_CIRCUIT_NUMBERS: tuple[int, ...] = tuple(range(1, 20))
 
 def _check(number: int, n_qubits: int, layers: int) -> tuple[int, int, int]:
     if isinstance(number, bool) or number not in SIM_CIRCUIT_NUMBERS:
-        raise ValueError(f"Sim et al. circuits are numbered 1 to 19; got {number!r}")
+        raise ConfigurationError(f"Sim et al. circuits are numbered 1 to 19; got {number!r}")
     num = int(number)
     n = check_int(n_qubits, "n_qubits", minimum=1 if num == 1 else 2)
     return num, n, check_int(layers, "layers")

@@ -1,8 +1,16 @@
-"""Reinforcement learning with quantum recurrent policies: environments (gymnasium CartPole,
-MiniGrid), a recurrent actor-critic around QFWP/QLSTM, and episodic A2C training."""
+"""Reinforcement learning with quantum recurrent policies: a recurrent actor-critic whose core is
+any registered rl model (QFWP, QLSTM, the classical LSTM baseline), episodic A2C training, and the
+``rl`` task, on the environments of :mod:`data.environments`."""
 
+from . import task as _task  # noqa: F401  (registers the rl task)
 from .a2c import A2CConfig, evaluate_policy, train_a2c
-from .agent import RecurrentActorCritic
-from .envs import ENVIRONMENTS, make_env
+from .agent import ClassicalLSTM, RecurrentActorCritic, registered_core
 
-__all__ = ["ENVIRONMENTS", "A2CConfig", "RecurrentActorCritic", "evaluate_policy", "make_env", "train_a2c"]
+__all__ = [
+    "A2CConfig",
+    "ClassicalLSTM",
+    "RecurrentActorCritic",
+    "evaluate_policy",
+    "registered_core",
+    "train_a2c",
+]

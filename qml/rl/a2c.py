@@ -19,9 +19,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from circuits.errors import ConfigurationError
+from data.environments import make_env
 from qml.training.runs import save_torch, write_json
-
-from .envs import make_env
 
 
 @dataclass
@@ -105,7 +105,7 @@ def train_a2c(
     from tqdm.auto import tqdm
 
     if config.value_loss not in (None, "mse", "huber"):  # checked before anything is written
-        raise ValueError(f"value_loss must be 'mse' or 'huber'; got {config.value_loss!r}")
+        raise ConfigurationError(f"value_loss must be 'mse' or 'huber'; got {config.value_loss!r}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)

@@ -10,14 +10,48 @@ trainer can do from what the quantum core adds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
+from circuits.errors import ConfigurationError, UnknownNameError
+from qml.registry import register_model
+
+#: ``factory(n_in, n_out) -> core``: a module with ``initial_state(batch, like)`` and ``step(x_t, state)``
+CoreFactory = Callable[[int, int], nn.Module]
+
+
+def registered_core(name: str, *, engine: str = "torch", **options) -> CoreFactory:
+    """The factory of a registered model that solves the ``rl`` task, with its ``rl`` preset's
+    options under ``options`` (e.g. QLSTM's hidden size 4)."""
+    from qml import registry
+
+    try:
+        spec = registry.get(name)
+    except UnknownNameError:
+        spec = None
+    if spec is None or "rl" not in spec.tasks:
+        cores = [s.name for s in registry.specs() if "rl" in s.tasks]
+        raise ConfigurationError(
+            f"core must be a factory or one of the registered rl models {', '.join(cores)}; got {name!r}"
+        )
+    merged = {**spec.preset("", "rl").options, **options}
+
+    def factory(n_in: int, n_out: int) -> nn.Module:
+        return spec.build({"input_size": n_in, "output_size": n_out}, engine=engine, **merged)
+
+    return factory
+
 
 class RecurrentActorCritic(nn.Module):
+    """Encoder, recurrent core, policy logits and value. ``core`` is a factory
+    ``(n_in, n_out) -> module`` or the name of a registered rl model (then ``engine`` and
+    ``core_options`` go to it)."""
+
     def __init__(
         self,
-        core: str,
+        core: CoreFactory | str,
         obs_dim: int,
         n_actions: int,
         *,
@@ -30,22 +64,12 @@ class RecurrentActorCritic(nn.Module):
         self.encoder = (
             nn.Identity() if n_in == obs_dim else nn.Sequential(nn.Linear(obs_dim, n_in), nn.Tanh())
         )
-        self.core_name = core
         self.n_actions = n_actions
-        if core == "qfwp":
-            from qml.qfwp import QFWP
-
-            self.core = QFWP(n_in, n_actions + 1, engine=engine, **core_options)
-        elif core == "qlstm":
-            from qml.qlstm import QLSTM
-
-            self.core = QLSTM(
-                n_in, core_options.pop("hidden_size", 4), n_actions + 1, engine=engine, **core_options
-            )
-        elif core == "lstm":  # the classical baseline: the same agent with a torch LSTM cell
-            self.core = _ClassicalLSTM(n_in, core_options.pop("hidden_size", 4), n_actions + 1)
-        else:
-            raise ValueError(f"core must be 'qfwp', 'qlstm' or 'lstm'; got {core!r}")
+        if isinstance(core, str):
+            core = registered_core(core, engine=engine, **core_options)
+        elif core_options:
+            raise ConfigurationError(f"options {sorted(core_options)} go to the core factory, not the agent")
+        self.core = core(n_in, n_actions + 1)
 
     def initial_state(self, like: torch.Tensor):
         return self.core.initial_state(1, like)
@@ -56,14 +80,21 @@ class RecurrentActorCritic(nn.Module):
         return out[0, : self.n_actions], out[0, self.n_actions], state
 
 
-class _ClassicalLSTM(nn.Module):
+@register_model(
+    "lstm",
+    tasks=("rl",),
+    description="classical baseline of the RL cores: a torch LSTMCell + linear read-out",
+    quantum=False,
+    presets={"rl": {"options": {"hidden_size": 4}}},
+)
+class ClassicalLSTM(nn.Module):
     """``LSTMCell`` + linear read-out with the quantum cores' ``initial_state``/``step`` interface."""
 
-    def __init__(self, n_in: int, hidden: int, n_out: int):
+    def __init__(self, input_size: int, hidden_size: int = 4, output_size: int = 1):
         super().__init__()
-        self.hidden_size = hidden
-        self.cell = nn.LSTMCell(n_in, hidden)
-        self.head = nn.Linear(hidden, n_out)
+        self.hidden_size = hidden_size
+        self.cell = nn.LSTMCell(input_size, hidden_size)
+        self.head = nn.Linear(hidden_size, output_size)
 
     def initial_state(self, batch: int, like: torch.Tensor):
         zeros = like.new_zeros(batch, self.hidden_size, dtype=torch.get_default_dtype())

@@ -1,18 +1,32 @@
-"""The shared trainer behind ``ketml train`` / ``ketml evaluate``: one loop for every model.
+"""The shared trainer behind ``ketml train`` / ``ketml evaluate``: one loop, tasks, run folders.
 
 * :mod:`.config`: ``TrainConfig``, the settings of one run.
 * :mod:`.optim`: optimisers and learning-rate schedules from a config.
-* :mod:`.augment`: batch augmentations (random affine) on tensors.
-* :mod:`.loop`: ``fit``: epochs, validation, early stopping, checkpoints, ``metrics.json``, plots.
-* :mod:`.evaluation`: accuracy, loss and confusion matrix over a tensor dataset.
-* :mod:`.attacks`: FGSM and PGD in pixel space, and the PGD protocol of arXiv 2509.13353.
-* :mod:`.plots`: learning curves and confusion matrices as PNG.
-* :mod:`.runs`: run folders: config, weights, rebuilding a trained model.
+* :mod:`.loop`: ``train_loop`` and its ``Hooks``: epochs, batches, checkpoints, ``metrics.json``.
+* :mod:`.classification`: ``fit``, the classifier hooks (validation, best weights, confusion).
+* :mod:`.task`: ``Task``, what a kind of problem supplies (data, dims, fit, headline metric).
+* :mod:`.experiment`: ``train(model, dataset)`` and ``evaluate_run(run_dir)`` by name.
+* :mod:`.augment`, :mod:`.evaluation`, :mod:`.attacks`, :mod:`.plots`, :mod:`.checkpoint`,
+  :mod:`.runs`: augmentations, accuracy, FGSM/PGD, PNG plots, checkpoints, run folders.
 """
 
 from .attacks import fgsm, pgd, pgd_normalized, robust_accuracy
+from .classification import fit
 from .config import TrainConfig
 from .evaluation import evaluate_classifier
-from .loop import fit
+from .loop import Hooks, train_loop
+from .task import Prepared, Task
 
-__all__ = ["TrainConfig", "evaluate_classifier", "fgsm", "fit", "pgd", "pgd_normalized", "robust_accuracy"]
+__all__ = [
+    "Hooks",
+    "Prepared",
+    "Task",
+    "TrainConfig",
+    "evaluate_classifier",
+    "fgsm",
+    "fit",
+    "pgd",
+    "pgd_normalized",
+    "robust_accuracy",
+    "train_loop",
+]

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from circuits.errors import ConfigurationError
+
 ATTACKS = ("none", "fgsm", "pgd", "pgd-paper")
 
 
@@ -107,7 +109,7 @@ def attack_batch(
         return pgd(model, images, labels, eps, alpha, steps, generator=generator)
     if attack == "pgd-paper":
         return pgd_normalized(model, images, labels, eps, alpha, steps, generator=generator)
-    raise ValueError(f"attack must be one of {ATTACKS}; got {attack!r}")
+    raise ConfigurationError(f"attack must be one of {ATTACKS}; got {attack!r}")
 
 
 def robust_accuracy(
@@ -126,9 +128,9 @@ def robust_accuracy(
 ) -> float:
     """Accuracy on adversarial examples crafted per batch against ``model`` (in eval mode)."""
     if attack not in ATTACKS:
-        raise ValueError(f"attack must be one of {ATTACKS}; got {attack!r}")
+        raise ConfigurationError(f"attack must be one of {ATTACKS}; got {attack!r}")
     if eps < 0 or alpha <= 0 or steps < 1:
-        raise ValueError(f"need eps >= 0, alpha > 0, steps >= 1; got {eps}, {alpha}, {steps}")
+        raise ConfigurationError(f"need eps >= 0, alpha > 0, steps >= 1; got {eps}, {alpha}, {steps}")
     from tqdm.auto import tqdm
 
     model.eval()

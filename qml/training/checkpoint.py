@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from .runs import save_torch
+from .runs import RunNotFoundError, save_torch
 
 
 def save_checkpoint(
@@ -30,7 +30,7 @@ def load_checkpoint(
 ) -> dict:
     """Restore the objects in place from ``path``; returns the extra state saved with them."""
     if not Path(path).is_file():
-        raise FileNotFoundError(f"cannot resume: {path} does not exist")
+        raise RunNotFoundError(f"cannot resume: {path} does not exist")
     ckpt = torch.load(path, map_location=device, weights_only=False)
     model.load_state_dict(ckpt.pop("model"))
     optimizer.load_state_dict(ckpt.pop("optimizer"))

@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from circuits.errors import ConfigurationError
+
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULERS = ("none", "cosine", "onecycle", "cosine-restarts", "step")
 AUGMENTATIONS = ("none", "affine")
@@ -39,25 +41,27 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first bad setting."""
         if self.epochs < 1:
-            raise ValueError(f"epochs must be >= 1; got {self.epochs}")
+            raise ConfigurationError(f"epochs must be >= 1; got {self.epochs}")
         if self.batch_size < 1 or self.eval_batch_size < 1:
-            raise ValueError(f"batch sizes must be >= 1; got {self.batch_size}, {self.eval_batch_size}")
+            raise ConfigurationError(
+                f"batch sizes must be >= 1; got {self.batch_size}, {self.eval_batch_size}"
+            )
         if not self.lr > 0:
-            raise ValueError(f"lr must be > 0; got {self.lr}")
+            raise ConfigurationError(f"lr must be > 0; got {self.lr}")
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {self.optimizer!r}")
+            raise ConfigurationError(f"optimizer must be one of {OPTIMIZERS}; got {self.optimizer!r}")
         if self.scheduler not in SCHEDULERS:
-            raise ValueError(f"scheduler must be one of {SCHEDULERS}; got {self.scheduler!r}")
+            raise ConfigurationError(f"scheduler must be one of {SCHEDULERS}; got {self.scheduler!r}")
         if self.augment not in AUGMENTATIONS:
-            raise ValueError(f"augment must be one of {AUGMENTATIONS}; got {self.augment!r}")
+            raise ConfigurationError(f"augment must be one of {AUGMENTATIONS}; got {self.augment!r}")
         if not 0 <= self.label_smoothing < 1:
-            raise ValueError(f"label_smoothing must be in [0, 1); got {self.label_smoothing}")
+            raise ConfigurationError(f"label_smoothing must be in [0, 1); got {self.label_smoothing}")
         if not 0 <= self.val_fraction < 1:
-            raise ValueError(f"val_fraction must be in [0, 1); got {self.val_fraction}")
+            raise ConfigurationError(f"val_fraction must be in [0, 1); got {self.val_fraction}")
         if self.grad_clip is not None and not self.grad_clip > 0:
-            raise ValueError(f"grad_clip must be > 0 or None; got {self.grad_clip}")
+            raise ConfigurationError(f"grad_clip must be > 0 or None; got {self.grad_clip}")
         if self.patience < 0:
-            raise ValueError(f"patience must be >= 0; got {self.patience}")
+            raise ConfigurationError(f"patience must be >= 0; got {self.patience}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -67,7 +71,7 @@ class TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown training settings {unknown}; known: {sorted(known)}")
+            raise ConfigurationError(f"unknown training settings {unknown}; known: {sorted(known)}")
         return cls(**data)
 
     def updated(self, **changes: Any) -> TrainConfig:

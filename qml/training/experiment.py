@@ -1,52 +1,37 @@
 """One training or evaluation job from names: what ``ketml train`` and ``ketml evaluate`` run.
 
-``train_model("hqnn-parallel", "mnist", ...)`` loads the dataset, splits off a validation set,
-builds the registered model (seeded), writes ``run.json`` into a fresh run folder and calls
-:func:`qml.training.loop.fit`. ``evaluate_run(run_dir, attack=...)`` rebuilds the trained model
-from its folder and measures clean and adversarial test accuracy.
+``train("hqnn-parallel", "mnist", ...)`` asks the registry for the model and for the dataset's
+task, loads the data through the task, builds the model (seeded) through the one build signature,
+writes ``run.json`` into a fresh run folder and hands over to the task's fit.
+``evaluate_run(run_dir, ...)`` rebuilds the trained model from its folder and asks its task to
+measure it again.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from circuits.errors import ConfigurationError
+
 from .. import registry
-from .attacks import ATTACKS, robust_accuracy
 from .config import TrainConfig
-from .evaluation import evaluate_classifier
-from .loop import fit
-from .runs import new_run_dir, read_run, write_json
+from .runs import RunNotFoundError, new_run_dir, read_run, write_json
+from .task import Task
 
 
-def load_split(dataset: str, split: str, root: str | None = None):
-    """An image dataset split by name (digits are resized to 28 x 28 for the image models)."""
-    from qml import datasets
-
-    if dataset == "digits":
-        return datasets.load_digits(split, size=28)
-    return datasets.load_images(dataset, split, root=root)
+def run_task(saved: dict[str, Any]) -> Task:
+    """The task of a run (run.json of runs made before tasks were recorded: from the dataset)."""
+    if "task" in saved:
+        return registry.get_task(saved["task"])
+    return registry.task_for(saved["dataset"], registry.get(saved["model"]))
 
 
-def _test_size(n_train: int | None, n_test: int) -> int:
-    return n_test if n_train is None else min(n_test, max(100, n_train // 4))
-
-
-def build_model(spec: registry.ModelSpec, info: dict[str, Any], engine: str, options: dict[str, Any]):
-    kwargs = dict(options)
-    if spec.quantum:
-        kwargs["engine"] = engine
-    return spec.build(
-        info["n_classes"], info["in_channels"], info["image_size"], dataset=info["dataset"], **kwargs
-    )
-
-
-def train_model(
-    model: str,
+def train(
+    model: str | None,
     dataset: str = "mnist",
     *,
     out: Path = Path("runs"),
@@ -58,91 +43,74 @@ def train_model(
     resume: Path | None = None,
     data_root: str | None = None,
     model_options: dict[str, Any] | None = None,
+    data_options: dict[str, Any] | None = None,
+    run_name: str | None = None,
+    extra: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> tuple[Path, dict[str, Any]]:
-    """Train a registered model on a dataset; returns ``(run_dir, metrics)``. ``overrides`` are
-    :class:`TrainConfig` fields (``None`` keeps the model's default)."""
-    name = read_run(resume)["model"] if resume is not None else model
-    if "image-classification" not in registry.get(name).tasks:
-        from .sequence_experiment import train_sequence
+    """Train a registered model on a dataset; returns ``(run_dir, metrics)``.
 
-        sequence_overrides = {k: v for k, v in overrides.items() if v is not None}
-        return train_sequence(
-            model,
-            dataset,
-            out=out,
-            engine=engine,
-            subset=subset,
-            seed=seed,
-            progress=progress,
-            resume=resume,
-            data_root=data_root,
-            model_options=model_options,
-            **sequence_overrides,
-        )
+    ``overrides`` are :class:`TrainConfig` fields (``None`` keeps the model's default or the
+    preset's); ``model_options`` and ``data_options`` go over the preset's for this dataset;
+    ``subset=0`` trains on every sample; ``run_name`` replaces ``<model>-<dataset>`` in the run
+    folder's name; ``extra`` is copied into metrics.json. ``resume`` continues a run folder (its
+    run.json decides everything but ``epochs`` and ``device``)."""
     if resume is not None:
         saved = read_run(resume)
         model, dataset, engine = saved["model"], saved["dataset"], saved["engine"]
-        subset, test_subset, seed = saved["subset"], saved["test_subset"], saved["config"]["seed"]
-        model_options, config = saved["model_options"], TrainConfig.from_dict(saved["config"])
+        subset, test_subset = saved.get("subset"), saved.get("test_subset")
+        options, data_opts = saved["model_options"], saved.get("data_options", {})
+        config = TrainConfig.from_dict(saved["config"])
         config = config.updated(epochs=overrides.get("epochs"), device=overrides.get("device"))
-    else:
-        spec = registry.get(model)
-        config = TrainConfig(**{**spec.defaults, "seed": seed}).updated(**overrides)
-        subset = spec.subset if subset is None else (subset or None)
+        seed, task = config.seed, run_task(saved)
+    if model is None:
+        raise ConfigurationError("name a model (ketml train --list shows them) or give a run to resume")
     spec = registry.get(model)
-    model_options = dict(model_options or {})
-    train_ds = load_split(dataset, "train", data_root)
-    test_ds = load_split(dataset, "test", data_root)
-    if subset is not None and subset < len(train_ds):
-        train_ds = train_ds.subset(subset, seed=seed)
-    n_test = test_subset if test_subset is not None else _test_size(subset, len(test_ds))
-    if n_test < len(test_ds):
-        test_ds = test_ds.subset(n_test, seed=seed)
-    if config.val_fraction > 0:
-        train_ds, val_ds = train_ds.split(config.val_fraction, seed=seed)
-    else:
-        val_ds = None
-    x, _ = train_ds.tensors()
-    info = {
-        "dataset": dataset,
-        "n_classes": len(train_ds.classes),
-        "in_channels": x.shape[1],
-        "image_size": x.shape[2],
-    }
+    if resume is None:
+        task = registry.task_for(dataset, spec)
+        preset = spec.preset(dataset, task.name)
+        options = {**preset.options, **(model_options or {})}
+        data_opts = {**preset.data, **(data_options or {})}
+        config = TrainConfig(**{**spec.defaults, **preset.train, "seed": seed}).updated(**overrides)
+        if subset is None:
+            subset = data_opts.pop("subset", spec.subset)
+        else:
+            data_opts.pop("subset", None)
+        subset = subset or None
+    prepared = task.load(
+        dataset, seed=seed, subset=subset, test_subset=test_subset, data_root=data_root, **data_opts
+    )
     torch.manual_seed(seed)
-    net = build_model(spec, info, engine, model_options)
+    net = task.build(spec, prepared.dims, engine, options)
     if resume is not None:
         run_dir = Path(resume)
     else:
-        run_dir = new_run_dir(out, model, dataset)
+        run_dir = new_run_dir(out, model, dataset) if run_name is None else new_run_dir(out, run_name, None)
         write_json(
             run_dir / "run.json",
             {
                 "model": model,
                 "dataset": dataset,
+                "task": task.name,
                 "engine": engine,
-                "model_options": model_options,
+                "model_options": options,
+                "data_options": data_opts,
                 "subset": subset,
-                "test_subset": n_test,
-                "info": info,
+                **prepared.record,
+                "info": prepared.dims,
                 "config": config.to_dict(),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
             },
         )
-    metrics = fit(
+    metrics = task.fit(
         net,
-        train_ds.tensors(),
-        None if val_ds is None else val_ds.tensors(),
-        test_ds.tensors(),
+        prepared,
         config,
         out_dir=run_dir,
-        n_classes=info["n_classes"],
-        classes=train_ds.classes,
         title=f"{model} on {dataset}",
         progress=progress,
         resume=resume is not None,
-        extra={"model": model, "dataset": dataset, "engine": engine, "seed": seed},
+        extra={"model": model, "dataset": dataset, "engine": engine, "seed": seed, **(extra or {})},
     )
     return run_dir, metrics
 
@@ -152,62 +120,15 @@ def load_trained(run_dir: Path, device: str = "cpu"):
     saved = read_run(run_dir)
     weights = Path(run_dir) / "model.pt"
     if not weights.is_file():
-        raise FileNotFoundError(f"{run_dir} has no model.pt (the run did not finish an epoch)")
+        raise RunNotFoundError(f"{run_dir} has no model.pt (the run did not finish an epoch)")
     spec = registry.get(saved["model"])
-    net = build_model(spec, saved["info"], saved["engine"], saved["model_options"])
+    net = run_task(saved).build(spec, saved["info"], saved["engine"], saved["model_options"])
     net.load_state_dict(torch.load(weights, map_location=device, weights_only=True))
     return net.to(device).eval(), saved
 
 
-def evaluate_run(
-    run_dir: Path,
-    *,
-    attack: str = "none",
-    eps: float = 0.1,
-    alpha: float = 0.01,
-    steps: int = 10,
-    subset: int | None = None,
-    batch_size: int = 256,
-    device: str = "cpu",
-    seed: int = 0,
-    data_root: str | None = None,
-    progress: bool = True,
-) -> dict[str, Any]:
-    """Clean and (with ``attack``) adversarial test accuracy of a run; appended to ``evaluation.json``.
-
-    The test images are the run's own (same subset); ``seed`` seeds PGD's random start."""
-    if attack not in ATTACKS:
-        raise ValueError(f"attack must be one of {', '.join(ATTACKS)}; got {attack!r}")
-    kind = read_run(run_dir)["model"]
-    if "image-classification" not in registry.get(kind).tasks:
-        raise ValueError(
-            f"ketml evaluate measures image classifiers; {kind} runs report their metrics in "
-            f"{Path(run_dir) / 'metrics.json'}"
-        )
-    net, saved = load_trained(run_dir, device)
-    test_ds = load_split(saved["dataset"], "test", data_root)
-    n = subset if subset is not None else saved.get("test_subset")
-    if n is not None and n < len(test_ds):
-        test_ds = test_ds.subset(n, seed=saved["config"]["seed"])  # the images the run was tested on
-    x, y = test_ds.tensors()
-    clean = evaluate_classifier(net, x, y, saved["info"]["n_classes"], batch_size=batch_size, device=device)
-    entry: dict[str, Any] = {"attack": attack, "n_test": len(x), "clean_accuracy": clean["accuracy"]}
-    if attack != "none":
-        entry.update(eps=eps, alpha=alpha, steps=steps if attack != "fgsm" else 1, seed=seed)
-        entry["robust_accuracy"] = robust_accuracy(
-            net,
-            x,
-            y,
-            attack,
-            eps,
-            alpha,
-            steps,
-            batch_size=batch_size,
-            device=device,
-            seed=seed,
-            progress=progress,
-        )
-    path = Path(run_dir) / "evaluation.json"
-    previous = json.loads(path.read_text()) if path.is_file() else []
-    write_json(path, [*previous, entry])
-    return entry
+def evaluate_run(run_dir: Path, **options: Any) -> dict[str, Any]:
+    """Measure a finished run again through its task (image classifiers: clean and adversarial
+    test accuracy, appended to ``evaluation.json``; see the task's ``evaluate`` for ``options``)."""
+    saved = read_run(run_dir)
+    return run_task(saved).evaluate(Path(run_dir), saved, **options)

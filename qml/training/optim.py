@@ -6,7 +6,13 @@ import math
 
 import torch
 
+from circuits.errors import KetmlError
+
 from .config import TrainConfig
+
+
+class TrainingDivergedError(KetmlError, FloatingPointError):
+    """The training loss became NaN or infinite."""
 
 
 def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
@@ -54,7 +60,7 @@ def update(model, loss, optimizer, scheduler, grad_clip: float | None) -> float:
     returns the loss value. The optimiser's gradients must have been zeroed before the forward."""
     value = float(loss.detach())
     if not math.isfinite(value):
-        raise FloatingPointError(f"training loss became {value} (lower the learning rate?)")
+        raise TrainingDivergedError(f"training loss became {value} (lower the learning rate?)")
     loss.backward()
     if grad_clip:
         torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)

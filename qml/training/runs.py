@@ -16,6 +16,12 @@ from typing import Any
 
 import torch
 
+from circuits.errors import KetmlError
+
+
+class RunNotFoundError(KetmlError, FileNotFoundError):
+    """A run folder, or a file a run folder should hold (run.json, model.pt, checkpoint.pt), is missing."""
+
 
 def _atomic(path: Path, write) -> Path:
     path = Path(path)
@@ -50,10 +56,11 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def new_run_dir(root: Path, model: str, dataset: str) -> Path:
-    """``root/<model>-<dataset>-<YYYYmmdd-HHMMSS>[-n]/``, created, never an existing folder."""
+def new_run_dir(root: Path, model: str, dataset: str | None) -> Path:
+    """``root/<model>-<dataset>-<YYYYmmdd-HHMMSS>[-n]/`` (without ``-<dataset>`` when it is
+    ``None``), created, never an existing folder."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(root) / f"{model}-{dataset}-{stamp}"
+    base = Path(root) / "-".join(p for p in (model, dataset, stamp) if p)
     path, n = base, 1
     while True:
         try:
@@ -68,5 +75,5 @@ def read_run(run_dir: Path) -> dict[str, Any]:
     """The run's ``run.json``; ``FileNotFoundError`` naming the folder if it is not a run."""
     path = Path(run_dir) / "run.json"
     if not path.is_file():
-        raise FileNotFoundError(f"{run_dir} is not a ketml run folder (no run.json in it)")
+        raise RunNotFoundError(f"{run_dir} is not a ketml run folder (no run.json in it)")
     return json.loads(path.read_text())

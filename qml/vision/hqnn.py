@@ -16,10 +16,25 @@ import torch.nn.functional as F
 from torch import nn
 
 from circuits import ParallelQuantumLayer
+from circuits.errors import ConfigurationError
 from circuits.library import angle_encoding, strongly_entangling_layers
+from qml.registry import register_model
 
 from .normalize import Normalize
 from .quanvolution import Quanvolution
+
+IMAGE = ("image-classification",)
+#: training settings of arXiv 2304.09224 for HQNN-Parallel and its twin
+PARALLEL_TRAINING = {"epochs": 10, "batch_size": 64, "lr": 1e-3, "optimizer": "adam", "scheduler": "cosine"}
+#: ... and for HQNN-Quanv (600 training images, as the paper's small-data setting)
+QUANV_TRAINING = {
+    "epochs": 40,
+    "batch_size": 4,
+    "lr": 3e-3,
+    "optimizer": "sgd",
+    "momentum": 0.9,
+    "val_fraction": 1 / 6,
+}
 
 __all__ = ["HQNNParallel", "HQNNParallelClassical", "HQNNQuanv", "HQNNQuanvClassical", "parallel_circuit"]
 
@@ -62,6 +77,13 @@ class _ParallelTrunk(nn.Module):
         return self.net(x)
 
 
+@register_model(
+    "hqnn-parallel",
+    tasks=IMAGE,
+    description="CNN + 4 parallel 5-qubit circuits (RX, 3 SEL layers, <Y>) + linear (arXiv 2304.09224)",
+    defaults=PARALLEL_TRAINING,
+    twin="hqnn-parallel-classical",
+)
 class HQNNParallel(nn.Module):
     """HQNN-Parallel: CNN trunk -> ``n_circuits`` independent ``n_qubits``-qubit circuits -> linear.
 
@@ -87,7 +109,7 @@ class HQNNParallel(nn.Module):
     ):
         super().__init__()
         if readout not in ("X", "Y", "Z"):
-            raise ValueError(f"readout must be 'X', 'Y' or 'Z'; got {readout!r}")
+            raise ConfigurationError(f"readout must be 'X', 'Y' or 'Z'; got {readout!r}")
         width = n_circuits * n_qubits
         self.features = _ParallelTrunk(in_channels, image_size, width, hidden, dataset)
         circuit = parallel_circuit(n_qubits, n_layers)
@@ -99,6 +121,13 @@ class HQNNParallel(nn.Module):
         return self.head(self.quantum(self.features(images)))
 
 
+@register_model(
+    "hqnn-parallel-classical",
+    tasks=IMAGE,
+    description="HQNN-Parallel with the circuits replaced by Linear(20, 20)",
+    quantum=False,
+    defaults=PARALLEL_TRAINING,
+)
 class HQNNParallelClassical(nn.Module):
     """HQNN-Parallel's classical twin: the quantum block replaced by ``Linear(20 -> 20)``."""
 
@@ -123,6 +152,14 @@ class HQNNParallelClassical(nn.Module):
         return self.head(self.middle(self.features(images)))
 
 
+@register_model(
+    "hqnn-quanv",
+    tasks=IMAGE,
+    description="2x2 quanvolution (4 qubits, 4 layers) on 14x14 images + linear (arXiv 2304.09224)",
+    defaults=QUANV_TRAINING,
+    subset=600,
+    twin="hqnn-quanv-classical",
+)
 class HQNNQuanv(nn.Module):
     """HQNN-Quanv: image downsampled by 2 (28 -> 14), 2x2 stride-2 quanvolution (4 qubits,
     4 basic entangler layers, pixels x pi as RY angles), flatten, ``Linear(196 -> n_classes)``."""
@@ -154,6 +191,14 @@ class HQNNQuanv(nn.Module):
         return self.head(self.quanv(x).flatten(1))
 
 
+@register_model(
+    "hqnn-quanv-classical",
+    tasks=IMAGE,
+    description="CNN4: Conv2d(4 channels, 4x4, stride 4) + linear, HQNN-Quanv's classical twin",
+    quantum=False,
+    defaults=QUANV_TRAINING,
+    subset=600,
+)
 class HQNNQuanvClassical(nn.Module):
     """HQNN-Quanv's classical twin (CNN4 of the reproductions): ``Conv2d(C, 4, 4, stride 4)``
     on the full image, flatten, ``Linear(196 -> n_classes)``: about the same parameter count."""

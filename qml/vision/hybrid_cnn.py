@@ -12,13 +12,35 @@ import torch
 from torch import nn
 
 from circuits import QuantumLayer
+from circuits.errors import ConfigurationError
 from circuits.library import amplitude_angles, amplitude_encoding, basic_entangler_layers
+from qml.registry import register_model
 
 from .normalize import Normalize
 
 __all__ = ["EnhancedClassicalCNN", "HybridCNN", "VARIANTS", "variant_for"]
 
 VARIANTS = ("mnist", "cifar100", "stl10")
+
+#: training settings of arXiv 2509.13353 shared by the hybrid model and its classical CNN
+_SHAHZAD = {"epochs": 50, "batch_size": 64, "label_smoothing": 0.1, "augment": "affine", "val_fraction": 0.2}
+HYBRID_TRAINING = {
+    **_SHAHZAD,
+    "optimizer": "adamw",
+    "lr": 1e-3,
+    "weight_decay": 0.01,
+    "scheduler": "onecycle",
+    "scheduler_options": {"max_lr": 2e-3, "pct_start": 0.3},
+    "grad_clip": 1.0,
+}
+CLASSICAL_TRAINING = {
+    **_SHAHZAD,
+    "optimizer": "adam",
+    "lr": 3e-3,
+    "weight_decay": 5e-3,
+    "scheduler": "cosine-restarts",
+    "scheduler_options": {"T_0": 5, "eta_min": 1e-5},
+}
 
 
 def variant_for(dataset: str | None, in_channels: int) -> str:
@@ -57,6 +79,14 @@ _CLASSICAL = {  # variant: (trunk widths, pooled blocks, pool size, head hidden,
 }
 
 
+@register_model(
+    "hybrid-cnn",
+    tasks=("image-classification",),
+    description="CNN + softmax(16) amplitude-encoded on 4 qubits + 2 basic entangler layers + MLP "
+    "(arXiv 2509.13353)",
+    defaults=HYBRID_TRAINING,
+    twin="hybrid-cnn-classical",
+)
 class HybridCNN(nn.Module):
     """CNN trunk -> 16 softmax features -> 4-qubit amplitude encoding -> basic entangler layers
     -> ``<Z_i>`` -> Linear(4, 128) - BN - ReLU - Dropout(0.3) - Linear(128, n_classes)."""
@@ -76,7 +106,7 @@ class HybridCNN(nn.Module):
         super().__init__()
         variant = variant or variant_for(dataset, in_channels)
         if variant not in _HYBRID:
-            raise ValueError(f"variant must be one of {VARIANTS}; got {variant!r}")
+            raise ConfigurationError(f"variant must be one of {VARIANTS}; got {variant!r}")
         widths, pooled, hidden = _HYBRID[variant]
         self.variant = variant
         self.normalize = Normalize.for_dataset(dataset, in_channels)
@@ -105,6 +135,13 @@ class HybridCNN(nn.Module):
         return self.head(self.quantum(angles))
 
 
+@register_model(
+    "hybrid-cnn-classical",
+    tasks=("image-classification",),
+    description="the classical CNN arXiv 2509.13353 compares against",
+    quantum=False,
+    defaults=CLASSICAL_TRAINING,
+)
 class EnhancedClassicalCNN(nn.Module):
     """The paper's classical baseline: a wider CNN and an MLP head, no quantum layer."""
 
@@ -120,7 +157,7 @@ class EnhancedClassicalCNN(nn.Module):
         super().__init__()
         variant = variant or variant_for(dataset, in_channels)
         if variant not in _CLASSICAL:
-            raise ValueError(f"variant must be one of {VARIANTS}; got {variant!r}")
+            raise ConfigurationError(f"variant must be one of {VARIANTS}; got {variant!r}")
         widths, pooled, pool, hidden, dropout = _CLASSICAL[variant]
         self.variant = variant
         self.normalize = Normalize.for_dataset(dataset, in_channels)

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from circuits.errors import ConfigurationError
+
 #: The usual per-channel (mean, std) of each dataset's training images.
 NORMALIZATION: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
     "mnist": ((0.1307,), (0.3081,)),
@@ -28,7 +30,9 @@ class Normalize(nn.Module):
     def __init__(self, mean: Sequence[float], std: Sequence[float]):
         super().__init__()
         if len(mean) != len(std) or any(s <= 0 for s in std):
-            raise ValueError(f"mean and std need one entry per channel and std > 0; got {mean}, {std}")
+            raise ConfigurationError(
+                f"mean and std need one entry per channel and std > 0; got {mean}, {std}"
+            )
         self.register_buffer("mean", torch.tensor(list(mean)).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(list(std)).view(1, -1, 1, 1))
 

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from circuits import QuantumLayer
+from circuits.errors import ConfigurationError, DataError
 from circuits.library import angle_encoding, basic_entangler_layers, strongly_entangling_layers
 
 __all__ = ["Quanvolution", "quanvolution_circuit"]
@@ -27,7 +28,7 @@ def quanvolution_circuit(n_qubits: int, n_layers: int, rotation: str = "Y", ansa
     elif ansatz == "strong":
         body = strongly_entangling_layers(n_qubits, n_layers)
     else:
-        raise ValueError(f"ansatz must be 'basic' or 'strong'; got {ansatz!r}")
+        raise ConfigurationError(f"ansatz must be 'basic' or 'strong'; got {ansatz!r}")
     return angle_encoding(n_qubits, rotation).compose(body)
 
 
@@ -53,14 +54,16 @@ class Quanvolution(nn.Module):
     ):
         super().__init__()
         if kernel_size < 1 or in_channels < 1:
-            raise ValueError(f"kernel_size and in_channels must be >= 1; got {kernel_size}, {in_channels}")
+            raise ConfigurationError(
+                f"kernel_size and in_channels must be >= 1; got {kernel_size}, {in_channels}"
+            )
         self.in_channels = in_channels
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.scale = float(scale)
         n_qubits = in_channels * kernel_size * kernel_size
         if n_qubits > 16:
-            raise ValueError(
+            raise ConfigurationError(
                 f"a {kernel_size}x{kernel_size} kernel over {in_channels} channel(s) needs {n_qubits} "
                 "qubits per patch; use a smaller kernel (at most 16 qubits)"
             )
@@ -71,11 +74,11 @@ class Quanvolution(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f"expected images (B, {self.in_channels}, H, W); got {tuple(x.shape)}")
+            raise DataError(f"expected images (B, {self.in_channels}, H, W); got {tuple(x.shape)}")
         b, _, h, w = x.shape
         k, s = self.kernel_size, self.stride
         if h < k or w < k:
-            raise ValueError(f"images of {h}x{w} are smaller than the {k}x{k} kernel")
+            raise DataError(f"images of {h}x{w} are smaller than the {k}x{k} kernel")
         h_out, w_out = (h - k) // s + 1, (w - k) // s + 1
         patches = F.unfold(x, k, stride=s)  # (B, C*k*k, L)
         flat = patches.transpose(1, 2).reshape(-1, patches.shape[1]) * self.scale

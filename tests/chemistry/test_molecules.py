@@ -8,14 +8,9 @@ import pytest
 
 pytest.importorskip("pyscf")
 
-from chemistry import GEOMETRIES, Molecule, exact_ground_state, molecule  # noqa: E402
-from chemistry.molecules import (  # noqa: E402
-    _resolve_geometry,
-    exact_eigenstates,
-    hf_bitstring,
-    number_operator,
-    spin_z_operator,
-)
+from chemistry import GEOMETRIES, exact_ground_state, molecule  # noqa: E402
+from chemistry.molecules import _resolve_geometry  # noqa: E402
+from circuits.errors import ChemistryError, UnknownNameError  # noqa: E402
 
 CASES = {
     "H2": ("H2", None),
@@ -26,29 +21,6 @@ CASES = {
     "H2O-cas86": ("H2O", (8, 6)),
 }
 
-_cache: dict[tuple, Molecule] = {}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These molecules are tiny: pyscf's OpenMP and BLAS threads only contend (3x slower on 2 busy cores)."""
-    from pyscf import lib
-    from threadpoolctl import threadpool_limits
-
-    before = lib.num_threads()
-    lib.num_threads(1)
-    with threadpool_limits(1):
-        yield
-    lib.num_threads(before)
-
-
-def get(name: str, active=None, mapping: str = "jordan_wigner", **kw) -> Molecule:
-    """Molecules are built once per test session (pyscf and the mapping take about a second each)."""
-    key = (name, active, mapping, tuple(sorted(kw.items())))
-    if key not in _cache:
-        _cache[key] = molecule(name, active_space=active, mapping=mapping, **kw)
-    return _cache[key]
-
 
 def commutator_norm(a, b) -> float:
     c = (a @ b - b @ a).simplify(atol=1e-10)
@@ -56,8 +28,8 @@ def commutator_norm(a, b) -> float:
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_ground_energy_matches_pyscf_fci(case):
-    mol = get(*CASES[case])
+def test_ground_energy_matches_pyscf_fci(case, molecules):
+    mol = molecules(*CASES[case])
     energy, state = exact_ground_state(mol.hamiltonian, mol.n_electrons)
     assert energy == pytest.approx(mol.energies["fci"], abs=1e-8)
     assert np.linalg.norm(state) == pytest.approx(1.0)
@@ -66,58 +38,19 @@ def test_ground_energy_matches_pyscf_fci(case):
 
 
 @pytest.mark.parametrize("case", ["H2", "LiH-cas23", "H2O-cas44", "H2O"])
-def test_hf_energy_is_hf_expectation(case):
+def test_hf_energy_is_hf_expectation(case, molecules):
     from circuits import expval
 
-    mol = get(*CASES[case])
+    mol = molecules(*CASES[case])
     value = expval(mol.hf_circuit, mol.hamiltonian, dtype="complex128")
     assert float(value.reshape(-1)[0]) == pytest.approx(mol.energies["hf"], abs=1e-8)
     n = expval(mol.hf_circuit, mol.number_operator(), dtype="complex128")
     assert float(n.reshape(-1)[0]) == pytest.approx(mol.n_electrons, abs=1e-10)
 
 
-def test_hf_state_and_qubit_order():
-    mol = get("H2")
-    # qubits 0 (alpha) and 1 (beta) of the lowest spatial orbital are occupied; qubit 0 right-most
-    assert mol.hf_bitstring == "0011"
-    assert [mol.hf_circuit.find_bit(inst.qubits[0]).index for inst in mol.hf_circuit.data] == [0, 1]
-    assert hf_bitstring(6, 2, 1) == "000111"
-    assert hf_bitstring(6, 2, 1, mapping="parity") == "111101"
-    # the number operator under JW is sum_k (I - Z_k)/2 with Z_k at label position n-1-k
-    n_op = number_operator(4)
-    assert dict(zip(n_op.paulis.to_labels(), n_op.coeffs.real, strict=True)) == pytest.approx(
-        {"IIII": 2.0, "IIIZ": -0.5, "IIZI": -0.5, "IZII": -0.5, "ZIII": -0.5}
-    )
-
-
-@pytest.mark.parametrize("case", ["H2", "LiH-cas23", "H2O-cas44"])
-def test_hamiltonian_conserves_particle_number_and_spin(case):
-    mol = get(*CASES[case])
-    assert commutator_norm(mol.hamiltonian, number_operator(mol.n_qubits)) < 1e-10
-    assert commutator_norm(mol.hamiltonian, spin_z_operator(mol.n_qubits)) < 1e-10
-
-
-@pytest.mark.parametrize("case", ["H2", "LiH-cas23", "H2O-cas44"])
-def test_parity_mapping_same_spectrum(case):
-    name, active = CASES[case]
-    jw, par = get(name, active), get(name, active, mapping="parity")
-    assert par.mapping == "parity" and par.hf_bitstring != jw.hf_bitstring
-    e_jw = np.linalg.eigvalsh(jw.hamiltonian.to_matrix())
-    e_par = np.linalg.eigvalsh(par.hamiltonian.to_matrix())
-    np.testing.assert_allclose(e_par, e_jw, atol=1e-9)
-    energy, _ = exact_ground_state(par.hamiltonian, par.n_electrons, mapping="parity")
-    assert energy == pytest.approx(jw.energies["fci"], abs=1e-8)
-    assert commutator_norm(par.hamiltonian, number_operator(par.n_qubits, "parity")) < 1e-10
-
-    from circuits import expval
-
-    value = expval(par.hf_circuit, par.hamiltonian, dtype="complex128")
-    assert float(value.reshape(-1)[0]) == pytest.approx(jw.energies["hf"], abs=1e-8)
-
-
-def test_integrals_are_chemists_notation():
+def test_integrals_are_chemists_notation(molecules):
     """E_HF = E_core + sum_i 2 h_ii + sum_ij [2 (ii|jj) - (ij|ji)] over doubly occupied active orbitals."""
-    mol = get("H2O", (4, 4))
+    mol = molecules("H2O", (4, 4))
     h, g = mol.one_body, mol.two_body
     assert h.shape == (4, 4) and g.shape == (4, 4, 4, 4)
     np.testing.assert_allclose(h, h.T, atol=1e-12)
@@ -133,16 +66,16 @@ def test_integrals_are_chemists_notation():
     assert mol.mo_coeff.shape == (7, 7)
 
 
-def test_full_space_has_no_core_energy():
-    mol = get("LiH")
+def test_full_space_has_no_core_energy(molecules):
+    mol = molecules("LiH")
     assert mol.n_core == 0 and mol.core_energy == pytest.approx(0.0, abs=1e-12)
     assert mol.n_electrons == 4 and mol.n_orbitals == 6 and mol.n_qubits == 12
     assert mol.constant == pytest.approx(mol.nuclear_repulsion)
 
 
 @pytest.mark.parametrize("case", ["H2", "LiH", "LiH-cas23", "H2O", "H2O-cas44"])
-def test_pyscf_energies_ordered(case):
-    e = get(*CASES[case]).energies
+def test_pyscf_energies_ordered(case, molecules):
+    e = molecules(*CASES[case]).energies
     assert e["fci"] <= e["ccsd"] + 1e-6
     assert e["ccsd"] < e["hf"]
     if case == "H2":  # two electrons: CCSD is exact
@@ -172,8 +105,8 @@ def test_water_bond_length_keeps_angle():
     assert exact_ground_state(mol.hamiltonian, 4)[0] == pytest.approx(mol.energies["fci"], abs=1e-8)
 
 
-def test_geometry_inputs_and_open_shell():
-    by_name = get("H2")
+def test_geometry_inputs_and_open_shell(molecules):
+    by_name = molecules("H2")
     by_list = molecule([("H", (0, 0, 0)), ("H", (0, 0, 0.7414))])
     by_string = molecule("H 0 0 0; H 0 0 0.7414")
     for other in (by_list, by_string):
@@ -198,19 +131,6 @@ def test_geometry_inputs_and_open_shell():
     assert float(value.reshape(-1)[0]) == pytest.approx(cation.energies["hf"], abs=1e-8)
 
 
-def test_exact_eigenstates_sector():
-    mol = get("H2")
-    values, vectors = exact_eigenstates(mol.hamiltonian, 2, k=3)
-    assert values.shape == (3,) and vectors.shape == (16, 3)
-    assert values[0] == pytest.approx(mol.energies["fci"], abs=1e-10)
-    assert np.all(np.diff(values) >= -1e-12)
-    # eigenvectors live on 2-electron basis states only
-    popcount = np.array([bin(i).count("1") for i in range(16)])
-    assert np.allclose(vectors[popcount != 2], 0)
-    # without a sector the lowest state of H2 in STO-3G is still the 2-electron ground state
-    assert exact_ground_state(mol.hamiltonian)[0] <= values[0] + 1e-12
-
-
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -231,14 +151,17 @@ def test_exact_eigenstates_sector():
           "bond_length": 1.0}, "needs a diatomic"),
     ],
 )
+
+
 def test_bad_input_raises(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ChemistryError, match=match):  # a KetmlError and a ValueError
         molecule(**kwargs)
 
 
-def test_bad_sector_raises():
-    mol = get("H2")
-    with pytest.raises(ValueError, match="n_electrons=5"):
-        exact_ground_state(mol.hamiltonian, 5)
-    with pytest.raises(ValueError, match="unknown mapping"):
-        number_operator(4, mapping="bk")
+def test_unknown_molecule_name_is_an_unknown_name_error():
+    with pytest.raises(UnknownNameError, match="known names: H2, LiH") as info:
+        molecule("H3O")
+    assert isinstance(info.value, KeyError) and isinstance(info.value, ValueError)
+    assert str(info.value).startswith("unknown molecule name 'H3O'")  # not quoted like a KeyError
+
+

@@ -14,7 +14,7 @@ from qiskit.quantum_info import Statevector
 
 pytest.importorskip("pyscf")
 
-from chemistry import molecule, number_operator, spin_z_operator  # noqa: E402
+from chemistry import number_operator, spin_z_operator  # noqa: E402
 from chemistry.excitations import (  # noqa: E402
     excitation_generator,
     excitation_pauli_terms,
@@ -24,26 +24,6 @@ from chemistry.excitations import (  # noqa: E402
 from chemistry.fermion_ops import annihilate, create  # noqa: E402
 from chemistry.gate_counts import gate_counts  # noqa: E402
 from chemistry.ucc import UCCSDEnergy, run_uccsd  # noqa: E402
-
-_cache = {}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    from pyscf import lib
-    from threadpoolctl import threadpool_limits
-
-    before = lib.num_threads()
-    lib.num_threads(1)
-    with threadpool_limits(1):
-        yield
-    lib.num_threads(before)
-
-
-def get(name, active=None):
-    if (name, active) not in _cache:
-        _cache[(name, active)] = molecule(name, active_space=active)
-    return _cache[(name, active)]
 
 
 def ladder_matrix(n, ops):
@@ -94,8 +74,8 @@ def test_excitation_counts(n_orb, n_a, n_b):
     assert len(uccsd_pauli_pool(2 * n_orb, n_a, n_b)) <= 2 * len(singles) + 8 * len(doubles)
 
 
-def test_fast_energy_equals_statevector_and_gradient_equals_finite_differences():
-    mol = get("LiH", (2, 3))
+def test_fast_energy_equals_statevector_and_gradient_equals_finite_differences(molecules):
+    mol = molecules("LiH", (2, 3))
     fn = UCCSDEnergy(mol)
     theta = torch.tensor(np.random.default_rng(0).uniform(-0.3, 0.3, len(fn.excitations)), requires_grad=True)
     e = fn(theta)
@@ -111,19 +91,19 @@ def test_fast_energy_equals_statevector_and_gradient_equals_finite_differences()
         assert abs(fd - float(grad[k])) < 1e-7
 
 
-def test_uccsd_reaches_fci_on_h2_and_chemical_accuracy_on_lih_cas():
-    h2 = get("H2")
+def test_uccsd_reaches_fci_on_h2_and_chemical_accuracy_on_lih_cas(molecules):
+    h2 = molecules("H2")
     r = run_uccsd(h2)
     assert abs(r.energy - h2.energies["fci"]) < 1e-8
     assert r.energy < h2.energies["hf"] - 0.01
-    lih = get("LiH", (2, 3))
+    lih = molecules("LiH", (2, 3))
     r = run_uccsd(lih)
     assert abs(r.energy - lih.energies["fci"]) < 1.6e-3
     with pytest.raises(ValueError, match="parameters"):
         run_uccsd(lih, initial=[0.0])
 
 
-def test_gate_counts():
+def test_gate_counts(molecules):
     qc = QuantumCircuit(2)
     qc.h(0)
     qc.cx(0, 1)
@@ -132,7 +112,7 @@ def test_gate_counts():
     counts = gate_counts(qc, optimization_level=0)
     assert counts == {"total": 4, "cx": 2, "single_qubit": 2, "depth": 4}
     assert gate_counts(qc, optimization_level=1)["cx"] == 0  # the two CX cancel
-    h2 = get("H2")
+    h2 = molecules("H2")
     from chemistry.pauli_evolution import PauliSequence
 
     once = UCCSDEnergy(h2).sequence([0.0, 0.0, 0.2])  # the double excitation only

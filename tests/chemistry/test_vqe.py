@@ -20,7 +20,6 @@ pytest.importorskip("pyscf")
 from chemistry import (  # noqa: E402
     gate_counts,
     hf_bitstring,
-    molecule,
     number_operator,
     spin_z_operator,
 )
@@ -42,28 +41,6 @@ from chemistry.vqe import (  # noqa: E402
 CHEMICAL_ACCURACY = 1.6e-3
 # Qiskit's Statevector of a PauliEvolutionGate goes through scipy's sparse expm, which warns about formats
 pytestmark = pytest.mark.filterwarnings("ignore::scipy.sparse.SparseEfficiencyWarning")
-_cache: dict = {}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny molecules: pyscf's OpenMP and BLAS threads only contend on busy cores."""
-    from pyscf import lib
-    from threadpoolctl import threadpool_limits
-
-    before = lib.num_threads()
-    lib.num_threads(1)
-    with threadpool_limits(1):
-        yield
-    lib.num_threads(before)
-
-
-def get(name: str, active=None):
-    if (name, active) not in _cache:
-        _cache[(name, active)] = molecule(name, active_space=active)
-    return _cache[(name, active)]
-
-
 # ---------------------------------------------------------------------------------------------
 # an independent Jordan-Wigner: explicit Kronecker products, qubit 0 the least-significant bit
 
@@ -109,6 +86,8 @@ def test_h2_excitations_and_pool():
     "n_qubits,n_alpha,n_beta",
     [(4, 1, 1), (6, 1, 1), (12, 2, 2), (14, 5, 5), (8, 3, 2)],  # H2, LiH(2,3), LiH, H2O, open shell
 )
+
+
 def test_excitation_counts_match_the_combinatorial_formula(n_qubits, n_alpha, n_beta):
     singles, doubles = uccsd_excitations(n_qubits, n_alpha, n_beta)
     n_orb = n_qubits // 2
@@ -125,8 +104,8 @@ def test_excitation_counts_match_the_combinatorial_formula(n_qubits, n_alpha, n_
     assert len(set(singles)) == len(singles) and len(set(doubles)) == len(doubles)
 
 
-def test_molecule_sizes_match():
-    lih = get("LiH", (2, 3))
+def test_molecule_sizes_match(molecules):
+    lih = molecules("LiH", (2, 3))
     singles, doubles = uccsd_excitations(lih.n_qubits, lih.n_alpha, lih.n_beta)
     assert (lih.n_qubits, len(singles), len(doubles)) == (6, 4, 4)
     assert uccsd_circuit(lih).num_parameters == 8
@@ -135,6 +114,8 @@ def test_molecule_sizes_match():
 @pytest.mark.parametrize(
     "exc", [(0, 2), (1, 5), (2, 0), (0, 1, 2, 3), (0, 3, 4, 7), (1, 3, 5, 7), (0, 2, 4, 6)]
 )
+
+
 def test_generator_equals_explicit_jordan_wigner(exc):
     n = 8
     t = excitation_matrix(exc, n)
@@ -179,6 +160,8 @@ def test_generators_hermitian_conserve_n_and_sz_and_terms_commute():
     # a+_3 a_1 |0011> = +|1001> (two passes), a+_2 a+_3 a_1 a_0 |0011> = +|1100>
     [((0, 2), "0110", -1), ((1, 3), "1001", +1), ((0, 1, 2, 3), "1100", +1)],
 )
+
+
 def test_uccsd_factor_rotates_hf_with_the_right_sign(exc, target, sign):
     theta = 0.37
     circuit = uccsd_circuit((4, 1, 1), excitations=[exc])
@@ -194,8 +177,8 @@ def test_uccsd_factor_rotates_hf_with_the_right_sign(exc, target, sign):
         np.testing.assert_allclose(state, expected, atol=1e-10)
 
 
-def test_uccsd_circuit_structure():
-    h2 = get("H2")
+def test_uccsd_circuit_structure(molecules):
+    h2 = molecules("H2")
     circuit = uccsd_circuit(h2)
     assert circuit.num_parameters == 3 and circuit.num_qubits == 4
     assert [p.name for p in circuit.parameters] == ["theta[0]", "theta[1]", "theta[2]"]
@@ -214,10 +197,10 @@ def test_uccsd_circuit_structure():
 # gradients
 
 
-def test_uccsd_energy_and_gradient_match_statevector_and_finite_differences():
+def test_uccsd_energy_and_gradient_match_statevector_and_finite_differences(molecules):
     from circuits import expval
 
-    lih = get("LiH", (2, 3))
+    lih = molecules("LiH", (2, 3))
     circuit = uccsd_circuit(lih)
     theta = torch.tensor(np.random.default_rng(0).uniform(-0.3, 0.3, circuit.num_parameters),
                          dtype=torch.float64, requires_grad=True)
@@ -241,8 +224,8 @@ def test_uccsd_energy_and_gradient_match_statevector_and_finite_differences():
 
 
 @pytest.mark.parametrize("pool", ["fermionic", "qubit"])
-def test_pool_gradients_match_finite_differences(pool):
-    lih = get("LiH", (2, 3))
+def test_pool_gradients_match_finite_differences(pool, molecules):
+    lih = molecules("LiH", (2, 3))
     circuit = uccsd_circuit(lih)
     theta = np.random.default_rng(2).uniform(-0.2, 0.2, circuit.num_parameters)
     psi = Statevector(circuit.assign_parameters(theta)).data
@@ -264,8 +247,8 @@ def test_pool_gradients_match_finite_differences(pool):
 # VQE
 
 
-def test_vqe_uccsd_h2_reaches_fci():
-    h2 = get("H2")
+def test_vqe_uccsd_h2_reaches_fci(molecules):
+    h2 = molecules("H2")
     r = run_vqe(h2, progress=False)
     assert abs(r.energy - h2.energies["fci"]) < 1e-6
     assert r.error == pytest.approx(r.energy - h2.energies["fci"])
@@ -280,8 +263,8 @@ def test_vqe_uccsd_h2_reaches_fci():
     assert abs(r.parameters[2]) > 0.05 and np.all(np.abs(r.parameters[:2]) < 1e-4)
 
 
-def test_vqe_uccsd_lih_active_space_is_exact():
-    lih = get("LiH", (2, 3))
+def test_vqe_uccsd_lih_active_space_is_exact(molecules):
+    lih = molecules("LiH", (2, 3))
     r = run_vqe(lih, progress=False)
     assert abs(r.error) < CHEMICAL_ACCURACY
     assert abs(r.error) < 1e-6  # two electrons: UCCSD spans the whole sector
@@ -289,14 +272,14 @@ def test_vqe_uccsd_lih_active_space_is_exact():
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "scipy:bfgs", "scipy:cobyla"])
-def test_other_optimizers_reach_fci_on_h2(optimizer):
-    h2 = get("H2")
+def test_other_optimizers_reach_fci_on_h2(optimizer, molecules):
+    h2 = molecules("H2")
     r = run_vqe(h2, optimizer=optimizer, maxiter=400, lr=0.05, progress=False)
     assert abs(r.error) < 1e-6
 
 
-def test_custom_circuit_and_other_engine():
-    h2 = get("H2")
+def test_custom_circuit_and_other_engine(molecules):
+    h2 = molecules("H2")
     r = run_vqe(h2, uccsd_circuit(h2), initial=np.zeros(3), progress=False)
     assert abs(r.error) < 1e-6
     from circuits import engines
@@ -307,8 +290,8 @@ def test_custom_circuit_and_other_engine():
     assert abs(r.error) < 1e-6
 
 
-def test_hea_h2_reaches_chemical_accuracy():
-    h2 = get("H2")
+def test_hea_h2_reaches_chemical_accuracy(molecules):
+    h2 = molecules("H2")
     r = run_vqe(h2, "hea", layers=2, seed=0, progress=False)
     assert r.parameters.shape == (24,)
     assert r.energy < h2.energies["hf"] - 0.01
@@ -319,8 +302,8 @@ def test_hea_h2_reaches_chemical_accuracy():
 # ADAPT-VQE
 
 
-def test_adapt_h2_picks_the_double_first():
-    h2 = get("H2")
+def test_adapt_h2_picks_the_double_first(molecules):
+    h2 = molecules("H2")
     r = adapt_vqe(h2, progress=False)
     assert r.operators[0] == (0, 1, 2, 3)  # singles have zero gradient at HF (Brillouin)
     assert abs(r.error) < CHEMICAL_ACCURACY
@@ -332,8 +315,8 @@ def test_adapt_h2_picks_the_double_first():
 
 
 @pytest.mark.parametrize("pool", ["fermionic", "qubit"])
-def test_adapt_lih_active_space(pool):
-    lih = get("LiH", (2, 3))
+def test_adapt_lih_active_space(pool, molecules):
+    lih = molecules("LiH", (2, 3))
     r = adapt_vqe(lih, pool=pool, progress=False)
     assert abs(r.error) < CHEMICAL_ACCURACY
     assert all(b <= a + 1e-10 for a, b in zip(r.history, r.history[1:], strict=False))
@@ -358,8 +341,8 @@ def test_gate_counts_of_known_circuits():
     assert gate_counts(swap)["cx"] == 3
 
 
-def test_gate_counts_of_bound_uccsd_and_unbound_error():
-    h2 = get("H2")
+def test_gate_counts_of_bound_uccsd_and_unbound_error(molecules):
+    h2 = molecules("H2")
     circuit = uccsd_circuit(h2)
     counts = gate_counts(circuit.assign_parameters([0.1, 0.2, 0.3]))
     assert counts["cx"] > 0 and counts["total"] >= counts["cx"] and counts["depth"] > 0
@@ -376,8 +359,8 @@ def test_gate_counts_of_bound_uccsd_and_unbound_error():
 # bad input
 
 
-def test_bad_input_is_named():
-    h2 = get("H2")
+def test_bad_input_is_named(molecules):
+    h2 = molecules("H2")
     with pytest.raises(ValueError, match="unknown ansatz 'ucc'"):
         run_vqe(h2, "ucc", progress=False)
     with pytest.raises(ValueError, match="initial has 2 values but the ansatz has 3 parameters"):

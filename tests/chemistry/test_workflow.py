@@ -9,17 +9,16 @@ import pytest
 
 pytest.importorskip("pyscf")
 
-from chemistry import molecule  # noqa: E402
 from chemistry.eom import ip_manifold, q_sc_eom  # noqa: E402
 from chemistry.gqe import GQEConfig  # noqa: E402
-from chemistry.gqe_pool import excitation_pool  # noqa: E402
+from chemistry.gqe.pool import excitation_pool  # noqa: E402
 from chemistry.workflow import ground_state  # noqa: E402
 
 
 @pytest.mark.parametrize("method", ["hf", "vqe", "gqe"])
-def test_ground_state_circuit_energy_matches_the_engine(method):
+def test_ground_state_circuit_energy_matches_the_engine(method, molecules):
     # H2: its 20 mHa correlation energy is well above chemical accuracy, so GQE has work to do
-    mol = molecule("H2")
+    mol = molecules("H2")
     from circuits import expval
 
     cfg = GQEConfig(ngates=6, num_samples=20, max_iters=40, lr=1e-3, beta0=5.0, beta_step=0.5,
@@ -40,7 +39,7 @@ def test_ground_state_circuit_energy_matches_the_engine(method):
     assert gs.gate_counts["total"] >= gs.gate_counts["cx"]
 
 
-def test_frozen_orbitals_leave_the_pool():
+def test_frozen_orbitals_leave_the_pool(molecules):
     full = excitation_pool(12, 2, 2)
     frozen = excitation_pool(12, 2, 2, frozen=(0,))
     assert len(frozen) < len(full)
@@ -49,4 +48,4 @@ def test_frozen_orbitals_leave_the_pool():
             assert set(label[-2:]) <= {"I", "Z"}
     assert any(set(label[-2:]) - {"I", "Z"} for steps in full.tokens[1:] for label, _ in steps)
     with pytest.raises(ValueError, match="unknown ground-state method"):
-        ground_state(molecule("H2"), "dmrg")
+        ground_state(molecules("H2"), "dmrg")

@@ -152,3 +152,29 @@ def test_errors_are_ketml_errors_and_builtin_types():
     assert issubclass(ParameterError, ValueError)
     assert issubclass(MemoryLimitError, MemoryError)
     assert issubclass(UnsupportedOperationError, KetmlError)
+
+
+def test_errors_raised_on_purpose_are_ketml_errors_of_the_fitting_class():
+    """Each is a KetmlError subclass that is still the built-in type callers catch."""
+    from circuits import engines, library, qasm
+    from circuits.errors import ConfigurationError, UnknownNameError
+
+    cases = [
+        (lambda: library.angle_encoding(0), ConfigurationError, ValueError),
+        (lambda: library.angle_encoding(2, rotation="W"), ConfigurationError, ValueError),
+        (lambda: library.strongly_entangling_layers(2, 1, weights=ParameterVector("w", 5)),
+         ParameterError, ValueError),
+        (lambda: library.amplitude_encoding(1, amplitudes=[0.0, 0.0]), ParameterError, ValueError),
+        (lambda: library.sim_circuit(20, 2), ConfigurationError, ValueError),
+        (lambda: circuits.Postselect(2), ConfigurationError, ValueError),
+        (lambda: engines.get("nope"), UnknownNameError, KeyError),
+        (lambda: engines.get("torch", dtype="float16"), ConfigurationError, ValueError),
+        (lambda: circuits.sample(QuantumCircuit(1), shots=0), ConfigurationError, ValueError),
+        (lambda: qasm.dumps(QuantumCircuit(1), 4), ConfigurationError, ValueError),
+    ]
+    for fn, cls, builtin in cases:
+        with pytest.raises(cls) as info:
+            fn()
+        assert isinstance(info.value, KetmlError) and isinstance(info.value, builtin), info.value
+    with pytest.raises(EngineUnavailableError):  # unknown engines stay "unavailable" too
+        engines.get("nope")

@@ -641,7 +641,7 @@ def test_malformed_input(text: str, line: int, column: int, fragment: str):
 def test_without_reference_importer_falls_back_to_native(monkeypatch):
     """Without qiskit_qasm3_import, Qiskit's native importer reads simple programs and errors
     still carry the position that its (captured) diagnostics report."""
-    monkeypatch.setattr(qasm, "_qasm3_importer", lambda: None)
+    monkeypatch.setattr(qasm.qasm3, "reference_importer", lambda: None)
     circuit = qasm.loads(H3 + "qubit[2] q;\nh q[0];\ncx q[0], q[1];\n")
     assert circuit.count_ops() == {"h": 1, "cx": 1}
     with pytest.raises(QasmError, match="qiskit-qasm3-import") as info:

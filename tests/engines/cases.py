@@ -21,18 +21,23 @@ ENGINES: dict[str, tuple[dict, dict | None]] = {
     # estimator runs at precision 2e-3 (2.5e5 shots) and is checked to a shot-noise tolerance
     "ibm": ({"backend": "fake_manila", "noise": False, "precision": 2e-3, "seed": 7}, None),
 }
-# engines whose numbers are estimates: the tolerance they are held to instead of 1e-6
-APPROXIMATE = {"ibm": 2e-2}
+# what each engine can do comes from its declaration in the registry, never from its name here
+CAPABILITIES = engines.capabilities()
+# engines whose numbers are estimates (not exact): held to this tolerance instead of 1e-6
+ESTIMATE_TOLERANCE = 2e-2
+APPROXIMATE = {e for e in ENGINES if not CAPABILITIES[e].exact}
 # engines that have no state vector to show
-NO_STATEVECTOR = {"ibm"}
+NO_STATEVECTOR = {e for e in ENGINES if not CAPABILITIES[e].statevector}
 # engines too slow (real shots per parameter-shift row) for a training run in the default suite
 NO_TRAINING = {"ibm"}
 # engines that run mid-circuit measurement, reset and feed-forward
-DYNAMIC = ["torch", "aer"]
+DYNAMIC = [e for e in ENGINES if CAPABILITIES[e].mid_circuit]
 
 
 def tolerance(name: str, precision: str = "double") -> float:
-    return APPROXIMATE.get(name, 1e-6 if precision == "double" else 1e-4)
+    if name in APPROXIMATE:
+        return ESTIMATE_TOLERANCE
+    return 1e-6 if precision == "double" else 1e-4
 
 
 def engine_params(names=None):

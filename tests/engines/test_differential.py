@@ -96,7 +96,7 @@ def test_gradients_match_torch(name, n, seed):
         grads.append(values.grad.numpy())
     assert np.abs(grads[1]).max() > 1e-3  # the check is not vacuous
     scale = np.abs(weights.numpy()).sum() * max(np.abs(o.coeffs).sum() for o in obs)
-    tol = tolerance(name) * (1 if name not in ("ibm",) else 2 * scale * qc.num_parameters)
+    tol = tolerance(name) * (1 if name not in APPROXIMATE else 2 * scale * qc.num_parameters)
     np.testing.assert_allclose(grads[0], grads[1], atol=tol)
 
 

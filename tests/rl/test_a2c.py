@@ -9,7 +9,9 @@ import torch
 
 pytest.importorskip("gymnasium")
 
-from qml.rl import A2CConfig, RecurrentActorCritic, make_env, train_a2c  # noqa: E402
+from circuits.errors import UnknownNameError  # noqa: E402
+from data.environments import make_env  # noqa: E402
+from qml.rl import A2CConfig, RecurrentActorCritic, train_a2c  # noqa: E402
 from qml.rl.a2c import _returns, run_episode  # noqa: E402
 
 
@@ -22,7 +24,7 @@ def test_environments_give_flat_observations():
     grid = make_env("minigrid-empty-5x5", seed=0)
     assert grid.obs_dim == 147 and grid.n_actions == 3
     assert 0 <= grid.reset().min() and grid.reset().max() <= 1
-    with pytest.raises(ValueError, match="unknown environment"):
+    with pytest.raises(UnknownNameError, match="unknown environment"):
         make_env("pong")
 
 
@@ -117,7 +119,7 @@ def test_cartpole_standardises_returns_and_uses_huber(tmp_path, monkeypatch):
         train_a2c(agent, "cartpole", A2CConfig(episodes=1, value_loss="l1"), out_dir=tmp_path / "bad",
                   progress=False)
     assert not (tmp_path / "bad").exists()
-    from qml.rl.envs import ENVIRONMENTS
+    from data.environments import ENVIRONMENTS
 
     assert ENVIRONMENTS["cartpole"].normalize_returns
     assert not ENVIRONMENTS["minigrid-empty-5x5"].normalize_returns
@@ -132,3 +134,26 @@ def test_classical_lstm_agent_solves_cartpole(tmp_path):
     metrics = train_a2c(agent, "cartpole", A2CConfig(episodes=800, eval_episodes=20),
                         out_dir=tmp_path, progress=False)
     assert metrics["episodes_to_solve"] is not None and metrics["mean_return"] >= 195
+
+
+def test_agent_takes_a_core_factory_and_the_rl_task_builds_registered_cores():
+    """The core is any factory ``(n_in, n_out) -> module``; by name, the registry's rl models."""
+    from qml import registry
+    from qml.rl import ClassicalLSTM
+
+    sizes = []
+
+    def factory(n_in, n_out):
+        sizes.append((n_in, n_out))
+        return ClassicalLSTM(n_in, 5, n_out)
+
+    agent = RecurrentActorCritic(factory, 147, 3)  # MiniGrid's view: encoded down to 4 inputs
+    assert sizes == [(4, 4)] and agent.core.hidden_size == 5
+    logits, value, _ = agent.step(torch.rand(147), agent.initial_state(torch.zeros(147)))
+    assert logits.shape == (3,) and value.ndim == 0
+    with pytest.raises(ValueError, match="factory"):
+        RecurrentActorCritic(factory, 4, 2, hidden_size=3)
+    rl = registry.get_task("rl")
+    assert {"qfwp", "qlstm", "lstm"} <= {s.name for s in registry.specs() if rl.name in s.tasks}
+    agent = rl.build(registry.get("qlstm"), {"obs_dim": 4, "n_actions": 2}, "torch", {})
+    assert agent.core.hidden_size == 4  # the qlstm model's rl preset, as before the registry held it

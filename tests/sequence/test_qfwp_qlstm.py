@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from qml.qfwp import QFWP
-from qml.qlstm import QLSTM
+from qml.sequence.qfwp import QFWP
+from qml.sequence.qlstm import QLSTM
 
 pnl = pytest.importorskip("pennylane")
 
@@ -77,7 +77,7 @@ def test_qfwp_fast_weights_are_per_sample_and_gradients_are_exact():
 
 def test_qlstm_circuit_matches_pennylane():
     from circuits import QuantumLayer
-    from qml.qlstm import qlstm_circuit
+    from qml.sequence.qlstm import qlstm_circuit
 
     n, depth = 4, 2
     layer = QuantumLayer(

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from circuits import statevector
-from qml.qrnn import QRNN, QuantumNeuron, qrnn_circuit, qrnn_loss
+from qml.sequence.qrnn import QRNN, QuantumNeuron, qrnn_circuit, qrnn_loss
 
 
 def _circuit_probs(model: QRNN, inputs: torch.Tensor, outcomes: torch.Tensor, step: int) -> torch.Tensor:

@@ -11,7 +11,12 @@ import torch
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
-from ...errors import KetmlError, MemoryLimitError, UnsupportedOperationError
+from ...errors import (
+    ConfigurationError,
+    EngineUnavailableError,
+    MemoryLimitError,
+    UnsupportedOperationError,
+)
 from ..base import Engine
 from ..cache import CompileCache
 from . import program as prog
@@ -122,20 +127,18 @@ class TorchEngine(Engine):
     ):
         self.device = torch.device(device)
         if self.device.type == "cuda" and not torch.cuda.is_available():
-            from ...errors import EngineUnavailableError
-
             raise EngineUnavailableError(
                 "device='cuda' was asked for but torch sees no CUDA GPU here "
                 "(install a CUDA build of torch on a machine with an NVIDIA GPU, or use device='cpu')"
             )
         if isinstance(dtype, str):
             if dtype not in _DTYPES:
-                raise KetmlError(f"unknown dtype {dtype!r}; use 'complex64' or 'complex128'")
+                raise ConfigurationError(f"unknown dtype {dtype!r}; use 'complex64' or 'complex128'")
             dtype = _DTYPES[dtype]
         if dtype not in (torch.complex64, torch.complex128):
-            raise KetmlError(f"dtype must be complex64 or complex128, got {dtype}")
+            raise ConfigurationError(f"dtype must be complex64 or complex128, got {dtype}")
         if diff_method not in ("backprop", "adjoint"):
-            raise KetmlError(f"diff_method must be 'backprop' or 'adjoint', got {diff_method!r}")
+            raise ConfigurationError(f"diff_method must be 'backprop' or 'adjoint', got {diff_method!r}")
         self.dtype = dtype
         self.real_dtype = torch.float32 if dtype == torch.complex64 else torch.float64
         self.diff_method = diff_method
@@ -246,7 +249,7 @@ class TorchEngine(Engine):
     def _shot_expval(self, compiled, observables, values, shots, seed, shared):
         """Estimate each Pauli term from ``shots`` samples of its +-1 outcome."""
         if not isinstance(shots, int) or isinstance(shots, bool) or shots < 1:
-            raise KetmlError(f"shots must be a positive integer, got {shots!r}")
+            raise ConfigurationError(f"shots must be a positive integer, got {shots!r}")
         n = compiled.n_qubits
         if compiled.records:
             pad = SparsePauliOp("I" * compiled.n_clbits)

@@ -1,0 +1,270 @@
+"""``ketml train``, ``ketml evaluate`` and ``ketml demo``: the shared trainer on the command line.
+
+The models and tasks that ``ketml train --help`` and ``--list`` show come from the registry
+(:mod:`qml.registry`), read only when asked, so ``ketml --help`` stays fast. Expected failures
+(unknown model or dataset, missing data files, bad options) print one line ``ketml: error: ...``
+and exit with status 2, like every other ``ketml`` command.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperCommand
+
+from circuits.errors import KetmlError
+
+from .app import app
+from .common import CliError, cli_errors
+
+
+def _model_options(specs: list[str]) -> dict[str, Any]:
+    """``--option name=value`` pairs; values are Python literals (3, 0.5, 'Z', [1, 2]) or strings."""
+    options: dict[str, Any] = {}
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise CliError(f"--option {spec!r}: write name=value, e.g. --option n_layers=1")
+        try:
+            options[name.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            options[name.strip()] = value.strip()
+    return options
+
+
+def _registry_text() -> str:
+    """The models and the tasks with their datasets, as the help's closing paragraphs."""
+    from qml import registry
+
+    models = "; ".join(f"{s.name} ({s.task})" for s in registry.specs())
+    tasks = "; ".join(
+        f"{t}: {', '.join(registry.get_task(t).datasets())}" for t in registry.task_names()
+    )
+    return f"Models: {models}.\n\nTasks and their datasets: {tasks}."
+
+
+class _RegistryHelp(TyperCommand):
+    """A command whose help ends with the registry's models and tasks, looked up when shown."""
+
+    def format_help(self, ctx, formatter):
+        self.epilog = _registry_text()
+        return super().format_help(ctx, formatter)
+
+
+def _list_models() -> None:
+    from qml import registry
+
+    specs = registry.specs()
+    width = max(len(s.name) for s in specs)
+    tasks = max(len(s.task) for s in specs)
+    typer.echo(f"{'model':<{width}}  {'task':<{tasks}}  description")
+    for spec in specs:
+        typer.echo(f"{spec.name:<{width}}  {spec.task:<{tasks}}  {spec.description}")
+
+
+@app.command(cls=_RegistryHelp)
+def train(
+    model: Annotated[str | None, typer.Argument(help="Registered model name (see --list).")] = None,
+    list_models: Annotated[bool, typer.Option("--list", help="List the registered models and exit.")] = False,
+    dataset: Annotated[
+        str, typer.Option("--dataset", "-d", help="Dataset (its kind picks the task; listed below).")
+    ] = "mnist",
+    epochs: Annotated[int | None, typer.Option(help="Epochs (default: the model's).", min=1)] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Mini-batch size (default: the model's).", min=1)
+    ] = None,
+    lr: Annotated[float | None, typer.Option(help="Learning rate (default: the model's).")] = None,
+    optimizer: Annotated[
+        str | None, typer.Option(help="adam, adamw, sgd or rmsprop (default: the model's).")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="none, cosine, onecycle, cosine-restarts or step (default: the model's)."),
+    ] = None,
+    weight_decay: Annotated[float | None, typer.Option(help="Weight decay (default: the model's).")] = None,
+    patience: Annotated[
+        int | None,
+        typer.Option(help="Stop after this many epochs without a better validation accuracy; 0: never."),
+    ] = None,
+    val_fraction: Annotated[
+        float | None, typer.Option(help="Fraction of the training set held out for validation.")
+    ] = None,
+    augment: Annotated[
+        str | None, typer.Option(help="none or affine (random rotation/shift per batch).")
+    ] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", "-e", help="Engine of the quantum layers (see 'ketml engines').")
+    ] = "torch",
+    device: Annotated[str, typer.Option(help="Torch device: cpu, cuda, cuda:1.")] = "cpu",
+    subset: Annotated[
+        int | None,
+        typer.Option(help="Train on this many samples (stratified); 0: the whole set; default: the model's."),
+    ] = None,
+    test_subset: Annotated[
+        int | None, typer.Option(help="Test on this many images (default: all, or subset/4).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of weights, data split, batch order and augmentation.")] = 0,
+    out: Annotated[
+        Path, typer.Option(help="Folder in which the run folder <model>-<dataset>-<time>/ is made.")
+    ] = Path("runs"),
+    resume: Annotated[
+        Path | None, typer.Option(help="Continue the run in this folder from its last checkpoint.")
+    ] = None,
+    data_root: Annotated[
+        str | None, typer.Option(help="Folder holding the dataset's files (default: $KETML_DATA/<dataset>).")
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option", "-O", help="Model option name=value, e.g. -O n_layers=1 -O readout='Z'. Repeatable."
+        ),
+    ] = None,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Progress bars per epoch.")
+    ] = True,
+) -> None:
+    """Train a registered model; writes run.json, model.pt, checkpoint.pt, metrics.json and plots."""
+    if list_models:
+        _list_models()
+        return
+    with cli_errors():
+        if model is None and resume is None:
+            raise CliError("name a model (ketml train --list shows them) or give --resume RUN")
+        from qml.training.experiment import run_task
+        from qml.training.experiment import train as train_run
+        from qml.training.runs import read_run
+
+        run_dir, metrics = train_run(
+            model,
+            dataset,
+            out=out,
+            engine=engine,
+            subset=subset,
+            test_subset=test_subset,
+            seed=seed,
+            progress=progress,
+            resume=resume,
+            data_root=data_root,
+            model_options=_model_options(option or []),
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            optimizer=optimizer,
+            scheduler=scheduler,
+            weight_decay=weight_decay,
+            patience=patience,
+            val_fraction=val_fraction,
+            augment=augment,
+            device=device,
+        )
+        task = run_task(read_run(run_dir))
+    typer.echo(task.headline(metrics))
+    typer.echo(f"run folder: {run_dir}")
+
+
+@app.command()
+def evaluate(
+    run: Annotated[Path, typer.Argument(help="A run folder written by 'ketml train'.")],
+    attack: Annotated[
+        str,
+        typer.Option(
+            help="none, fgsm, pgd (pixel space) or pgd-paper (PGD on normalised inputs, arXiv 2509.13353)."
+        ),
+    ] = "none",
+    eps: Annotated[
+        float, typer.Option(help="L-inf radius of the attack (pixel units, or normalised for pgd-paper).")
+    ] = 0.1,
+    alpha: Annotated[float, typer.Option(help="PGD step size.")] = 0.01,
+    steps: Annotated[int, typer.Option(help="PGD steps.", min=1)] = 10,
+    subset: Annotated[
+        int | None, typer.Option(help="Evaluate on this many test images (default: as trained).")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Batch size of the evaluation.", min=1)] = 256,
+    device: Annotated[str, typer.Option(help="Torch device.")] = "cpu",
+    seed: Annotated[int, typer.Option(help="Seed of the test subset and PGD's random start.")] = 0,
+    data_root: Annotated[str | None, typer.Option(help="Folder holding the dataset's files.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar.")] = True,
+) -> None:
+    """Clean and adversarial test accuracy of a trained run (appended to RUN/evaluation.json)."""
+    with cli_errors():
+        from qml.training.experiment import evaluate_run
+
+        entry = evaluate_run(
+            run,
+            attack=attack,
+            eps=eps,
+            alpha=alpha,
+            steps=steps,
+            subset=subset,
+            batch_size=batch_size,
+            device=device,
+            seed=seed,
+            data_root=data_root,
+            progress=progress,
+        )
+    if as_json:
+        typer.echo(json.dumps(entry, indent=2))
+        return
+    typer.echo(f"clean accuracy:  {entry['clean_accuracy']:.4f}  ({entry['n_test']} test images)")
+    if "robust_accuracy" in entry:
+        typer.echo(f"robust accuracy: {entry['robust_accuracy']:.4f}  ({attack}, eps={eps})")
+
+
+@app.command()
+def demo(
+    epochs: Annotated[
+        int | None, typer.Option(help="Training epochs (default 30, or 6 with --quick).", min=1)
+    ] = None,
+    qubits: Annotated[
+        int | None, typer.Option(help="Qubits of the quantum layer, 4 to 8 (default 6).", min=4, max=8)
+    ] = None,
+    layers: Annotated[
+        int | None, typer.Option(help="Strongly entangling layers of the circuit (default 4).", min=1)
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the initial weights, split and batch order.")] = 0,
+    out: Annotated[
+        Path, typer.Option(help="Folder in which the run folder demo-<timestamp>/ is created.")
+    ] = Path("runs"),
+    engine: Annotated[
+        str, typer.Option(help="Engine of the quantum layer (see 'ketml engines'); 'auto' uses a GPU.")
+    ] = "torch",
+    quick: Annotated[
+        bool, typer.Option("--quick", help="6 epochs on 400 training images: checks the pipeline in seconds.")
+    ] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show a progress bar per epoch.")
+    ] = True,
+) -> None:
+    """Train a hybrid CNN + quantum classifier on scikit-learn's digits (offline).
+
+    The preset of 'ketml train hybrid-digits --dataset digits'; writes run.json, metrics.json,
+    curves.png and confusion.png into OUT/demo-<timestamp>/.
+    """
+    with cli_errors():
+        from qml import demo as demo_run
+
+        try:
+            metrics = demo_run.run(
+                epochs=epochs,
+                qubits=qubits,
+                seed=seed,
+                out=out,
+                engine=engine,
+                quick=quick,
+                layers=layers,
+                progress=progress,
+                verbose=False,
+            )
+        except KetmlError:
+            raise
+        except OSError as exc:
+            raise CliError(f"cannot write the run folder under {out}: {exc.strerror or exc}") from None
+    run_dir = Path(metrics["run_dir"])
+    typer.echo(f"test accuracy: {metrics['test_accuracy']:.4f}  ({metrics['n_test']} test images)")
+    typer.echo(f"metrics: {run_dir / 'metrics.json'}")
+    typer.echo(f"plot:    {run_dir / 'curves.png'}")

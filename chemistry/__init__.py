@@ -3,96 +3,77 @@ q-sc-EOM ionised states -> Auger spectra (one-centre approximation).
 
 pyscf (and transformers, for GQE) are imported only when needed, so ``import chemistry`` works
 without them; the functions that need them raise an ImportError naming the package.
+
+The public names load on first use (PEP 562): ``import chemistry`` (or ``chemistry.cli`` for
+``ketml chem --help``) imports neither pyscf nor torch until a name is used.
 """
 
-from chemistry.auger import AugerSpectrum, auger_spectrum
-from chemistry.eom import (
-    CoreHoleState,
-    EOMResult,
-    Manifold,
-    core_hole_state,
-    dip_manifold,
-    exact_ionised_states,
-    ip_manifold,
-    q_sc_eom,
-)
-from chemistry.exact import exact_eigenstates, exact_ground_state
-from chemistry.excitations import (
-    excitation_generator,
-    excitation_pauli_terms,
-    uccsd_excitations,
-    uccsd_pauli_pool,
-)
-from chemistry.fermion_ops import annihilate, create, determinants, sector_matrix, transition_rdm
-from chemistry.gate_counts import gate_counts
-from chemistry.gqe import (
-    GQEConfig,
-    GQEResult,
-    OperatorPool,
-    excitation_pool,
-    pauli_pool,
-    run_gqe,
-    uccsd_string_pool,
-)
-from chemistry.mapping import (
-    fermionic_number_operator,
-    hf_bitstring,
-    number_operator,
-    qubit_hamiltonian,
-    spin_z_operator,
-)
-from chemistry.molecules import BOND_LENGTHS, GEOMETRIES, Molecule, molecule
-from chemistry.pauli_evolution import PauliSequence
-from chemistry.ucc import run_uccsd
-from chemistry.vqe import VQEResult, adapt_vqe, hardware_efficient_circuit, run_vqe, uccsd_circuit
-from chemistry.workflow import GroundState, ground_state
+from __future__ import annotations
 
-__all__ = [
-    "BOND_LENGTHS",
-    "GEOMETRIES",
-    "AugerSpectrum",
-    "CoreHoleState",
-    "EOMResult",
-    "GQEConfig",
-    "GQEResult",
-    "GroundState",
-    "Manifold",
-    "Molecule",
-    "OperatorPool",
-    "PauliSequence",
-    "annihilate",
-    "auger_spectrum",
-    "core_hole_state",
-    "create",
-    "determinants",
-    "dip_manifold",
-    "exact_eigenstates",
-    "exact_ground_state",
-    "exact_ionised_states",
-    "excitation_generator",
-    "excitation_pauli_terms",
-    "excitation_pool",
-    "fermionic_number_operator",
-    "gate_counts",
-    "ground_state",
-    "hf_bitstring",
-    "ip_manifold",
-    "molecule",
-    "number_operator",
-    "pauli_pool",
-    "q_sc_eom",
-    "qubit_hamiltonian",
-    "run_gqe",
-    "run_uccsd",
-    "sector_matrix",
-    "spin_z_operator",
-    "transition_rdm",
-    "uccsd_excitations",
-    "uccsd_pauli_pool",
-    "uccsd_string_pool",
-    "VQEResult",
-    "adapt_vqe",
-    "hardware_efficient_circuit",
-    "run_vqe",
-    "uccsd_circuit",
-]
+import importlib
+from typing import Any
+
+#: public name -> the submodule that defines it
+_EXPORTS: dict[str, str] = {
+    "AugerSpectrum": "auger",
+    "auger_spectrum": "auger",
+    "CoreHoleState": "eom",
+    "EOMResult": "eom",
+    "Manifold": "eom",
+    "core_hole_state": "eom",
+    "dip_manifold": "eom",
+    "exact_ionised_states": "eom",
+    "ip_manifold": "eom",
+    "q_sc_eom": "eom",
+    "exact_eigenstates": "exact",
+    "exact_ground_state": "exact",
+    "excitation_generator": "excitations",
+    "excitation_pauli_terms": "excitations",
+    "uccsd_excitations": "excitations",
+    "uccsd_pauli_pool": "excitations",
+    "annihilate": "fermion_ops",
+    "create": "fermion_ops",
+    "determinants": "fermion_ops",
+    "sector_matrix": "fermion_ops",
+    "transition_rdm": "fermion_ops",
+    "gate_counts": "gate_counts",
+    "GQEConfig": "gqe",
+    "GQEResult": "gqe",
+    "OperatorPool": "gqe",
+    "excitation_pool": "gqe",
+    "pauli_pool": "gqe",
+    "run_gqe": "gqe",
+    "uccsd_string_pool": "gqe",
+    "fermionic_number_operator": "mapping",
+    "hf_bitstring": "mapping",
+    "number_operator": "mapping",
+    "qubit_hamiltonian": "mapping",
+    "spin_z_operator": "mapping",
+    "BOND_LENGTHS": "molecules",
+    "GEOMETRIES": "molecules",
+    "Molecule": "molecules",
+    "molecule": "molecules",
+    "PauliSequence": "pauli_evolution",
+    "run_uccsd": "ucc",
+    "VQEResult": "vqe",
+    "adapt_vqe": "vqe",
+    "hardware_efficient_circuit": "vqe",
+    "run_vqe": "vqe",
+    "uccsd_circuit": "vqe",
+    "GroundState": "workflow",
+    "ground_state": "workflow",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'chemistry' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

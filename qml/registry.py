@@ -220,8 +220,8 @@ def task_for(dataset: str, model: ModelSpec | None = None) -> Task:
         if task.name in model.tasks:
             return task
     raise ConfigurationError(
-        f"{model.name} does not take {matching[0].name} tasks like {dataset!r}; "
-        f"it takes: {', '.join(model.tasks)}"
+        f"{model.name} does not take {matching[0].kind} datasets like {dataset!r} (tasks "
+        f"{', '.join(t.name for t in matching)}); it takes: {', '.join(model.tasks)}"
     )
 
 

@@ -6,11 +6,10 @@
 * :mod:`.classification`: ``fit``, the classifier hooks (validation, best weights, confusion).
 * :mod:`.task`: ``Task``, what a kind of problem supplies (data, dims, fit, headline metric).
 * :mod:`.experiment`: ``train(model, dataset)`` and ``evaluate_run(run_dir)`` by name.
-* :mod:`.augment`, :mod:`.evaluation`, :mod:`.attacks`, :mod:`.plots`, :mod:`.checkpoint`,
-  :mod:`.runs`: augmentations, accuracy, FGSM/PGD, PNG plots, checkpoints, run folders.
+* :mod:`.augment`, :mod:`.evaluation`, :mod:`.plots`, :mod:`.checkpoint`, :mod:`.runs`:
+  augmentations, accuracy, PNG plots, checkpoints, run folders. (FGSM/PGD: :mod:`qml.vision.attacks`.)
 """
 
-from .attacks import fgsm, pgd, pgd_normalized, robust_accuracy
 from .classification import fit
 from .config import TrainConfig
 from .evaluation import evaluate_classifier
@@ -23,10 +22,6 @@ __all__ = [
     "Task",
     "TrainConfig",
     "evaluate_classifier",
-    "fgsm",
     "fit",
-    "pgd",
-    "pgd_normalized",
-    "robust_accuracy",
     "train_loop",
 ]

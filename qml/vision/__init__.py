@@ -4,6 +4,7 @@
 * :mod:`.quanvolution`: the quanvolutional layer HQNN-Quanv is built on.
 * :mod:`.hybrid_cnn`: the CNN + 4-qubit amplitude-encoded model (Shahzad 2025, arXiv 2509.13353).
 * :mod:`.hybrid_digits`: the demo's CNN + variational-circuit classifier on 8 x 8 digits.
+* :mod:`.attacks`: FGSM and PGD in pixel space, robust accuracy (``ketml evaluate --attack``).
 * :mod:`.normalize`: per-channel normalisation inside the models, so attacks work in pixel space.
 * :mod:`.task`: the image-classification task (loading, fit, ``ketml evaluate``'s attacks).
 

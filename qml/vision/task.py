@@ -10,11 +10,11 @@ from typing import Any
 import data
 from circuits.errors import ConfigurationError
 from qml.registry import register_task
-from qml.training.attacks import ATTACKS, robust_accuracy
 from qml.training.classification import fit
 from qml.training.evaluation import evaluate_classifier
 from qml.training.runs import write_json
 from qml.training.task import Prepared, Task
+from qml.vision.attacks import ATTACKS, robust_accuracy
 
 #: digits are resized to this side by default, the size the MNIST-sized models expect
 DIGITS_SIZE = 28

@@ -6,8 +6,6 @@ import subprocess
 import sys
 from importlib.metadata import entry_points
 
-import pytest
-
 from .test_run import invoke
 
 COMMANDS = ("engines", "run", "train", "evaluate", "demo", "datasets", "ibm")
@@ -48,11 +46,6 @@ def test_python_dash_m():
     assert proc.stdout.startswith("ketml ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="circuits/__init__.py (reached through circuits.errors) and chemistry/__init__.py import "
-    "torch eagerly; remove this mark once both load their submodules on first use",
-)
 def test_help_does_not_import_torch():
     code = (
         "import sys\nfrom qml.cli import main\n"

@@ -108,6 +108,18 @@ def test_train_classical_twin_with_model_option(tmp_path):
     assert metrics["n_quantum_parameters"] == 0
     assert metrics["n_parameters"] == 2 * 16 + 2 + 98 * 10 + 10
 
+    # a run.json written before tasks were recorded (no "task", no "data_options") still evaluates
+    # and resumes: the task comes from the dataset
+    saved = json.loads((run / "run.json").read_text())
+    assert saved.pop("task") == "image-classification" and saved.pop("data_options") == {}
+    (run / "run.json").write_text(json.dumps(saved))
+    result = invoke("evaluate", run, "--json", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["clean_accuracy"] == pytest.approx(metrics["test_accuracy"])
+    result = invoke("train", "--resume", run, "--epochs", "2", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert json.loads((run / "metrics.json").read_text())["epochs"] == 2
+
 
 @pytest.mark.parametrize(
     "args, message",
@@ -196,7 +208,7 @@ def test_train_sequence_models_from_the_cli(tmp_path):
     assert json.loads((run / "metrics.json").read_text())["epochs"] == 3
 
     result = invoke("train", "qrnn", "-d", "damped-shm", "--out", tmp_path)
-    assert result.exit_code == 2 and "qrnn does not take regression tasks" in result.stderr
+    assert result.exit_code == 2 and "qrnn does not take time series datasets" in result.stderr
     result = invoke("train", "qfwp", "-d", "no-such-series", "--out", tmp_path)
     assert result.exit_code == 2 and "unknown dataset 'no-such-series'" in result.stderr
     result = invoke("evaluate", run)

@@ -17,8 +17,10 @@ from typer.testing import CliRunner
 from circuits.errors import ConfigurationError, UnknownNameError
 from qml import registry
 from qml.cli import app
-from qml.registry import Preset, register_model
+from qml.registry import Preset, register_model, register_task
 from qml.training.experiment import evaluate_run, train
+from qml.training.runs import save_torch, write_json
+from qml.training.task import Prepared, Task
 
 TOY = "toy-2q"
 
@@ -101,7 +103,7 @@ def test_toy_model_trains_through_the_library(tmp_path):
 
 
 def test_wrong_task_and_unknown_names_are_clear_errors(tmp_path):
-    with pytest.raises(ConfigurationError, match=f"{TOY} does not take regression tasks"):
+    with pytest.raises(ConfigurationError, match=f"{TOY} does not take time series datasets.*regression"):
         train(TOY, "damped-shm", out=tmp_path, progress=False)
     with pytest.raises(UnknownNameError, match="unknown model 'no-such'.*toy-2q"):
         registry.get("no-such")
@@ -129,3 +131,55 @@ def test_entry_point_in_ketml_models_is_honoured(monkeypatch):
     assert spec.tasks == ("image-classification",) and spec.quantum is False
     net = spec.build({"n_classes": 10, "in_channels": 1, "image_size": 8}, engine="torch")
     assert net(torch.rand(2, 1, 8, 8)).shape == (2, 10)
+
+
+class ToyReadout(Task):
+    """A task whose fit is no epoch loop (as a reservoir's ridge readout): least squares on windows."""
+
+    name = "toy-readout"
+    kind = "time series"
+    metric = "test_mse"
+    metric_label = "test MSE"
+
+    def load(self, dataset, *, seed=0, subset=None, test_subset=None, data_root=None):
+        from qml.sequence.tasks import regression_data
+
+        train, test = regression_data(dataset, seed=seed)
+        return Prepared(train, None, test, {"input_size": train[0].shape[1]})
+
+    def fit(self, model, prepared, config, *, out_dir, title, progress, resume, extra):
+        (x, y), (x_test, y_test) = prepared.train, prepared.test
+        with torch.no_grad():
+            solution = torch.linalg.lstsq(x.flatten(1), y).solution
+            model.readout.weight.copy_(solution.T)
+            test_mse = float(((model(x_test) - y_test) ** 2).mean())
+        save_torch(out_dir / "model.pt", model.state_dict())
+        metrics = {**extra, "n_parameters": 4, "test_mse": test_mse, "train_seconds": 0.0}
+        write_json(out_dir / "metrics.json", metrics)
+        return metrics
+
+
+register_task(ToyReadout())
+
+
+@register_model("toy-ridge", tasks=("toy-readout",), quantum=False, description="linear readout")
+class ToyRidge(nn.Module):
+    def __init__(self, input_size: int):
+        super().__init__()
+        self.readout = nn.Linear(input_size, 1, bias=False, dtype=torch.float64)
+
+    def forward(self, x):
+        return self.readout(x.flatten(1))
+
+
+def test_a_new_task_with_its_own_fit(tmp_path):
+    """A family that brings a task: its datasets come from the data catalogue's kind, its model is
+    built from the task's dims, its fit is its own; qfwp on the same dataset keeps its own task."""
+    assert registry.task_for("damped-shm", registry.get("toy-ridge")).name == "toy-readout"
+    assert registry.task_for("damped-shm", registry.get("qfwp")).name == "regression"
+    run_dir, metrics = train("toy-ridge", "damped-shm", out=tmp_path, progress=False)
+    assert json.loads((run_dir / "run.json").read_text())["task"] == "toy-readout"
+    assert 0 <= metrics["test_mse"] < 0.05  # the damped pendulum is nearly linear step to step
+    result = CliRunner().invoke(app, ["train", "toy-ridge", "-d", "damped-shm", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "test MSE" in result.stdout

@@ -15,6 +15,8 @@ from torch import nn
 
 from circuits.errors import ConfigurationError
 
+from .normalize import Normalize
+
 ATTACKS = ("none", "fgsm", "pgd", "pgd-paper")
 
 
@@ -55,8 +57,6 @@ def pgd(
 
 
 def _normalizer(model: nn.Module):
-    from qml.vision.normalize import Normalize
-
     for module in model.modules():
         if isinstance(module, Normalize):
             return module

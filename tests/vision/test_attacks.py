@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from qml.training.attacks import fgsm, pgd, pgd_normalized, robust_accuracy
 from qml.vision import Normalize
+from qml.vision.attacks import fgsm, pgd, pgd_normalized, robust_accuracy
 
 
 def _linear(seed=0):

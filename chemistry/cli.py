@@ -59,9 +59,16 @@ def _gqe_config(iters: int, samples: int, ngates: int, loss: str, lr: float, see
 
     if loss not in GQE_RECIPES:
         raise CliError(f"--loss must be one of {', '.join(GQE_RECIPES)}, got {loss!r}")
-    return GQEConfig(**{**GQE_RECIPES[loss], "lr": lr}, max_iters=iters, num_samples=samples,
-                     ngates=ngates, loss=loss, seed=seed, batch_size=samples,
-                     buffer_size=2 * samples).check()
+    return GQEConfig(
+        **{**GQE_RECIPES[loss], "lr": lr},
+        max_iters=iters,
+        num_samples=samples,
+        ngates=ngates,
+        loss=loss,
+        seed=seed,
+        batch_size=samples,
+        buffer_size=2 * samples,
+    ).check()
 
 
 def _write(out: Path, name: str, payload: dict) -> Path:
@@ -83,8 +90,10 @@ def molecule_cmd(
     """Print a molecule's qubit count, electrons and pyscf reference energies (HF, CCSD, FCI)."""
     with cli_errors():
         mol = _molecule(molecule, basis, active_space, bond_length)
-        typer.echo(f"{mol.name}: {mol.n_qubits} qubits, {mol.n_electrons} active electrons, "
-                   f"{len(mol.hamiltonian)} Pauli terms")
+        typer.echo(
+            f"{mol.name}: {mol.n_qubits} qubits, {mol.n_electrons} active electrons, "
+            f"{len(mol.hamiltonian)} Pauli terms"
+        )
         for key, value in mol.energies.items():
             typer.echo(f"  E_{key:<5} = {value:.10f} Ha")
 
@@ -95,13 +104,19 @@ def gqe_cmd(
     basis: BasisOpt = "sto-3g",
     active_space: ActiveOpt = None,
     bond_length: BondOpt = None,
-    pool: Annotated[str, typer.Option(help="excitation (N-conserving rotations) or pauli (UCCSD strings).")]
-    = "excitation",
+    pool: Annotated[
+        str, typer.Option(help="excitation (N-conserving rotations) or pauli (UCCSD strings).")
+    ] = "excitation",
     iters: Annotated[int, typer.Option(help="GQE iterations (max).", min=1)] = 100,
     samples: Annotated[int, typer.Option(help="Candidate circuits per iteration.", min=1)] = 50,
     ngates: Annotated[int, typer.Option(help="Tokens (operators) per circuit.", min=1)] = 20,
-    loss: Annotated[str, typer.Option(help="grpo or exp (logit matching); each with its recipe "
-                                      "(inverse-temperature schedule, steps per iteration).")] = "grpo",
+    loss: Annotated[
+        str,
+        typer.Option(
+            help="grpo or exp (logit matching); each with its recipe "
+            "(inverse-temperature schedule, steps per iteration)."
+        ),
+    ] = "grpo",
     lr: Annotated[float, typer.Option(help="AdamW learning rate of the GPT-2.")] = 1e-3,
     seed: Annotated[int, typer.Option(help="Seed of the model and the sampler.")] = 3047,
     out: OutOpt = Path("runs/gqe"),
@@ -119,15 +134,36 @@ def gqe_cmd(
         make = excitation_pool if pool == "excitation" else uccsd_string_pool
         ops = make(mol.n_qubits, mol.n_alpha, mol.n_beta)
         cfg = _gqe_config(iters, samples, ngates, loss, lr, seed)
-        result = run_gqe(mol.hamiltonian, ops, mol.hf_bitstring, cfg, out_dir=out, resume=resume,
-                         progress=progress, target=mol.energies["fci"])
+        result = run_gqe(
+            mol.hamiltonian,
+            ops,
+            mol.hf_bitstring,
+            cfg,
+            out_dir=out,
+            resume=resume,
+            progress=progress,
+            target=mol.energies["fci"],
+        )
         counts = result.gate_counts()
         error = result.energy - mol.energies["fci"]
-        _write(out, "result.json", {"molecule": mol.name, "energy": result.energy, "error_vs_fci": error,
-                                    "energies": mol.energies, "gate_counts": counts, "tokens": result.names,
-                                    "seconds": result.seconds, "n_evaluations": result.n_evaluations})
-        typer.echo(f"GQE {mol.name}: E = {result.energy:.8f} Ha, error vs FCI {error * 1e3:.3f} mHa, "
-                   f"{counts['total']} gates ({counts['cx']} CX); results in {out}")
+        _write(
+            out,
+            "result.json",
+            {
+                "molecule": mol.name,
+                "energy": result.energy,
+                "error_vs_fci": error,
+                "energies": mol.energies,
+                "gate_counts": counts,
+                "tokens": result.names,
+                "seconds": result.seconds,
+                "n_evaluations": result.n_evaluations,
+            },
+        )
+        typer.echo(
+            f"GQE {mol.name}: E = {result.energy:.8f} Ha, error vs FCI {error * 1e3:.3f} mHa, "
+            f"{counts['total']} gates ({counts['cx']} CX); results in {out}"
+        )
 
 
 @app.command("vqe")
@@ -136,8 +172,9 @@ def vqe_cmd(
     basis: BasisOpt = "sto-3g",
     active_space: ActiveOpt = None,
     bond_length: BondOpt = None,
-    ansatz: Annotated[str, typer.Option(help="uccsd, hea (hardware-efficient) or adapt (ADAPT-VQE).")]
-    = "uccsd",
+    ansatz: Annotated[
+        str, typer.Option(help="uccsd, hea (hardware-efficient) or adapt (ADAPT-VQE).")
+    ] = "uccsd",
     optimizer: Annotated[str, typer.Option(help="lbfgs, adam or scipy:<method>.")] = "lbfgs",
     maxiter: Annotated[int, typer.Option(help="Optimiser iterations.", min=1)] = 200,
     engine: Annotated[str, typer.Option("--engine", "-e", help="Engine (see 'ketml engines').")] = "torch",
@@ -152,15 +189,28 @@ def vqe_cmd(
         if ansatz == "adapt":
             result = adapt_vqe(mol, engine=engine, progress=progress)
         else:
-            result = run_vqe(mol, ansatz, optimizer=optimizer, maxiter=maxiter, engine=engine,
-                             progress=progress)
-        _write(out, "result.json", {"molecule": mol.name, "ansatz": ansatz, "energy": result.energy,
-                                    "error_vs_fci": result.error, "energies": mol.energies,
-                                    "gate_counts": result.gate_counts, "seconds": result.seconds,
-                                    "history": list(map(float, result.history))})
-        typer.echo(f"VQE-{ansatz} {mol.name}: E = {result.energy:.8f} Ha, error vs FCI "
-                   f"{result.error * 1e3:.3f} mHa, {result.gate_counts['total']} gates "
-                   f"({result.gate_counts['cx']} CX); results in {out}")
+            result = run_vqe(
+                mol, ansatz, optimizer=optimizer, maxiter=maxiter, engine=engine, progress=progress
+            )
+        _write(
+            out,
+            "result.json",
+            {
+                "molecule": mol.name,
+                "ansatz": ansatz,
+                "energy": result.energy,
+                "error_vs_fci": result.error,
+                "energies": mol.energies,
+                "gate_counts": result.gate_counts,
+                "seconds": result.seconds,
+                "history": list(map(float, result.history)),
+            },
+        )
+        typer.echo(
+            f"VQE-{ansatz} {mol.name}: E = {result.energy:.8f} Ha, error vs FCI "
+            f"{result.error * 1e3:.3f} mHa, {result.gate_counts['total']} gates "
+            f"({result.gate_counts['cx']} CX); results in {out}"
+        )
 
 
 @app.command("auger")
@@ -170,8 +220,9 @@ def auger_cmd(
     method: Annotated[
         str, typer.Option(help="fci (classical reference), gqe or vqe (q-sc-EOM on its circuit).")
     ] = "fci",
-    core_orbital: Annotated[int, typer.Option(help="Spatial orbital of the core hole (0: the emitter 1s).")]
-    = 0,
+    core_orbital: Annotated[
+        int, typer.Option(help="Spatial orbital of the core hole (0: the emitter 1s).")
+    ] = 0,
     fwhm: Annotated[float, typer.Option(help="Lorentzian broadening (eV, full width at half max).")] = 1.5,
     iters: Annotated[int, typer.Option(help="GQE iterations (method gqe).", min=1)] = 100,
     samples: Annotated[int, typer.Option(help="GQE candidates per iteration.", min=1)] = 50,
@@ -179,10 +230,18 @@ def auger_cmd(
     loss: Annotated[str, typer.Option(help="GQE loss: grpo or exp (logit matching).")] = "grpo",
     lr: Annotated[float, typer.Option(help="GQE learning rate.")] = 1e-3,
     seed: Annotated[int, typer.Option(help="GQE seed.")] = 3047,
-    ip_manifold: Annotated[str, typer.Option(help="q-sc-EOM operators for the core-hole (N-1) states: "
-                                             "1h, 2h1p, 3h2p joined by '+', or full.")] = "1h+2h1p+3h2p",
-    dip_manifold: Annotated[str, typer.Option(help="q-sc-EOM operators for the final (N-2) states: "
-                                              "2h, 3h1p, 4h2p joined by '+', or full.")] = "2h+3h1p+4h2p",
+    ip_manifold: Annotated[
+        str,
+        typer.Option(
+            help="q-sc-EOM operators for the core-hole (N-1) states: 1h, 2h1p, 3h2p joined by '+', or full."
+        ),
+    ] = "1h+2h1p+3h2p",
+    dip_manifold: Annotated[
+        str,
+        typer.Option(
+            help="q-sc-EOM operators for the final (N-2) states: 2h, 3h1p, 4h2p joined by '+', or full."
+        ),
+    ] = "2h+3h1p+4h2p",
     out: OutOpt = Path("runs/auger"),
     progress: ProgressOpt = True,
 ) -> None:
@@ -205,19 +264,44 @@ def auger_cmd(
             check_dip(mol.hf_bitstring, dip_manifold)
             cfg = _gqe_config(iters, samples, ngates, loss, lr, seed)
             gs = ground_state(mol, method, gqe_config=cfg, out_dir=out / "ground_state", progress=progress)
-            info = {"ground_energy": gs.energy, "error_vs_fci": gs.error, "gate_counts": gs.gate_counts,
-                    "seconds": gs.seconds, **gs.info}
-            spec = auger_spectrum(mol, "q-sc-eom", ground_state=gs.sequence, core_orbital=core_orbital,
-                                  label=method, ip_manifold=ip_manifold, dip_manifold=dip_manifold)
+            info = {
+                "ground_energy": gs.energy,
+                "error_vs_fci": gs.error,
+                "gate_counts": gs.gate_counts,
+                "seconds": gs.seconds,
+                **gs.info,
+            }
+            spec = auger_spectrum(
+                mol,
+                "q-sc-eom",
+                ground_state=gs.sequence,
+                core_orbital=core_orbital,
+                label=method,
+                ip_manifold=ip_manifold,
+                dip_manifold=dip_manifold,
+            )
         peaks = spec.peaks(fwhm=fwhm)
-        _write(out, "spectrum.json", {
-            "molecule": mol.name, "basis": basis, "method": method, "fwhm_ev": fwhm,
-            "manifolds": None if method == "fci" else [ip_manifold, dip_manifold],
-            "core_hole_energy": spec.core_hole_energy, "ground_state": info,
-            "peaks": [{"kinetic_energy_ev": e, "relative_height": h} for e, h in peaks],
-            "lines": [{"kinetic_energy_ev": float(e), "rate": float(r), "final_state": lab}
-                      for e, r, lab in zip(spec.kinetic_energies, spec.rates, spec.labels, strict=True)],
-        })
+        _write(
+            out,
+            "spectrum.json",
+            {
+                "molecule": mol.name,
+                "basis": basis,
+                "method": method,
+                "fwhm_ev": fwhm,
+                "manifolds": None if method == "fci" else [ip_manifold, dip_manifold],
+                "core_hole_energy": spec.core_hole_energy,
+                "ground_state": info,
+                "peaks": [{"kinetic_energy_ev": e, "relative_height": h} for e, h in peaks],
+                "lines": [
+                    {"kinetic_energy_ev": float(e), "rate": float(r), "final_state": lab}
+                    for e, r, lab in zip(spec.kinetic_energies, spec.rates, spec.labels, strict=True)
+                ],
+            },
+        )
         spec.plot(out / "spectrum.png", fwhm=fwhm)
-        typer.echo(f"Auger spectrum of {mol.name} ({method}): peaks at "
-                   + ", ".join(f"{e:.2f} eV ({h:.2f})" for e, h in peaks) + f"; written to {out}")
+        typer.echo(
+            f"Auger spectrum of {mol.name} ({method}): peaks at "
+            + ", ".join(f"{e:.2f} eV ({h:.2f})" for e, h in peaks)
+            + f"; written to {out}"
+        )

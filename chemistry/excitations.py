@@ -37,8 +37,9 @@ def _occupied(n_qubits: int, n_alpha: int, n_beta: int) -> tuple[list[int], list
     n_qubits = _count("n_qubits", n_qubits)
     n_alpha, n_beta = _count("n_alpha", n_alpha), _count("n_beta", n_beta)
     if n_qubits == 0 or n_qubits % 2:
-        raise ChemistryError(f"n_qubits must be even and positive (two spin orbitals per spatial orbital), "
-                         f"got {n_qubits}")
+        raise ChemistryError(
+            f"n_qubits must be even and positive (two spin orbitals per spatial orbital), got {n_qubits}"
+        )
     if max(n_alpha, n_beta) > n_qubits // 2:
         raise ChemistryError(
             f"{n_alpha} alpha / {n_beta} beta electrons do not fit in {n_qubits // 2} orbitals"
@@ -60,8 +61,10 @@ def uccsd_excitations(
     singles = [(i, a) for i in occ for a in virt if i % 2 == a % 2]
     doubles = [
         (i, j, a, b)
-        for ii, i in enumerate(occ) for j in occ[ii + 1:]
-        for aa, a in enumerate(virt) for b in virt[aa + 1:]
+        for ii, i in enumerate(occ)
+        for j in occ[ii + 1 :]
+        for aa, a in enumerate(virt)
+        for b in virt[aa + 1 :]
         if (i % 2 + j % 2) == (a % 2 + b % 2)
     ]
     return singles, doubles

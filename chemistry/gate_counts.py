@@ -28,8 +28,9 @@ def gate_counts(circuit: QuantumCircuit, optimization_level: int = 1) -> dict[st
         )
     if isinstance(optimization_level, bool) or optimization_level not in (0, 1, 2, 3):
         raise ChemistryError(f"optimization_level must be 0, 1, 2 or 3, got {optimization_level!r}")
-    out = transpile(circuit, basis_gates=list(BASIS), optimization_level=optimization_level,
-                    seed_transpiler=0)
+    out = transpile(
+        circuit, basis_gates=list(BASIS), optimization_level=optimization_level, seed_transpiler=0
+    )
     ops = out.count_ops()
     cx = int(ops.get("cx", 0))
     single = int(ops.get("u", 0))

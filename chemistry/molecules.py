@@ -49,6 +49,7 @@ class UnknownMoleculeError(UnknownNameError, ChemistryError):
 
     Both a ``KeyError`` (an unknown name) and a ``ValueError`` (bad molecule input, as before)."""
 
+
 # Equilibrium bond lengths in Angstrom (experimental; water also has its H-O-H angle).
 BOND_LENGTHS: dict[str, float] = {"H2": 0.7414, "LiH": 1.5949, "BeH2": 1.3264, "N2": 1.0977, "H2O": 0.9584}
 _WATER_ANGLE_DEG = 104.45
@@ -291,8 +292,9 @@ def molecule(
     mf.max_cycle = 200
     mf.kernel()
     if not mf.converged:
-        warnings.warn(f"pyscf SCF did not converge for {name}; energies may be off", RuntimeWarning,
-                      stacklevel=2)
+        warnings.warn(
+            f"pyscf SCF did not converge for {name}; energies may be off", RuntimeWarning, stacklevel=2
+        )
     e_hf = float(mf.energy_tot(mf.make_rdm1(mf.mo_coeff, mf.mo_occ)))
 
     mc = mcscf.CASCI(mf, n_orb, (n_alpha, n_beta))
@@ -318,13 +320,30 @@ def molecule(
     coords = mol.atom_coords(unit="Angstrom")
     geometry = [(mol.atom_symbol(i), tuple(float(v) for v in coords[i])) for i in range(mol.natm)]
     return Molecule(
-        name=name, geometry=geometry, basis=basis, charge=charge, spin=spin, mapping=mapping,
-        hamiltonian=hamiltonian, n_qubits=n_qubits, n_electrons=n_act, n_orbitals=n_orb,
-        n_alpha=n_alpha, n_beta=n_beta, n_core=n_core, active_orbitals=list(range(n_core, n_core + n_orb)),
-        hf_bitstring=bits, hf_circuit=circuit,
+        name=name,
+        geometry=geometry,
+        basis=basis,
+        charge=charge,
+        spin=spin,
+        mapping=mapping,
+        hamiltonian=hamiltonian,
+        n_qubits=n_qubits,
+        n_electrons=n_act,
+        n_orbitals=n_orb,
+        n_alpha=n_alpha,
+        n_beta=n_beta,
+        n_core=n_core,
+        active_orbitals=list(range(n_core, n_core + n_orb)),
+        hf_bitstring=bits,
+        hf_circuit=circuit,
         energies={"hf": e_hf, "ccsd": e_ccsd, "fci": e_fci},
-        nuclear_repulsion=e_nuc, core_energy=e_core_total - e_nuc, one_body=h1, two_body=np.asarray(h2),
-        mo_coeff=np.asarray(mf.mo_coeff), mol=mol, scf=mf,
+        nuclear_repulsion=e_nuc,
+        core_energy=e_core_total - e_nuc,
+        one_body=h1,
+        two_body=np.asarray(h2),
+        mo_coeff=np.asarray(mf.mo_coeff),
+        mol=mol,
+        scf=mf,
     )
 
 
@@ -375,6 +394,7 @@ def _ccsd_energy(cc, mf, n_core: int, n_orb: int, nmo: int, n_alpha: int, n_beta
     mycc.max_cycle = 200
     mycc.kernel()
     if not mycc.converged:
-        warnings.warn("pyscf CCSD did not converge; energies['ccsd'] may be off", RuntimeWarning,
-                      stacklevel=3)
+        warnings.warn(
+            "pyscf CCSD did not converge; energies['ccsd'] may be off", RuntimeWarning, stacklevel=3
+        )
     return float(mycc.e_tot)

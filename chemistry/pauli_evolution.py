@@ -76,7 +76,7 @@ class PauliTable:
         k = np.arange(2**n_qubits, dtype=np.int64)
         src = k[None, :] ^ x[:, None]  # (P psi)[k] = i^ny (-1)^{|src & z|} psi[src]
         parity = _popcount_parity(src & z[:, None])
-        phase = (1j ** ny)[:, None] * np.where(parity, -1.0, 1.0)
+        phase = (1j**ny)[:, None] * np.where(parity, -1.0, 1.0)
         return cls(
             labels=labels,
             n_qubits=n_qubits,
@@ -116,9 +116,7 @@ def evolve(
     ``angles``: ``(L,)`` or ``(B, L)`` real; differentiable (autograd flows through cos/sin).
     """
     if states.dim() != 2 or states.shape[1] != 2**table.n_qubits:
-        raise ChemistryError(
-            f"states must have shape (B, {2**table.n_qubits}), got {tuple(states.shape)}"
-        )
+        raise ChemistryError(f"states must have shape (B, {2**table.n_qubits}), got {tuple(states.shape)}")
     which = torch.as_tensor(which, device=states.device)
     if not isinstance(angles, torch.Tensor):  # a list of floats would become float32
         angles = torch.as_tensor(np.asarray(angles, dtype=float))
@@ -132,8 +130,7 @@ def evolve(
         angles = angles.unsqueeze(0).expand(batch, -1)
     if which.shape != angles.shape or which.shape[0] != batch:
         raise ChemistryError(
-            f"which {tuple(which.shape)} and angles {tuple(angles.shape)} must both be (L,) or "
-            f"({batch}, L)"
+            f"which {tuple(which.shape)} and angles {tuple(angles.shape)} must both be (L,) or ({batch}, L)"
         )
     if which.numel() and (int(which.min()) < 0 or int(which.max()) >= len(table)):
         raise ChemistryError(f"Pauli indices must lie in [0, {len(table)})")
@@ -146,8 +143,9 @@ def evolve(
     return states
 
 
-def basis_states(bitstrings: Sequence[str], dtype: torch.dtype = torch.complex128,
-                 device: str | torch.device = "cpu") -> torch.Tensor:
+def basis_states(
+    bitstrings: Sequence[str], dtype: torch.dtype = torch.complex128, device: str | torch.device = "cpu"
+) -> torch.Tensor:
     """Computational basis states ``(B, 2**n)`` from Qiskit-order bitstrings (qubit 0 right-most)."""
     if not bitstrings:
         raise ChemistryError("need at least one bitstring")
@@ -163,8 +161,12 @@ def basis_states(bitstrings: Sequence[str], dtype: torch.dtype = torch.complex12
 class SparseHamiltonian:
     """``H`` as a torch sparse CSR matrix: ``apply`` gives ``H psi`` and ``energy`` gives <H> per state."""
 
-    def __init__(self, hamiltonian: SparsePauliOp, dtype: torch.dtype = torch.complex128,
-                 device: str | torch.device = "cpu"):
+    def __init__(
+        self,
+        hamiltonian: SparsePauliOp,
+        dtype: torch.dtype = torch.complex128,
+        device: str | torch.device = "cpu",
+    ):
         if not isinstance(hamiltonian, SparsePauliOp):
             raise ChemistryError(f"hamiltonian must be a SparsePauliOp, got {type(hamiltonian).__name__}")
         self.n_qubits = hamiltonian.num_qubits

@@ -84,8 +84,15 @@ def run_uccsd(
     if theta0.shape != (n_par,):
         raise ChemistryError(f"initial has {theta0.size} values; the ansatz has {n_par} parameters")
     theta = torch.tensor(theta0, requires_grad=True)
-    opt = torch.optim.LBFGS([theta], lr=1.0, max_iter=maxiter, tolerance_grad=1e-9,
-                            tolerance_change=tol, history_size=50, line_search_fn="strong_wolfe")
+    opt = torch.optim.LBFGS(
+        [theta],
+        lr=1.0,
+        max_iter=maxiter,
+        tolerance_grad=1e-9,
+        tolerance_change=tol,
+        history_size=50,
+        line_search_fn="strong_wolfe",
+    )
     history: list[float] = []
     t0 = time.perf_counter()
     bar = None
@@ -110,5 +117,12 @@ def run_uccsd(
     with torch.no_grad():
         final = float(energy_fn(theta))
     params = theta.detach().numpy().copy()
-    return UCCResult(final, params, energy_fn.excitations, energy_fn.sequence(params), history,
-                     len(history) + 1, time.perf_counter() - t0)
+    return UCCResult(
+        final,
+        params,
+        energy_fn.excitations,
+        energy_fn.sequence(params),
+        history,
+        len(history) + 1,
+        time.perf_counter() - t0,
+    )

@@ -86,8 +86,9 @@ def _spec(mol_or_spec: Any) -> tuple[int, int, int, str]:
     if isinstance(mol_or_spec, (tuple, list)):
         if len(mol_or_spec) != 3:
             raise ChemistryError(f"a spec is (n_qubits, n_alpha, n_beta), got {mol_or_spec!r}")
-        n, na, nb = (_count(k, v) for k, v in zip(("n_qubits", "n_alpha", "n_beta"), mol_or_spec,
-                                                     strict=True))
+        n, na, nb = (
+            _count(k, v) for k, v in zip(("n_qubits", "n_alpha", "n_beta"), mol_or_spec, strict=True)
+        )
         uccsd_excitations(n, na, nb)  # validates the sizes
         return n, na, nb, _hf_bitstring(n, na, nb)
     needed = ("n_qubits", "n_alpha", "n_beta", "hf_bitstring")
@@ -98,8 +99,12 @@ def _spec(mol_or_spec: Any) -> tuple[int, int, int, str]:
     mapping = getattr(mol_or_spec, "mapping", "jordan_wigner")
     if mapping != "jordan_wigner":
         raise ChemistryError(f"UCCSD generators are Jordan-Wigner; the molecule uses mapping={mapping!r}")
-    return (int(mol_or_spec.n_qubits), int(mol_or_spec.n_alpha), int(mol_or_spec.n_beta),
-            str(mol_or_spec.hf_bitstring))
+    return (
+        int(mol_or_spec.n_qubits),
+        int(mol_or_spec.n_alpha),
+        int(mol_or_spec.n_beta),
+        str(mol_or_spec.hf_bitstring),
+    )
 
 
 def _prepare(circuit: QuantumCircuit, bitstring: str | None) -> None:
@@ -125,8 +130,11 @@ def _local(generator: SparsePauliOp) -> tuple[SparsePauliOp, list[int]]:
 
 
 def evolution_circuit(
-    n_qubits: int, generators: Sequence[SparsePauliOp], initial_bitstring: str | None = None,
-    labels: Sequence[str] | None = None, name: str = "ansatz",
+    n_qubits: int,
+    generators: Sequence[SparsePauliOp],
+    initial_bitstring: str | None = None,
+    labels: Sequence[str] | None = None,
+    name: str = "ansatz",
 ) -> QuantumCircuit:
     """``prod_k exp(-i theta_k G_k)`` (first generator applied first) after X gates on the 1s of
     ``initial_bitstring``; parameters ``ParameterVector("theta", len(generators))``."""
@@ -142,8 +150,9 @@ def evolution_circuit(
     return circuit
 
 
-def uccsd_circuit(mol_or_spec: Any, excitations: Sequence[Sequence[int]] | None = None,
-                  reps: int = 1) -> QuantumCircuit:
+def uccsd_circuit(
+    mol_or_spec: Any, excitations: Sequence[Sequence[int]] | None = None, reps: int = 1
+) -> QuantumCircuit:
     """HF determinant then one ``PauliEvolutionGate(G_k, time=theta[k])`` per excitation.
 
     ``excitations`` defaults to all UCCSD singles then doubles; ``reps`` repeats the whole product
@@ -207,8 +216,10 @@ def _engine(engine: Any, options: dict):
 def _hamiltonian(molecule: Any) -> SparsePauliOp:
     h = getattr(molecule, "hamiltonian", None)
     if not isinstance(h, SparsePauliOp):
-        raise ChemistryError(f"molecule must be a chemistry.Molecule (with a SparsePauliOp hamiltonian), "
-                         f"got {type(molecule).__name__}")
+        raise ChemistryError(
+            f"molecule must be a chemistry.Molecule (with a SparsePauliOp hamiltonian), "
+            f"got {type(molecule).__name__}"
+        )
     return h
 
 
@@ -216,8 +227,9 @@ def _energy_fn(circuit: QuantumCircuit, hamiltonian: SparsePauliOp, engine) -> C
     from circuits import expval
 
     if circuit.num_qubits != hamiltonian.num_qubits:
-        raise ChemistryError(f"the ansatz has {circuit.num_qubits} qubits but the Hamiltonian acts on "
-                         f"{hamiltonian.num_qubits}")
+        raise ChemistryError(
+            f"the ansatz has {circuit.num_qubits} qubits but the Hamiltonian acts on {hamiltonian.num_qubits}"
+        )
 
     def energy(theta: torch.Tensor) -> torch.Tensor:
         return expval(circuit, hamiltonian, theta, engine=engine).reshape(-1)[0]
@@ -234,11 +246,15 @@ def _parse_optimizer(optimizer: str) -> tuple[str, str | None]:
     if name.startswith("scipy:"):
         method = name.split(":", 1)[1]
         if method not in _SCIPY_GRADIENT + _SCIPY_FREE:
-            raise ChemistryError(f"unknown scipy method {method!r} in optimizer={optimizer!r}; use one of "
-                             f"{', '.join(_SCIPY_GRADIENT + _SCIPY_FREE)}")
+            raise ChemistryError(
+                f"unknown scipy method {method!r} in optimizer={optimizer!r}; use one of "
+                f"{', '.join(_SCIPY_GRADIENT + _SCIPY_FREE)}"
+            )
         return "scipy", method
-    raise ChemistryError(f"unknown optimizer {optimizer!r}; use 'lbfgs', 'adam' or 'scipy:<method>' "
-                     "(e.g. 'scipy:bfgs', 'scipy:cobyla')")
+    raise ChemistryError(
+        f"unknown optimizer {optimizer!r}; use 'lbfgs', 'adam' or 'scipy:<method>' "
+        "(e.g. 'scipy:bfgs', 'scipy:cobyla')"
+    )
 
 
 @dataclass
@@ -255,8 +271,9 @@ class _Trace:
             self.bar.set_postfix(energy=f"{value:.8f}")
 
 
-def _minimize(energy: Callable, theta0: np.ndarray, optimizer: str, maxiter: int, lr: float, tol: float,
-              trace: _Trace) -> tuple[np.ndarray, int, bool]:
+def _minimize(
+    energy: Callable, theta0: np.ndarray, optimizer: str, maxiter: int, lr: float, tol: float, trace: _Trace
+) -> tuple[np.ndarray, int, bool]:
     """Minimise ``energy`` from ``theta0``; returns (parameters, iterations, converged)."""
     kind, method = _parse_optimizer(optimizer)
     theta = torch.tensor(theta0, dtype=torch.float64, requires_grad=True)
@@ -270,9 +287,16 @@ def _minimize(energy: Callable, theta0: np.ndarray, optimizer: str, maxiter: int
         return float(e.detach()), g
 
     if kind == "lbfgs":
-        opt = torch.optim.LBFGS([theta], lr=1.0, max_iter=maxiter, max_eval=max(2 * maxiter, 10),
-                                tolerance_grad=1e-8, tolerance_change=tol, history_size=50,
-                                line_search_fn="strong_wolfe")
+        opt = torch.optim.LBFGS(
+            [theta],
+            lr=1.0,
+            max_iter=maxiter,
+            max_eval=max(2 * maxiter, 10),
+            tolerance_grad=1e-8,
+            tolerance_change=tol,
+            history_size=50,
+            line_search_fn="strong_wolfe",
+        )
 
         def closure():
             opt.zero_grad()
@@ -299,6 +323,7 @@ def _minimize(energy: Callable, theta0: np.ndarray, optimizer: str, maxiter: int
     from scipy.optimize import minimize
 
     if method in _SCIPY_FREE:
+
         def fun(x):
             with torch.no_grad():
                 e = float(energy(torch.as_tensor(x, dtype=torch.float64)))
@@ -307,6 +332,7 @@ def _minimize(energy: Callable, theta0: np.ndarray, optimizer: str, maxiter: int
 
         res = minimize(fun, theta0, method=method, tol=tol, options={"maxiter": maxiter})
     else:
+
         def fun(x):
             e, g = value_and_grad(torch.tensor(x, dtype=torch.float64, requires_grad=True))
             return e, g.numpy().astype(float)
@@ -319,8 +345,9 @@ def _initial(initial: Any, n_par: int, default: np.ndarray) -> np.ndarray:
     if initial is None:
         return default
     try:
-        theta0 = np.asarray(initial.detach().cpu() if isinstance(initial, torch.Tensor) else initial,
-                            dtype=float).ravel()
+        theta0 = np.asarray(
+            initial.detach().cpu() if isinstance(initial, torch.Tensor) else initial, dtype=float
+        ).ravel()
     except (TypeError, ValueError):
         raise ChemistryError(f"initial must be {n_par} numbers, got {initial!r}") from None
     if theta0.shape != (n_par,):
@@ -396,8 +423,9 @@ def run_vqe(
     t0 = time.perf_counter()
     trace = _Trace(_progress_bar(progress, "VQE"))
     try:
-        params, n_iter, converged = _minimize(energy, theta0, optimizer, int(maxiter), float(lr),
-                                              float(tol), trace)
+        params, n_iter, converged = _minimize(
+            energy, theta0, optimizer, int(maxiter), float(lr), float(tol), trace
+        )
     finally:
         if trace.bar is not None:
             trace.bar.close()
@@ -405,9 +433,15 @@ def run_vqe(
         final = float(energy(torch.as_tensor(params, dtype=torch.float64)))
     bound = circuit.assign_parameters(params)
     return VQEResult(
-        energy=final, parameters=params, circuit=bound, history=trace.history,
-        n_evaluations=len(trace.history) + 1, error=final - _fci(molecule),
-        gate_counts=gate_counts(bound), seconds=time.perf_counter() - t0, n_iterations=n_iter,
+        energy=final,
+        parameters=params,
+        circuit=bound,
+        history=trace.history,
+        n_evaluations=len(trace.history) + 1,
+        error=final - _fci(molecule),
+        gate_counts=gate_counts(bound),
+        seconds=time.perf_counter() - t0,
+        n_iterations=n_iter,
         converged=converged,
     )
 
@@ -434,19 +468,27 @@ def adapt_pool(molecule_or_spec: Any, pool: str = "fermionic") -> tuple[list, li
     return names, gens
 
 
-def pool_gradients(state: np.ndarray | torch.Tensor, hamiltonian: SparsePauliOp,
-                   generators: Sequence[SparsePauliOp], _stacked=None) -> np.ndarray:
+def pool_gradients(
+    state: np.ndarray | torch.Tensor,
+    hamiltonian: SparsePauliOp,
+    generators: Sequence[SparsePauliOp],
+    _stacked=None,
+) -> np.ndarray:
     """``dE/dtheta`` at ``theta = 0`` for appending ``exp(-i theta G_k)`` to the state, for every
     generator at once: ``i <psi|[G_k, H]|psi> = 2 Im <H psi|G_k psi>`` (one sparse product)."""
     import scipy.sparse as sp
 
-    psi = np.asarray(state.detach().cpu().numpy() if isinstance(state, torch.Tensor) else state,
-                     dtype=complex).reshape(-1)
+    psi = np.asarray(
+        state.detach().cpu().numpy() if isinstance(state, torch.Tensor) else state, dtype=complex
+    ).reshape(-1)
     dim = 2**hamiltonian.num_qubits
     if psi.shape != (dim,):
         raise ChemistryError(f"state has {psi.size} amplitudes; the Hamiltonian needs {dim}")
-    stacked = _stacked if _stacked is not None else sp.vstack(
-        [g.to_matrix(sparse=True) for g in generators], format="csr")
+    stacked = (
+        _stacked
+        if _stacked is not None
+        else sp.vstack([g.to_matrix(sparse=True) for g in generators], format="csr")
+    )
     h_psi = hamiltonian.to_matrix(sparse=True) @ psi
     g_psi = (stacked @ psi).reshape(-1, dim)
     return 2.0 * np.imag(g_psi @ h_psi.conj())
@@ -478,8 +520,11 @@ def adapt_vqe(
     _check_run_options(maxiter, lr, tol)
     _parse_optimizer(optimizer)
     max_operators = _count("max_operators", max_operators)
-    if isinstance(gradient_threshold, bool) or not isinstance(gradient_threshold, (int, float)) \
-            or not gradient_threshold > 0:
+    if (
+        isinstance(gradient_threshold, bool)
+        or not isinstance(gradient_threshold, (int, float))
+        or not gradient_threshold > 0
+    ):
         raise ChemistryError(f"gradient_threshold must be a positive number, got {gradient_threshold!r}")
     n, _, _, bits = _spec(molecule)
     names, gens = adapt_pool(molecule, pool)
@@ -512,8 +557,9 @@ def adapt_vqe(
             labels = [f"{names[k]}" for k in chosen]
             circuit = evolution_circuit(n, [gens[k] for k in chosen], bits, labels, name="adapt")
             energy = _energy_fn(circuit, hamiltonian, eng)
-            params, it, _ = _minimize(energy, np.append(params, 0.0), optimizer, int(maxiter),
-                                      float(lr), float(tol), trace)
+            params, it, _ = _minimize(
+                energy, np.append(params, 0.0), optimizer, int(maxiter), float(lr), float(tol), trace
+            )
             n_iter += it
             with torch.no_grad():
                 history.append(float(energy(torch.as_tensor(params, dtype=torch.float64))))
@@ -523,8 +569,16 @@ def adapt_vqe(
     bound = circuit.assign_parameters(params)
     final = history[-1]
     return VQEResult(
-        energy=final, parameters=params, circuit=bound, history=history,
-        n_evaluations=len(trace.history) + len(history), error=final - _fci(molecule),
-        gate_counts=gate_counts(bound), seconds=time.perf_counter() - t0, n_iterations=n_iter,
-        converged=converged, operators=[names[k] for k in chosen], pool_gradients=max_grads,
+        energy=final,
+        parameters=params,
+        circuit=bound,
+        history=history,
+        n_evaluations=len(trace.history) + len(history),
+        error=final - _fci(molecule),
+        gate_counts=gate_counts(bound),
+        seconds=time.perf_counter() - t0,
+        n_iterations=n_iter,
+        converged=converged,
+        operators=[names[k] for k in chosen],
+        pool_gradients=max_grads,
     )

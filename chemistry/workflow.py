@@ -87,11 +87,24 @@ def ground_state(
         frozen = tuple(int(k) for k in np.flatnonzero(np.asarray(energies) < -2.0))
         pool = excitation_pool(molecule.n_qubits, molecule.n_alpha, molecule.n_beta, frozen=frozen)
         info["frozen_in_pool"] = list(frozen)
-        result = run_gqe(molecule.hamiltonian, pool, molecule.hf_bitstring, gqe_config or GQEConfig(),
-                         out_dir=out_dir, resume=resume, progress=progress, target=fci)
+        result = run_gqe(
+            molecule.hamiltonian,
+            pool,
+            molecule.hf_bitstring,
+            gqe_config or GQEConfig(),
+            out_dir=out_dir,
+            resume=resume,
+            progress=progress,
+            target=fci,
+        )
         seq, energy = result.sequence, float(result.energy)
-        info.update({"iterations": len(result.history["best"]), "n_evaluations": result.n_evaluations,
-                     "tokens": result.names})
+        info.update(
+            {
+                "iterations": len(result.history["best"]),
+                "n_evaluations": result.n_evaluations,
+                "tokens": result.names,
+            }
+        )
     # the same clean-up for every method: merge commuting repeats, drop angles below 1e-6 rad
     seq = seq.simplified(atol=1e-6)
     counts = gate_counts(seq.to_circuit(molecule.hf_bitstring))

@@ -18,9 +18,7 @@ from .scaleout import run_many
 
 def _check_executor(executor) -> None:
     if executor is not None:
-        raise ConfigurationError(
-            "executor= spreads a list of circuits over workers; pass a list of circuits"
-        )
+        raise ConfigurationError("executor= spreads a list of circuits over workers; pass a list of circuits")
 
 
 def expval(
@@ -65,11 +63,27 @@ def expval(
                 [-1.]])
     """
     if not isinstance(circuit, QuantumCircuit) and isinstance(circuit, (list, tuple)):
-        return run_many("expval", circuit, parameter_values, engine=engine, executor=executor,
-                        seed=seed, engine_options=engine_options, observables=observables, shots=shots)
+        return run_many(
+            "expval",
+            circuit,
+            parameter_values,
+            engine=engine,
+            executor=executor,
+            seed=seed,
+            engine_options=engine_options,
+            observables=observables,
+            shots=shots,
+        )
     _check_executor(executor)
-    return expval_one(circuit, observables, parameter_values, engine=engine, shots=shots,
-                      seed=seed, engine_options=engine_options)
+    return expval_one(
+        circuit,
+        observables,
+        parameter_values,
+        engine=engine,
+        shots=shots,
+        seed=seed,
+        engine_options=engine_options,
+    )
 
 
 def statevector(
@@ -135,8 +149,17 @@ def sample(
     """
     check_shots(shots)
     if not isinstance(circuit, QuantumCircuit) and isinstance(circuit, (list, tuple)):
-        return run_many("sample", circuit, parameter_values, engine=engine, executor=executor,
-                        seed=seed, engine_options=engine_options, shots=shots)
+        return run_many(
+            "sample",
+            circuit,
+            parameter_values,
+            engine=engine,
+            executor=executor,
+            seed=seed,
+            engine_options=engine_options,
+            shots=shots,
+        )
     _check_executor(executor)
-    return sample_one(circuit, parameter_values, shots=shots, engine=engine, seed=seed,
-                      engine_options=engine_options)
+    return sample_one(
+        circuit, parameter_values, shots=shots, engine=engine, seed=seed, engine_options=engine_options
+    )

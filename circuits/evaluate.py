@@ -69,6 +69,4 @@ def sample_one(
     check_shots(shots)
     check_circuit(circuit)
     values, shared = split_parameter_values(circuit, parameter_values)
-    return engine_for(engine, engine_options).sample(
-        circuit, values, shots=shots, seed=seed, shared=shared
-    )
+    return engine_for(engine, engine_options).sample(circuit, values, shots=shots, seed=seed, shared=shared)

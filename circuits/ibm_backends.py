@@ -51,8 +51,14 @@ def service_backends(min_qubits: int = 1) -> list[dict[str, Any]]:
             pending, operational = int(st.pending_jobs), bool(st.operational)
         except Exception:  # a backend whose status cannot be read still gets listed
             pending, operational = None, None
-        rows.append({"name": b.name, "num_qubits": int(b.num_qubits), "pending_jobs": pending,
-                     "operational": operational})
+        rows.append(
+            {
+                "name": b.name,
+                "num_qubits": int(b.num_qubits),
+                "pending_jobs": pending,
+                "operational": operational,
+            }
+        )
     return sorted(rows, key=lambda r: r["name"])
 
 
@@ -61,8 +67,14 @@ def engine_for_record(rec: JobRecord) -> IBMEngine:
     query or cancel that job."""
     o = rec.options
     return IBMEngine(
-        backend=rec.backend, noise=o.get("noise", True), mode=rec.mode, shots=o.get("shots"),
-        precision=o.get("precision"), resilience_level=o.get("resilience_level"),
-        dynamical_decoupling=bool(o.get("dynamical_decoupling")), twirling=bool(o.get("twirling")),
-        seed=o.get("seed"), optimization_level=o.get("optimization_level", 1),
+        backend=rec.backend,
+        noise=o.get("noise", True),
+        mode=rec.mode,
+        shots=o.get("shots"),
+        precision=o.get("precision"),
+        resilience_level=o.get("resilience_level"),
+        dynamical_decoupling=bool(o.get("dynamical_decoupling")),
+        twirling=bool(o.get("twirling")),
+        seed=o.get("seed"),
+        optimization_level=o.get("optimization_level", 1),
     )

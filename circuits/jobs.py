@@ -128,12 +128,19 @@ def _circuit_key(circuit: Any) -> tuple:
     for inst in circuit.data:
         op = inst.operation
         params = tuple(_circuit_key(p) if isinstance(p, QuantumCircuit) else str(p) for p in op.params)
-        rows.append((op.name, params, str(getattr(op, "condition", None)),
-                     tuple(circuit.find_bit(q).index for q in inst.qubits),
-                     tuple(circuit.find_bit(c).index for c in inst.clbits)))
+        rows.append(
+            (
+                op.name,
+                params,
+                str(getattr(op, "condition", None)),
+                tuple(circuit.find_bit(q).index for q in inst.qubits),
+                tuple(circuit.find_bit(c).index for c in inst.clbits),
+            )
+        )
     layout = circuit.layout
-    where = None if layout is None else (tuple(layout.initial_index_layout()),
-                                         tuple(layout.final_index_layout()))
+    where = (
+        None if layout is None else (tuple(layout.initial_index_layout()), tuple(layout.final_index_layout()))
+    )
     return ("circuit", circuit.num_qubits, circuit.num_clbits, str(circuit.global_phase), tuple(rows), where)
 
 
@@ -190,8 +197,21 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_hash ON jobs (payload_hash, tag);
 CREATE INDEX IF NOT EXISTS jobs_job_id ON jobs (job_id);
 """
-_COLUMNS = ("id", "created", "updated", "kind", "backend", "mode", "tag", "payload_hash", "options",
-            "status", "job_id", "error", "attempts")
+_COLUMNS = (
+    "id",
+    "created",
+    "updated",
+    "kind",
+    "backend",
+    "mode",
+    "tag",
+    "payload_hash",
+    "options",
+    "status",
+    "job_id",
+    "error",
+    "attempts",
+)
 
 
 class JobRegistry:
@@ -222,11 +242,13 @@ class JobRegistry:
     def get(self, key: str) -> JobRecord:
         """The record with local id or remote job id ``key`` (a unique prefix of the local id works)."""
         with self._db() as db:
-            row = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE id = ? OR job_id = ?",
-                             (key, key)).fetchone()
+            row = db.execute(
+                f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE id = ? OR job_id = ?", (key, key)
+            ).fetchone()
             if row is None:
-                rows = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE id LIKE ?",
-                                  (key + "%",)).fetchall()
+                rows = db.execute(
+                    f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE id LIKE ?", (key + "%",)
+                ).fetchall()
                 if len(rows) == 1:
                     row = rows[0]
         if row is None:
@@ -256,18 +278,42 @@ class JobRegistry:
             ).fetchone()
         return self._row(row) if row else None
 
-    def create(self, kind: str, backend: str, mode: str, tag: str | None, payload: Any,
-               options: dict) -> JobRecord:
+    def create(
+        self, kind: str, backend: str, mode: str, tag: str | None, payload: Any, options: dict
+    ) -> JobRecord:
         """Record a submission (status ``pending``) and store its payload, before anything is sent."""
         digest = payload_hash(kind, backend, payload, options)
-        rec = JobRecord(id=uuid.uuid4().hex, created=_now(), updated=_now(), kind=kind, backend=backend,
-                        mode=mode, tag=tag, payload_hash=digest, options=options, status="pending")
+        rec = JobRecord(
+            id=uuid.uuid4().hex,
+            created=_now(),
+            updated=_now(),
+            kind=kind,
+            backend=backend,
+            mode=mode,
+            tag=tag,
+            payload_hash=digest,
+            options=options,
+            status="pending",
+        )
         _atomic_write(self._payload_path(rec.id), _dumps(payload))
         with self._db() as db:
             db.execute(
                 f"INSERT INTO jobs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-                (rec.id, rec.created, rec.updated, kind, backend, mode, tag, digest,
-                 json.dumps(options, sort_keys=True, default=str), "pending", None, None, 0),
+                (
+                    rec.id,
+                    rec.created,
+                    rec.updated,
+                    kind,
+                    backend,
+                    mode,
+                    tag,
+                    digest,
+                    json.dumps(options, sort_keys=True, default=str),
+                    "pending",
+                    None,
+                    None,
+                    0,
+                ),
             )
         return rec
 
@@ -280,8 +326,10 @@ class JobRegistry:
             raise KetmlError(f"unknown job status {fields['status']!r}")
         fields["updated"] = _now()
         with self._db() as db:
-            db.execute(f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
-                       (*fields.values(), rec.id))
+            db.execute(
+                f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
+                (*fields.values(), rec.id),
+            )
         return self.get(rec.id)
 
     # -- payloads and results ------------------------------------------------------------------------
@@ -307,6 +355,7 @@ class JobRegistry:
 
 # -- the submission flow -----------------------------------------------------------------------------
 
+
 @dataclass
 class RetryPolicy:
     """Exponential backoff for transient failures."""
@@ -329,9 +378,18 @@ class RetryPolicy:
         raise AssertionError("unreachable")
 
 
-def run_job(registry: JobRegistry, runner: Runner, kind: str, payload: Any, *, tag: str | None = None,
-            options: dict | None = None, force: bool = False, retry: RetryPolicy | None = None,
-            on_submitted: Callable[[JobRecord], None] | None = None) -> tuple[JobRecord, Any]:
+def run_job(
+    registry: JobRegistry,
+    runner: Runner,
+    kind: str,
+    payload: Any,
+    *,
+    tag: str | None = None,
+    options: dict | None = None,
+    force: bool = False,
+    retry: RetryPolicy | None = None,
+    on_submitted: Callable[[JobRecord], None] | None = None,
+) -> tuple[JobRecord, Any]:
     """Submit ``payload`` through ``runner`` with the registry's guarantees; return (record, result).
 
     With a ``tag``, the same payload, backend and options as an earlier job with that tag reuse
@@ -385,8 +443,9 @@ def _wait(registry, runner, rec, payload, retry):
     return result
 
 
-def resume(registry: JobRegistry, runner: Runner, rec: JobRecord | str, *,
-           retry: RetryPolicy | None = None) -> Any:
+def resume(
+    registry: JobRegistry, runner: Runner, rec: JobRecord | str, *, retry: RetryPolicy | None = None
+) -> Any:
     """Finish a recorded job: its cached result, its remote job awaited, or (never accepted) sent now."""
     retry = retry or RetryPolicy()
     if isinstance(rec, str):

@@ -87,14 +87,11 @@ class QuantumLayer(torch.nn.Module):
         initial_weights = torch.as_tensor(initial_weights, dtype=torch.get_default_dtype())
         if initial_weights.shape != (self.n_weights,):
             raise ParameterError(
-                f"initial_weights must have shape ({self.n_weights},), "
-                f"got {tuple(initial_weights.shape)}"
+                f"initial_weights must have shape ({self.n_weights},), got {tuple(initial_weights.shape)}"
             )
         self.weights = torch.nn.Parameter(initial_weights.clone())
         perm = torch.empty(len(params), dtype=torch.long)
-        perm[torch.tensor(self.input_cols + self.weight_cols, dtype=torch.long)] = torch.arange(
-            len(params)
-        )
+        perm[torch.tensor(self.input_cols + self.weight_cols, dtype=torch.long)] = torch.arange(len(params))
         self.register_buffer("_column_order", perm, persistent=False)
         # weight columns are the same for every sample unless forward gets per-sample weights
         self._shared = [i in set(self.weight_cols) for i in range(len(params))]
@@ -114,9 +111,7 @@ class QuantumLayer(torch.nn.Module):
         if x.ndim == 1:
             x = x.unsqueeze(0)
         if x.ndim != 2 or x.shape[1] != self.n_inputs:
-            raise ParameterError(
-                f"inputs must have shape (B, {self.n_inputs}); got {tuple(x.shape)}"
-            )
+            raise ParameterError(f"inputs must have shape (B, {self.n_inputs}); got {tuple(x.shape)}")
         batch = x.shape[0]
         shared_w = w.ndim == 1
         if w.ndim == 1:
@@ -125,8 +120,7 @@ class QuantumLayer(torch.nn.Module):
             w = w.unsqueeze(0).expand(batch, -1)
         elif w.shape != (batch, self.n_weights):
             raise ParameterError(
-                f"per-sample weights must have shape ({batch}, {self.n_weights}); "
-                f"got {tuple(w.shape)}"
+                f"per-sample weights must have shape ({batch}, {self.n_weights}); got {tuple(w.shape)}"
             )
         dtype = torch.promote_types(x.dtype, w.dtype)
         values = torch.cat([x.to(dtype), w.to(dtype)], dim=1)[:, self._column_order]
@@ -210,8 +204,7 @@ class ParallelQuantumLayer(torch.nn.Module):
             x = x.unsqueeze(0)
         if x.ndim != 2 or x.shape[1] != self.n_inputs:
             raise ParameterError(
-                f"inputs must have shape (B, {self.n_inputs}) = (B, copies * n_inputs); "
-                f"got {tuple(x.shape)}"
+                f"inputs must have shape (B, {self.n_inputs}) = (B, copies * n_inputs); got {tuple(x.shape)}"
             )
         batch, g = x.shape[0], self.copies
         # copy-major rows: row g * B + b is sample b through copy g

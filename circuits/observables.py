@@ -29,9 +29,7 @@ def _one(obs: SparsePauliOp | Pauli | str, n_qubits: int) -> SparsePauliOp:
             "give a SparsePauliOp, a Pauli or a Pauli label string"
         )
     if op.num_qubits != n_qubits:
-        raise ObservableError(
-            f"observable acts on {op.num_qubits} qubit(s) but the circuit has {n_qubits}"
-        )
+        raise ObservableError(f"observable acts on {op.num_qubits} qubit(s) but the circuit has {n_qubits}")
     return op
 
 
@@ -42,9 +40,7 @@ def as_observables(observables: ObservableLike, n_qubits: int) -> list[SparsePau
     try:
         items = list(observables)
     except TypeError:
-        raise ObservableError(
-            f"observables of type {type(observables).__name__} are not supported"
-        ) from None
+        raise ObservableError(f"observables of type {type(observables).__name__} are not supported") from None
     if not items:
         raise ObservableError("no observables were given")
     return [_one(o, n_qubits) for o in items]

@@ -79,18 +79,14 @@ def split_parameter_values(
     return t, None
 
 
-def _from_mapping(
-    params: list[Parameter], values: Mapping[str, Any]
-) -> tuple[torch.Tensor, list[bool]]:
+def _from_mapping(params: list[Parameter], values: Mapping[str, Any]) -> tuple[torch.Tensor, list[bool]]:
     groups: dict[str, list[tuple[int, int | None]]] = {}
     for col, p in enumerate(params):
         name, idx = _group_key(p)
         groups.setdefault(name, []).append((col, idx))
     unknown = [k for k in values if k not in groups]
     if unknown:
-        raise ParameterError(
-            f"unknown parameter name(s) {unknown}; the circuit has {sorted(groups)}"
-        )
+        raise ParameterError(f"unknown parameter name(s) {unknown}; the circuit has {sorted(groups)}")
     missing = [k for k in groups if k not in values]
     if missing:
         raise ParameterError(f"no values given for parameter(s) {missing}")
@@ -115,9 +111,7 @@ def _from_mapping(
             if t.ndim == 2 and t.shape[1] == 1:
                 t = t[:, 0]
             if t.ndim != 1:
-                raise ParameterError(
-                    f"values for parameter {name!r} must be a scalar or have shape (B,)"
-                )
+                raise ParameterError(f"values for parameter {name!r} must be a scalar or have shape (B,)")
             t = t.unsqueeze(1)
         tensors[name] = t
         if t.shape[0] != 1:
@@ -126,9 +120,11 @@ def _from_mapping(
                     f"batch sizes disagree: {name!r} has {t.shape[0]} rows, another has {batch}"
                 )
             batch = t.shape[0]
-    dtype = torch.promote_types(*(t.dtype for t in tensors.values())) if len(tensors) > 1 else next(
-        iter(tensors.values())
-    ).dtype
+    dtype = (
+        torch.promote_types(*(t.dtype for t in tensors.values()))
+        if len(tensors) > 1
+        else next(iter(tensors.values())).dtype
+    )
     shared = [False] * len(params)
     for name, members in groups.items():
         t = tensors[name].to(dtype)

@@ -41,14 +41,29 @@ def _run_chunk(kind: str, jobs: list[tuple], name: str, options: dict, kwargs: d
     return out
 
 
-def _run_one(kind: str, circuit: QuantumCircuit, values: Any, engine: str | engines.Engine,
-             seed: int | None, engine_options: dict, kwargs: dict) -> Any:
+def _run_one(
+    kind: str,
+    circuit: QuantumCircuit,
+    values: Any,
+    engine: str | engines.Engine,
+    seed: int | None,
+    engine_options: dict,
+    kwargs: dict,
+) -> Any:
     """One circuit: a tensor of expectation values, or a list of counts per batch entry."""
     if kind == "expval":
-        return expval_one(circuit, kwargs["observables"], values, engine=engine,
-                          shots=kwargs["shots"], seed=seed, engine_options=engine_options)
-    return sample_one(circuit, values, shots=kwargs["shots"], engine=engine, seed=seed,
-                      engine_options=engine_options)
+        return expval_one(
+            circuit,
+            kwargs["observables"],
+            values,
+            engine=engine,
+            shots=kwargs["shots"],
+            seed=seed,
+            engine_options=engine_options,
+        )
+    return sample_one(
+        circuit, values, shots=kwargs["shots"], engine=engine, seed=seed, engine_options=engine_options
+    )
 
 
 def run_many(

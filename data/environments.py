@@ -97,14 +97,23 @@ def make_env(name: str, seed: int = 0) -> FlatEnv:
 
 
 _ABOUT = {
-    "cartpole": ("balance a pole on a cart: 4 observations, 2 actions, solved at an average return of "
-                 "195 over 100 episodes", "gymnasium (Farama Foundation), Barto, Sutton & Anderson 1983"),
-    "minigrid-empty-5x5": ("reach the goal square of an empty 5x5 room: 7x7x3 partial view, 3 actions",
-                           "MiniGrid (Farama Foundation), Chevalier-Boisvert et al. 2023"),
-    "minigrid-empty-6x6": ("reach the goal square of an empty 6x6 room: 7x7x3 partial view, 3 actions",
-                           "MiniGrid (Farama Foundation), Chevalier-Boisvert et al. 2023"),
-    "minigrid-doorkey-5x5": ("pick up the key, open the door, reach the goal (5x5): 7x7x3 view, 6 actions",
-                             "MiniGrid (Farama Foundation), Chevalier-Boisvert et al. 2023"),
+    "cartpole": (
+        "balance a pole on a cart: 4 observations, 2 actions, solved at an average return of "
+        "195 over 100 episodes",
+        "gymnasium (Farama Foundation), Barto, Sutton & Anderson 1983",
+    ),
+    "minigrid-empty-5x5": (
+        "reach the goal square of an empty 5x5 room: 7x7x3 partial view, 3 actions",
+        "MiniGrid (Farama Foundation), Chevalier-Boisvert et al. 2023",
+    ),
+    "minigrid-empty-6x6": (
+        "reach the goal square of an empty 6x6 room: 7x7x3 partial view, 3 actions",
+        "MiniGrid (Farama Foundation), Chevalier-Boisvert et al. 2023",
+    ),
+    "minigrid-doorkey-5x5": (
+        "pick up the key, open the door, reach the goal (5x5): 7x7x3 view, 6 actions",
+        "MiniGrid (Farama Foundation), Chevalier-Boisvert et al. 2023",
+    ),
 }
 for _name, _spec in ENVIRONMENTS.items():
     _minigrid = _name.startswith("minigrid")

@@ -21,7 +21,7 @@ def layout_entries(readme: str) -> set[str]:
         if not match:
             continue
         indent, name = len(match.group(1)), match.group(2)
-        if not re.fullmatch(r"[\w.\-]+/?|[\w\-]+\.\w+", name):
+        if not re.fullmatch(r"[\w.\-]+/|[\w\-]+\.\w+", name):  # a folder or a file; else prose
             continue
         while parents and parents[-1][0] >= indent:
             parents.pop()
@@ -33,7 +33,10 @@ def layout_entries(readme: str) -> set[str]:
 
 
 def test_layout_parser_nests_by_indentation():
-    text = "x\n## Layout\n\n```\na/    top\n  b/  sub\n    c.py  file\nd/  other\n```\n## Next\n"
+    text = (
+        "x\n## Layout\n\n```\na/    top\n  b/  sub\n    c.py  file\n      more prose\n"
+        "d/  other\n```\n## Next\n"
+    )
     assert layout_entries(text) == {"a", "a/b", "a/b/c.py", "d"}
 
 

@@ -21,9 +21,7 @@ def _coulomb_fg(l: int, eta: float, rho: float) -> tuple[float, float]:
     return float(mpmath.coulombf(l, eta, rho)), float(mpmath.coulombg(l, eta, rho))
 
 
-def coulomb_wave(
-    energy: float, l: int, z_ion: float, r: np.ndarray, irregular: bool = False
-) -> np.ndarray:
+def coulomb_wave(energy: float, l: int, z_ion: float, r: np.ndarray, irregular: bool = False) -> np.ndarray:
     """Energy-normalised Coulomb function ``sqrt(2/(pi k)) F_l(eta, k r)`` (``G_l`` if ``irregular``)
     for an electron of kinetic energy ``energy`` (Hartree) about charge ``z_ion`` (``eta = -z_ion/k``),
     from mpmath (about 1 ms a point; cached)."""
@@ -98,9 +96,7 @@ def continuum_wave(
     return ContinuumWave(energy, l, grid, p, float(math.atan2(sign * beta, sign * alpha)))
 
 
-def hartree_potential(
-    basis: BoundBasis, occupations: dict[str, float], grid: RadialGrid
-) -> np.ndarray:
+def hartree_potential(basis: BoundBasis, occupations: dict[str, float], grid: RadialGrid) -> np.ndarray:
     """Spherical Hartree potential ``sum_i n_i int P_i^2(s) / r> ds`` of the occupied shells
     (orthonormalised radial functions, see :func:`_orthonormal_radials`)."""
     unknown = set(occupations) - {sh.label for sh in basis.shells}

@@ -60,6 +60,7 @@ def one_centre_eri(
     Each argument lists shells ``(l, P on grid)``; a shell gives 2l+1 functions in
     :func:`real_m_order`. Returns ``[A, B, C, D]`` (physicists' order; pyscf's int2e ``(ac|bd)``).
     """
+
     def offsets(shells):
         off = np.cumsum([0] + [2 * l + 1 for l, _ in shells])
         return off[:-1], int(off[-1])

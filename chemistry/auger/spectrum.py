@@ -240,8 +240,16 @@ def auger_spectrum(
             kin = (hole.energy - final.energies) * HARTREE_EV
             integral_energy_ev = float(np.median(kin[kin > 0])) if np.any(kin > 0) else 500.0
         part = spectrum_from_states(
-            molecule, hole.state, hole.energy, states, final.energies[open_], core_orbital=core_orbital,
-            core_spin=core_spin, integrals=integrals, integral_energy_ev=integral_energy_ev, atom=atom,
+            molecule,
+            hole.state,
+            hole.energy,
+            states,
+            final.energies[open_],
+            core_orbital=core_orbital,
+            core_spin=core_spin,
+            integrals=integrals,
+            integral_energy_ev=integral_energy_ev,
+            atom=atom,
         )
         energies.append(part.final_energies)
         rates_.append(part.rates)

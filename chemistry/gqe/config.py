@@ -52,8 +52,16 @@ class GQEConfig:
             raise ChemistryError(
                 f"unknown beta schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}"
             )
-        for name in ("ngates", "num_samples", "max_iters", "buffer_size", "batch_size",
-                     "n_layer", "n_head", "n_embd"):
+        for name in (
+            "ngates",
+            "num_samples",
+            "max_iters",
+            "buffer_size",
+            "batch_size",
+            "n_layer",
+            "n_head",
+            "n_embd",
+        ):
             if int(getattr(self, name)) < 1:
                 raise ChemistryError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.n_embd % self.n_head:

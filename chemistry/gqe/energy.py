@@ -111,8 +111,9 @@ class CandidateEnergies:
         if self.number_penalty:
             obs.append(self._number_op())
         values = [None] * len(circuits_)
-        results = expval(circuits_, obs, values, engine=self.engine, executor=self.executor,
-                         **self.engine_options)
+        results = expval(
+            circuits_, obs, values, engine=self.engine, executor=self.executor, **self.engine_options
+        )
         e = np.array([float(r[0, 0]) for r in results])
         if self.number_penalty:
             n = np.array([float(r[0, 1]) for r in results])

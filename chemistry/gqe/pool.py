@@ -17,8 +17,20 @@ from chemistry.pauli_evolution import PauliSequence, PauliTable
 from circuits.errors import ChemistryError
 
 #: cudaqx's GQE coefficients (``gqe_h2.py``): +-0.1 * 2**-k, k = 0..5.
-PAULI_ANGLES = (0.003125, -0.003125, 0.00625, -0.00625, 0.0125, -0.0125,
-                0.025, -0.025, 0.05, -0.05, 0.1, -0.1)
+PAULI_ANGLES = (
+    0.003125,
+    -0.003125,
+    0.00625,
+    -0.00625,
+    0.0125,
+    -0.0125,
+    0.025,
+    -0.025,
+    0.05,
+    -0.05,
+    0.1,
+    -0.1,
+)
 #: The Auger re-implementation's excitation-rotation times +-2**k / 160, k = 1..4.
 EXCITATION_ANGLES = tuple(s * 2**k / 160 for k in range(1, 5) for s in (1, -1))
 

@@ -142,12 +142,23 @@ def run_gqe(
         out.mkdir(parents=True, exist_ok=True)
         history["seconds"] = [time.perf_counter() - t0]
         tmp = ckpt.with_suffix(".tmp")
-        torch.save({
-            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-            "generator": generator.get_state(), "buffer": buffer.state(), "history": history,
-            "best_energy": best_e, "best_seq": best_seq, "iteration": iteration, "beta": beta,
-            "offset": offset, "vocab": len(pool), "config": asdict(config),
-        }, tmp)
+        torch.save(
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "generator": generator.get_state(),
+                "buffer": buffer.state(),
+                "history": history,
+                "best_energy": best_e,
+                "best_seq": best_seq,
+                "iteration": iteration,
+                "beta": beta,
+                "offset": offset,
+                "vocab": len(pool),
+                "config": asdict(config),
+            },
+            tmp,
+        )
         tmp.replace(ckpt)
 
     bar = None
@@ -185,8 +196,10 @@ def run_gqe(
         if config.schedule == "linear":
             beta += config.beta_step
         else:
-            beta = max(0.0, beta + (config.beta_step if float(e.var()) > config.variance_target
-                                    else -config.beta_step))
+            beta = max(
+                0.0,
+                beta + (config.beta_step if float(e.var()) > config.variance_target else -config.beta_step),
+            )
         if bar is not None:
             bar.update(1)
             bar.set_postfix(best=f"{best_e:.6f}", mean=f"{float(e.mean()):.4f}", beta=f"{beta:.2f}")
@@ -212,10 +225,19 @@ def run_gqe(
         names=[pool.names[j] for j in tokens],
     )
     if out is not None:
-        (out / "gqe.json").write_text(json.dumps({
-            "energy": result.energy, "tokens": tokens, "names": result.names,
-            "iterations": it, "n_evaluations": result.n_evaluations, "seconds": result.seconds,
-            "history": {k: v for k, v in history.items() if k != "seconds"},
-            "config": asdict(config),
-        }, indent=2))
+        (out / "gqe.json").write_text(
+            json.dumps(
+                {
+                    "energy": result.energy,
+                    "tokens": tokens,
+                    "names": result.names,
+                    "iterations": it,
+                    "n_evaluations": result.n_evaluations,
+                    "seconds": result.seconds,
+                    "history": {k: v for k, v in history.items() if k != "seconds"},
+                    "config": asdict(config),
+                },
+                indent=2,
+            )
+        )
     return result

@@ -85,8 +85,7 @@ class AerEngine(ShiftRuleEngine):
         if sim is None:
             from qiskit_aer import AerSimulator
 
-            opts = dict(self.backend_options, method=method, device=self.aer_device,
-                        precision=self.precision)
+            opts = dict(self.backend_options, method=method, device=self.aer_device, precision=self.precision)
             if self.noise_model is not None:
                 opts["noise_model"] = self.noise_model
             sim = self._sims[method] = AerSimulator(**opts)
@@ -112,8 +111,9 @@ class AerEngine(ShiftRuleEngine):
         self._noisy[id(circuit)] = (circuit, out)  # holding the circuit keeps its id unique
         return out
 
-    def _run(self, circuits: list[QuantumCircuit], prog: GateProgram, rows: np.ndarray,
-             method: str, **run_options):
+    def _run(
+        self, circuits: list[QuantumCircuit], prog: GateProgram, rows: np.ndarray, method: str, **run_options
+    ):
         """One Aer job for every circuit bound to every row; results circuit-major."""
         sim = self._sim(method)
         if prog.n_angles:
@@ -210,8 +210,10 @@ class AerEngine(ShiftRuleEngine):
         width = counts_key_width(prog)
         count = rows.shape[0] if prog.n_angles else 1
         if prog.measured:
-            out = [{k.replace(" ", "").zfill(width): v for k, v in result.get_counts(i).items()}
-                   for i in range(count)]
+            out = [
+                {k.replace(" ", "").zfill(width): v for k, v in result.get_counts(i).items()}
+                for i in range(count)
+            ]
         else:  # only the register measure_all added (printed left-most)
             out = [_register(result.get_counts(i), 0) for i in range(count)]
         return out if prog.n_angles else [dict(out[0]) for _ in range(rows.shape[0])]

@@ -96,7 +96,9 @@ class CudaqEngine(ShiftRuleEngine):
         if needs_gpu(target) and cq.num_available_gpus() == 0:
             hint = (
                 "; it splits one state vector over many GPUs and nodes when launched under MPI: "
-                "mpiexec -np N python script.py" if target == "nvidia-mgpu" else ""
+                "mpiexec -np N python script.py"
+                if target == "nvidia-mgpu"
+                else ""
             )
             raise EngineUnavailableError(
                 f"CUDA-Q target {target!r} needs a CUDA GPU and none is visible here{hint}; "

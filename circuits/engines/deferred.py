@@ -55,8 +55,10 @@ def defer_measurements(circuit: QuantumCircuit) -> QuantumCircuit:
 
 
 def _controlled(out: QuantumCircuit, body: QuantumCircuit, qubits, controls, state: int) -> None:
-    if body.num_clbits and any(i.operation.name in ("measure",) for i in body.data) or any(
-        i.operation.name == "reset" or isinstance(i.operation, IfElseOp) for i in body.data
+    if (
+        body.num_clbits
+        and any(i.operation.name in ("measure",) for i in body.data)
+        or any(i.operation.name == "reset" or isinstance(i.operation, IfElseOp) for i in body.data)
     ):
         raise UnsupportedOperationError(
             "a conditional block that measures, resets or branches again cannot be deferred"

@@ -50,8 +50,10 @@ def fake_backend(name: str):
         ) from None
     classes = fake_backend_classes(fake_provider)
     if name not in classes:
-        raise UnknownNameError(f"unknown fake backend {name!r}; known: {', '.join(sorted(classes)[:12])}, "
-                               "... (ketml ibm backends --fake lists them all)")
+        raise UnknownNameError(
+            f"unknown fake backend {name!r}; known: {', '.join(sorted(classes)[:12])}, "
+            "... (ketml ibm backends --fake lists them all)"
+        )
     return classes[name]()
 
 
@@ -62,9 +64,11 @@ def fake_backend_classes(module=None) -> dict[str, type]:
         from qiskit_ibm_runtime import fake_provider as module
     from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
 
-    return {cls.backend_name: cls for cls in vars(module).values()
-            if isinstance(cls, type) and issubclass(cls, FakeBackendV2)
-            and getattr(cls, "backend_name", None)}
+    return {
+        cls.backend_name: cls
+        for cls in vars(module).values()
+        if isinstance(cls, type) and issubclass(cls, FakeBackendV2) and getattr(cls, "backend_name", None)
+    }
 
 
 def service(channel: str | None = None, token: str | None = None, instance: str | None = None):
@@ -111,8 +115,9 @@ def _classify(exc: Exception) -> Exception:
 class IBMRunner:
     """Runs PUBs with SamplerV2/EstimatorV2 on one backend, in job, batch or session mode."""
 
-    def __init__(self, backend, *, local: bool, mode: str, options: dict, runtime_service=None,
-                 simulator=None):
+    def __init__(
+        self, backend, *, local: bool, mode: str, options: dict, runtime_service=None, simulator=None
+    ):
         self.backend = backend
         self.backend_name = backend.name
         self.local = local
@@ -199,8 +204,9 @@ class IBMRunner:
         for p in res:
             joined = p.join_data()
             shape = joined.shape
-            out.append([joined.get_counts(i) for i in range(int(np.prod(shape)))] if shape else
-                       [joined.get_counts()])
+            out.append(
+                [joined.get_counts(i) for i in range(int(np.prod(shape)))] if shape else [joined.get_counts()]
+            )
         return out
 
     def find(self, tag: str) -> str | None:
@@ -299,8 +305,9 @@ class IBMEngine(ShiftRuleEngine):
         elif isinstance(backend, str):
             runtime_service = service(channel, token, instance)
             if backend == "least_busy":
-                backend = runtime_service.least_busy(min_num_qubits=min_qubits, operational=True,
-                                                     simulator=False)
+                backend = runtime_service.least_busy(
+                    min_num_qubits=min_qubits, operational=True, simulator=False
+                )
             else:
                 try:
                     backend = runtime_service.backend(backend)
@@ -317,16 +324,32 @@ class IBMEngine(ShiftRuleEngine):
         from qiskit.transpiler import generate_preset_pass_manager
 
         self.pass_manager = generate_preset_pass_manager(
-            optimization_level=optimization_level, backend=backend, layout_method=layout_method,
-            routing_method=routing_method, seed_transpiler=seed_transpiler,
+            optimization_level=optimization_level,
+            backend=backend,
+            layout_method=layout_method,
+            routing_method=routing_method,
+            seed_transpiler=seed_transpiler,
         )
         self.shots = shots or 4096
-        options = {"shots": self.shots, "precision": precision, "resilience_level": resilience_level,
-                   "dynamical_decoupling": dynamical_decoupling, "twirling": twirling, "seed": seed,
-                   "noise": noise, "optimization_level": optimization_level}
+        options = {
+            "shots": self.shots,
+            "precision": precision,
+            "resilience_level": resilience_level,
+            "dynamical_decoupling": dynamical_decoupling,
+            "twirling": twirling,
+            "seed": seed,
+            "noise": noise,
+            "optimization_level": optimization_level,
+        }
         self.options = options
-        self.runner = IBMRunner(backend, local=self.local, mode=mode, options=options,
-                                runtime_service=runtime_service, simulator=simulator)
+        self.runner = IBMRunner(
+            backend,
+            local=self.local,
+            mode=mode,
+            options=options,
+            runtime_service=runtime_service,
+            simulator=simulator,
+        )
         self.registry = registry if isinstance(registry, JobRegistry) else JobRegistry(registry)
         self.tag, self.force, self.retry, self.confirm = tag, force, retry, confirm
         self.last_report: dict | None = None
@@ -360,14 +383,28 @@ class IBMEngine(ShiftRuleEngine):
 
     def _submit(self, kind: str, pubs: list, report: dict, seed: int | None = None) -> Any:
         self.last_report = report
-        log.info("ibm %s on %s: depth %s, %s two-qubit gates, ~%s s", kind, self.backend.name,
-                 report["depth"], report["two_qubit_gates"], report["duration_s"])
+        log.info(
+            "ibm %s on %s: depth %s, %s two-qubit gates, ~%s s",
+            kind,
+            self.backend.name,
+            report["depth"],
+            report["two_qubit_gates"],
+            report["duration_s"],
+        )
         if not self.local and self.confirm is not None and not self.confirm(report):
             raise KetmlError("submission cancelled by the user")
         options = self.options if seed is None else dict(self.options, seed=int(seed))
         self.runner.options = options  # a call's seed= overrides the engine's for this job
-        rec, result = run_job(self.registry, self.runner, kind, pubs, tag=self.tag,
-                              options=options, force=self.force, retry=self.retry)
+        rec, result = run_job(
+            self.registry,
+            self.runner,
+            kind,
+            pubs,
+            tag=self.tag,
+            options=options,
+            force=self.force,
+            retry=self.retry,
+        )
         self.last_record = rec
         return result
 
@@ -411,11 +448,18 @@ def _is_fake(backend: Any) -> bool:
 
 def cost_report(isa: QuantumCircuit, backend: Any) -> dict:
     """What a job will cost: depth, two-qubit gates, gate count, estimated duration (seconds)."""
-    two_qubit = sum(1 for inst in isa.data if inst.operation.num_qubits == 2
-                    and inst.operation.name not in ("barrier",))
+    two_qubit = sum(
+        1 for inst in isa.data if inst.operation.num_qubits == 2 and inst.operation.name not in ("barrier",)
+    )
     try:  # longest path through the circuit with the backend's gate durations
         duration = round(float(isa.estimate_duration(backend.target, unit="s")), 9)
     except Exception:  # a backend without timing data, or an older Qiskit: no estimate
         duration = None
-    return {"backend": backend.name, "depth": isa.depth(), "two_qubit_gates": two_qubit,
-            "size": isa.size(), "duration_s": duration, "n_qubits": isa.num_qubits}
+    return {
+        "backend": backend.name,
+        "depth": isa.depth(),
+        "two_qubit_gates": two_qubit,
+        "size": isa.size(),
+        "duration_s": duration,
+        "n_qubits": isa.num_qubits,
+    }

@@ -51,9 +51,23 @@ def _gate_table() -> dict[str, Any]:
     """Qiskit basis-gate name -> the PennyLane operation that equals it exactly (phase included)."""
     p = _pnl()
     return {
-        "rx": p.RX, "ry": p.RY, "rz": p.RZ, "x": p.PauliX, "y": p.PauliY, "z": p.PauliZ,
-        "h": p.Hadamard, "s": p.S, "sdg": p.adjoint(p.S), "t": p.T, "tdg": p.adjoint(p.T),
-        "sx": p.SX, "sxdg": p.adjoint(p.SX), "cx": p.CNOT, "cz": p.CZ, "swap": p.SWAP, "ccx": p.Toffoli,
+        "rx": p.RX,
+        "ry": p.RY,
+        "rz": p.RZ,
+        "x": p.PauliX,
+        "y": p.PauliY,
+        "z": p.PauliZ,
+        "h": p.Hadamard,
+        "s": p.S,
+        "sdg": p.adjoint(p.S),
+        "t": p.T,
+        "tdg": p.adjoint(p.T),
+        "sx": p.SX,
+        "sxdg": p.adjoint(p.SX),
+        "cx": p.CNOT,
+        "cz": p.CZ,
+        "swap": p.SWAP,
+        "ccx": p.Toffoli,
     }
 
 
@@ -95,8 +109,9 @@ class PennyLaneEngine(ShiftRuleEngine):
             return f"pennylane cannot be imported ({exc}): pip install pennylane"
         return "ok"
 
-    def __init__(self, pennylane_device: str = "default.qubit", diff_method: str | None = "best",
-                 **device_options: Any):
+    def __init__(
+        self, pennylane_device: str = "default.qubit", diff_method: str | None = "best", **device_options: Any
+    ):
         p = _pnl()
         self.pennylane_device = pennylane_device
         self.diff_method = diff_method
@@ -193,8 +208,15 @@ class PennyLaneEngine(ShiftRuleEngine):
         self._observables[key] = out
         return out
 
-    def _qnode(self, prog: GateProgram, measure, shots: int | None, seed: int | None,
-               interface: str = "numpy", diff: str | None = None):
+    def _qnode(
+        self,
+        prog: GateProgram,
+        measure,
+        shots: int | None,
+        seed: int | None,
+        interface: str = "numpy",
+        diff: str | None = None,
+    ):
         """A QNode applying ``prog.body`` to a ``(B, K)`` angle array (broadcast), then ``measure()``."""
         p = _pnl()
         ops = self._operations(prog)

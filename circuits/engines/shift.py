@@ -76,8 +76,12 @@ class ShiftRuleEngine(Engine):
 
     @abstractmethod
     def _expval_rows(
-        self, prog: GateProgram, observables: list[SparsePauliOp], rows: np.ndarray,
-        shots: int | None, seed: int | None,
+        self,
+        prog: GateProgram,
+        observables: list[SparsePauliOp],
+        rows: np.ndarray,
+        shots: int | None,
+        seed: int | None,
     ) -> np.ndarray:
         """``(N, n_obs)`` expectation values for ``(N, K)`` angle rows."""
 

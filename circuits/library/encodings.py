@@ -118,9 +118,7 @@ def _real_array(values: Any, what: str) -> np.ndarray:
     arr = np.asarray(values.detach().cpu() if isinstance(values, torch.Tensor) else values)
     if np.iscomplexobj(arr):
         if np.any(np.abs(arr.imag) > 1e-12):
-            raise ParameterError(
-                f"{what} are complex; amplitude_encoding supports real amplitudes only"
-            )
+            raise ParameterError(f"{what} are complex; amplitude_encoding supports real amplitudes only")
         arr = arr.real
     try:
         return arr.astype(np.float64)

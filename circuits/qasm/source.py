@@ -204,5 +204,3 @@ def bare_message(err: QasmError) -> str:
     text = str(err.args[0])
     suffix = f" (line {err.line}, column {err.column})"
     return text[: -len(suffix)] if err.line is not None and text.endswith(suffix) else text
-
-

@@ -97,9 +97,11 @@ def _duration(seconds: float | None) -> str:
 
 
 def _cost_line(report: dict) -> str:
-    return (f"{report['backend']}: depth {report['depth']}, {report['two_qubit_gates']} two-qubit gates, "
-            f"{report['size']} gates on {report['n_qubits']} qubits, "
-            f"{_duration(report['duration_s'])} per shot")
+    return (
+        f"{report['backend']}: depth {report['depth']}, {report['two_qubit_gates']} two-qubit gates, "
+        f"{report['size']} gates on {report['n_qubits']} qubits, "
+        f"{_duration(report['duration_s'])} per shot"
+    )
 
 
 def _confirmer(kind: str):
@@ -107,7 +109,8 @@ def _confirmer(kind: str):
         shots = report.get("shots")
         return typer.confirm(
             f"Submit a {kind} job to {report['backend']} ({_cost_line(report)}"
-            + (f", {shots} shots" if shots else "") + ")?",
+            + (f", {shots} shots" if shots else "")
+            + ")?",
             default=False,
         )
 
@@ -118,37 +121,49 @@ def _confirmer(kind: str):
 def submit(
     file: Annotated[
         Path,
-        typer.Argument(help="OpenQASM 2/3 file, or a .py file defining 'circuit' (and optionally "
-                            "'observables', 'parameters')."),
+        typer.Argument(
+            help="OpenQASM 2/3 file, or a .py file defining 'circuit' (and optionally "
+            "'observables', 'parameters')."
+        ),
     ],
     backend: Annotated[
         str,
-        typer.Option("--backend", "-b",
-                     help="Backend name: fake_manila (local), ibm_brisbane, or least_busy."),
+        typer.Option(
+            "--backend", "-b", help="Backend name: fake_manila (local), ibm_brisbane, or least_busy."
+        ),
     ],
     shots: Annotated[
         int, typer.Option("--shots", "-s", min=1, help="Shots per circuit (sampler and estimator).")
     ] = DEFAULT_SHOTS,
     observable: Annotated[
         list[str] | None,
-        typer.Option("--observable", "-o", help="Pauli label to estimate (qubit 0 right-most); repeat for "
-                                                "several. Without it the circuit is sampled."),
+        typer.Option(
+            "--observable",
+            "-o",
+            help="Pauli label to estimate (qubit 0 right-most); repeat for "
+            "several. Without it the circuit is sampled.",
+        ),
     ] = None,
     param: Annotated[
         list[str] | None,
-        typer.Option("--param", "-p",
-                     help="Free parameter value: name=value or vector=v0,v1,... (pi allowed). Repeatable."),
+        typer.Option(
+            "--param",
+            "-p",
+            help="Free parameter value: name=value or vector=v0,v1,... (pi allowed). Repeatable.",
+        ),
     ] = None,
-    mode: Annotated[
-        str, typer.Option("--mode", help="Execution mode: job, batch or session.")
-    ] = "job",
+    mode: Annotated[str, typer.Option("--mode", help="Execution mode: job, batch or session.")] = "job",
     optimization_level: Annotated[
         int, typer.Option("--optimization-level", min=0, max=3, help="Transpiler optimization level 0-3.")
     ] = 1,
     tag: Annotated[
         str | None,
-        typer.Option("--tag", "-t", help="Tag the job; the same circuit, backend and options with the same "
-                                         "tag reuse the earlier job instead of paying again."),
+        typer.Option(
+            "--tag",
+            "-t",
+            help="Tag the job; the same circuit, backend and options with the same "
+            "tag reuse the earlier job instead of paying again.",
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Submit a new job even when --tag matches an earlier one.")
@@ -181,22 +196,41 @@ def submit(
         check_seed(seed)
         circuit, ops, labels, values = load_circuit(file, observable or [], param or [])
         kind = "estimator" if ops else "sampler"
-        if not (is_fake(backend) or backend == "least_busy" or backend.startswith("ibm_")) \
-                and not account_configured():
-            raise CliError(f"unknown backend {backend!r}: local fake backends are named fake_* "
-                           "(see 'ketml ibm backends --fake'); real ones need an IBM Quantum account")
+        if (
+            not (is_fake(backend) or backend == "least_busy" or backend.startswith("ibm_"))
+            and not account_configured()
+        ):
+            raise CliError(
+                f"unknown backend {backend!r}: local fake backends are named fake_* "
+                "(see 'ketml ibm backends --fake'); real ones need an IBM Quantum account"
+            )
         engine = IBMEngine(
-            backend=backend, min_qubits=circuit.num_qubits, noise=noise,
-            optimization_level=optimization_level, mode=mode, shots=shots, seed=seed, tag=tag, force=force,
+            backend=backend,
+            min_qubits=circuit.num_qubits,
+            noise=noise,
+            optimization_level=optimization_level,
+            mode=mode,
+            shots=shots,
+            seed=seed,
+            tag=tag,
+            force=force,
             confirm=None if yes else _confirmer(kind),
         )
         try:
             report = engine.cost(circuit, measured=not ops)
             if dry_run:
-                out = {"dry_run": True, "backend": engine.backend.name, "kind": kind, "shots": shots,
-                       "cost": report}
-                typer.echo(json.dumps(out, indent=2) if as_json else
-                           f"dry run, nothing submitted: {kind} with {shots} shots on {_cost_line(report)}")
+                out = {
+                    "dry_run": True,
+                    "backend": engine.backend.name,
+                    "kind": kind,
+                    "shots": shots,
+                    "cost": report,
+                }
+                typer.echo(
+                    json.dumps(out, indent=2)
+                    if as_json
+                    else f"dry run, nothing submitted: {kind} with {shots} shots on {_cost_line(report)}"
+                )
                 return
             known = {r.id for r in engine.registry.list()}
             if ops:
@@ -208,14 +242,27 @@ def submit(
         finally:
             engine.close()
     rec = engine.last_record
-    out = {"job_id": rec.job_id, "local_id": rec.id, "backend": rec.backend, "kind": rec.kind,
-           "mode": rec.mode, "tag": rec.tag, "status": rec.status, "reused": rec.id in known,
-           "shots": shots, "noise": noise if engine.local else None, "cost": engine.last_report, **result}
+    out = {
+        "job_id": rec.job_id,
+        "local_id": rec.id,
+        "backend": rec.backend,
+        "kind": rec.kind,
+        "mode": rec.mode,
+        "tag": rec.tag,
+        "status": rec.status,
+        "reused": rec.id in known,
+        "shots": shots,
+        "noise": noise if engine.local else None,
+        "cost": engine.last_report,
+        **result,
+    }
     if as_json:
         typer.echo(json.dumps(out, indent=2))
         return
-    typer.echo(f"job {rec.id[:8]} (remote id {rec.job_id}) on {rec.backend}: {rec.status}"
-               + (" (reused an earlier job with this tag)" if out["reused"] else ""))
+    typer.echo(
+        f"job {rec.id[:8]} (remote id {rec.job_id}) on {rec.backend}: {rec.status}"
+        + (" (reused an earlier job with this tag)" if out["reused"] else "")
+    )
     typer.echo(f"cost: {_cost_line(report)}")
     _print_values(result, shots)
 
@@ -251,8 +298,9 @@ def _record_dict(rec) -> dict[str, Any]:
 def jobs(
     status: Annotated[
         str | None,
-        typer.Option("--status",
-                     help="Only jobs with this status: pending, submitted, done, failed, cancelled."),
+        typer.Option(
+            "--status", help="Only jobs with this status: pending, submitted, done, failed, cancelled."
+        ),
     ] = None,
     backend: Annotated[str | None, typer.Option("--backend", "-b", help="Only jobs on this backend.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the records as a JSON list.")] = False,
@@ -270,9 +318,19 @@ def jobs(
     if not records:
         typer.echo("no jobs in the registry" + (" matching the filters" if status or backend else ""))
         return
-    rows = [{"id": r.id[:8], "job_id": r.job_id, "backend": r.backend, "kind": r.kind, "tag": r.tag,
-             "status": r.status, "created": r.created.replace("+00:00", "Z"),
-             "error": (r.error or "")[:_ERROR_WIDTH] or None} for r in records]
+    rows = [
+        {
+            "id": r.id[:8],
+            "job_id": r.job_id,
+            "backend": r.backend,
+            "kind": r.kind,
+            "tag": r.tag,
+            "status": r.status,
+            "created": r.created.replace("+00:00", "Z"),
+            "error": (r.error or "")[:_ERROR_WIDTH] or None,
+        }
+        for r in records
+    ]
     _table(rows, ["id", "job_id", "backend", "kind", "tag", "status", "created", "error"])
 
 
@@ -296,8 +354,19 @@ def status_(
     if as_json:
         typer.echo(json.dumps(dict(_record_dict(rec), remote_status=remote), indent=2))
         return
-    for key in ("id", "job_id", "backend", "kind", "mode", "tag", "status", "created", "updated",
-                "attempts", "error"):
+    for key in (
+        "id",
+        "job_id",
+        "backend",
+        "kind",
+        "mode",
+        "tag",
+        "status",
+        "created",
+        "updated",
+        "attempts",
+        "error",
+    ):
         typer.echo(f"{key + ':':<10} {getattr(rec, key)}")
     if remote:
         typer.echo(f"{'remote:':<10} {remote}")
@@ -336,8 +405,19 @@ def result(
         if plot is not None:
             plot_result(values, plot, f"{rec.kind} on {rec.backend} (job {rec.id[:8]})")
     if as_json:
-        typer.echo(json.dumps({"local_id": rec.id, "job_id": rec.job_id, "backend": rec.backend,
-                               "kind": rec.kind, "status": rec.status, **values}, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "local_id": rec.id,
+                    "job_id": rec.job_id,
+                    "backend": rec.backend,
+                    "kind": rec.kind,
+                    "status": rec.status,
+                    **values,
+                },
+                indent=2,
+            )
+        )
     else:
         typer.echo(f"job {rec.id[:8]} (remote id {rec.job_id}) on {rec.backend}: {rec.kind}, {rec.status}")
         _print_values(values)
@@ -365,8 +445,9 @@ def cancel(
             try:
                 engine.runner.cancel(rec.job_id)
             except Exception as exc:
-                raise CliError(f"cancelling job {rec.job_id} on {rec.backend} failed: "
-                               f"{type(exc).__name__}: {exc}") from None
+                raise CliError(
+                    f"cancelling job {rec.job_id} on {rec.backend} failed: {type(exc).__name__}: {exc}"
+                ) from None
         registry.update(rec, status="cancelled", error="cancelled by the user")
     typer.echo(f"cancelled job {rec.id[:8]}" + (f" (remote id {rec.job_id})" if rec.job_id else ""))
 

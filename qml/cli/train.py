@@ -41,9 +41,7 @@ def _registry_text() -> str:
     from qml import registry
 
     models = "; ".join(f"{s.name} ({s.task})" for s in registry.specs())
-    tasks = "; ".join(
-        f"{t}: {', '.join(registry.get_task(t).datasets())}" for t in registry.task_names()
-    )
+    tasks = "; ".join(f"{t}: {', '.join(registry.get_task(t).datasets())}" for t in registry.task_names())
     return f"Models: {models}.\n\nTasks and their datasets: {tasks}."
 
 

@@ -112,8 +112,9 @@ def train_a2c(
     env = make_env(env_name, config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = torch.optim.Adam(agent.parameters(), lr=config.lr)
-    normalize_returns = (env.spec.normalize_returns if config.normalize_returns is None
-                         else config.normalize_returns)
+    normalize_returns = (
+        env.spec.normalize_returns if config.normalize_returns is None else config.normalize_returns
+    )
     value_kind = env.spec.value_loss if config.value_loss is None else config.value_loss
     returns: list[float] = []
     solved_at = None
@@ -129,8 +130,7 @@ def train_a2c(
         adv = (g - v).detach()
         if config.normalize_advantage and len(adv) > 1:
             adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-        value_loss = (nn.functional.smooth_l1_loss(v, g) if value_kind == "huber"
-                      else (g - v).pow(2).mean())
+        value_loss = nn.functional.smooth_l1_loss(v, g) if value_kind == "huber" else (g - v).pow(2).mean()
         loss = (
             -(torch.stack(logps).to(g.dtype) * adv).mean()
             + config.value_coef * value_loss

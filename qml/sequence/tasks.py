@@ -52,8 +52,15 @@ class SequenceRegression(Task):
 
     def fit(self, model, prepared, config, *, out_dir, title, progress, resume, extra):
         return fit_regression(
-            model, prepared.train, prepared.test, config,
-            out_dir=out_dir, title=title, progress=progress, resume=resume, extra=extra,
+            model,
+            prepared.train,
+            prepared.test,
+            config,
+            out_dir=out_dir,
+            title=title,
+            progress=progress,
+            resume=resume,
+            extra=extra,
         )
 
 
@@ -90,9 +97,17 @@ class QRNNBits(Task):
 
     def fit(self, model, prepared, config, *, out_dir, title, progress, resume, extra):
         return fit_qrnn(
-            model, prepared.train, prepared.test, config,
-            out_dir=out_dir, title=title, progress=progress, resume=resume, extra=extra,
+            model,
+            prepared.train,
+            prepared.test,
+            config,
+            out_dir=out_dir,
+            title=title,
+            progress=progress,
+            resume=resume,
+            extra=extra,
         )
+
 
 register_task(SequenceRegression())
 register_task(QRNNBits())

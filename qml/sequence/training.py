@@ -161,8 +161,14 @@ def fit_regression(
 ) -> dict[str, Any]:
     """Minimise the MSE of the last step's output against ``y`` on windows ``(N, T, d) -> (N, out)``."""
     return train_loop(
-        model, RegressionHooks(train, test), config,
-        out_dir=out_dir, title=title, progress=progress, resume=resume, extra=extra,
+        model,
+        RegressionHooks(train, test),
+        config,
+        out_dir=out_dir,
+        title=title,
+        progress=progress,
+        resume=resume,
+        extra=extra,
     )
 
 
@@ -180,6 +186,12 @@ def fit_qrnn(
 ) -> dict[str, Any]:
     """Teacher-forced QRNN training on ``(inputs, targets, mask)`` triples (see :class:`QRNNHooks`)."""
     return train_loop(
-        model, QRNNHooks(train, test, config), config,
-        out_dir=out_dir, title=title, progress=progress, resume=resume, extra=extra,
+        model,
+        QRNNHooks(train, test, config),
+        config,
+        out_dir=out_dir,
+        title=title,
+        progress=progress,
+        resume=resume,
+        extra=extra,
     )

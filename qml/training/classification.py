@@ -32,8 +32,15 @@ class ClassifierHooks(Hooks):
     skip_single = True
     keep_best = True
 
-    def __init__(self, train: Tensors, val: Tensors | None, test: Tensors | None, config: TrainConfig,
-                 n_classes: int, classes: Sequence[str] | None = None):
+    def __init__(
+        self,
+        train: Tensors,
+        val: Tensors | None,
+        test: Tensors | None,
+        config: TrainConfig,
+        n_classes: int,
+        classes: Sequence[str] | None = None,
+    ):
         self.x, self.y = train
         if len(self.x) < 2:
             raise DataError(f"need at least 2 training samples; got {len(self.x)}")
@@ -92,7 +99,9 @@ class ClassifierHooks(Hooks):
         if self.test is not None:
             t = self._evaluate(model, self.test)
             out.update(
-                test_accuracy=t["accuracy"], test_loss=t["loss"], n_test=len(self.test[0]),
+                test_accuracy=t["accuracy"],
+                test_loss=t["loss"],
+                n_test=len(self.test[0]),
                 confusion=t["confusion"],
             )
             plot_confusion(t["confusion"], self.classes, Path(out_dir) / "confusion.png", f"{title} (test)")

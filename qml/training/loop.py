@@ -113,8 +113,10 @@ def train_loop(
         state = load_checkpoint(ckpt_path, model, optimizer, scheduler, generator, config.device)
         history, start = state["history"], state["epoch"] + 1
         saved_best = state.get("best") or {}
-        best = {"score": saved_best.get("score", saved_best.get("accuracy", -math.inf)),
-                "epoch": saved_best.get("epoch", 0)}
+        best = {
+            "score": saved_best.get("score", saved_best.get("accuracy", -math.inf)),
+            "epoch": saved_best.get("epoch", 0),
+        }
     since_best = len(history.get("train_loss", [])) - best["epoch"]
     for epoch in range(start, config.epochs + 1):
         model.train()

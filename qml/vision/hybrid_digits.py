@@ -15,8 +15,14 @@ from qml.registry import Preset, register_model
 #: the demo's setting: native 8 x 8 digits, 70/10/20 % train/validation/test, Adam with a cosine decay
 DIGITS_PRESET = Preset(
     options={"n_qubits": 6, "n_layers": 4},
-    train={"epochs": 30, "batch_size": 32, "lr": 0.01, "optimizer": "adam", "scheduler": "cosine",
-           "val_fraction": 0.125},
+    train={
+        "epochs": 30,
+        "batch_size": 32,
+        "lr": 0.01,
+        "optimizer": "adam",
+        "scheduler": "cosine",
+        "val_fraction": 0.125,
+    },
     data={"image_size": 8, "subset": 0},
 )
 

@@ -115,8 +115,17 @@ class ImageClassification(Task):
         if attack != "none":
             entry.update(eps=eps, alpha=alpha, steps=steps if attack != "fgsm" else 1, seed=seed)
             entry["robust_accuracy"] = robust_accuracy(
-                net, x, y, attack, eps, alpha, steps,
-                batch_size=batch_size, device=device, seed=seed, progress=progress,
+                net,
+                x,
+                y,
+                attack,
+                eps,
+                alpha,
+                steps,
+                batch_size=batch_size,
+                device=device,
+                seed=seed,
+                progress=progress,
             )
         path = Path(run_dir) / "evaluation.json"
         previous = json.loads(path.read_text()) if path.is_file() else []

@@ -44,8 +44,21 @@ def test_molecule_prints_the_pyscf_energies():
 
 
 def test_gqe_writes_its_result_and_checkpoint(tmp_path):
-    result = invoke("chem", "gqe", "-m", "H2", "--iters", "3", "--samples", "5", "--ngates", "4",
-                    "--no-progress", "--out", str(tmp_path))
+    result = invoke(
+        "chem",
+        "gqe",
+        "-m",
+        "H2",
+        "--iters",
+        "3",
+        "--samples",
+        "5",
+        "--ngates",
+        "4",
+        "--no-progress",
+        "--out",
+        str(tmp_path),
+    )
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "result.json").read_text())
     assert data["energy"] <= data["energies"]["hf"] + 1e-9  # never worse than the start state
@@ -76,8 +89,6 @@ def test_auger_fci_writes_spectrum_and_plot(tmp_path):
         (("auger", "-m", "H2O", "--method", "ccsd"), "--method"),
     ],
 )
-
-
 def test_bad_input_is_one_line(args, message):
     result = invoke("chem", *args)
     assert result.exit_code == 2

@@ -147,12 +147,16 @@ def test_geometry_inputs_and_open_shell(molecules):
         ({"geometry_or_name": "H2", "mapping": "bravyi_kitaev"}, "unknown mapping 'bravyi_kitaev'"),
         ({"geometry_or_name": [("H", (0, 0))]}, "geometry entry 0"),
         ({"geometry_or_name": "H2O", "spin": -2}, "spin must be"),
-        ({"geometry_or_name": [("H", (0, 0, 0)), ("H", (0, 0, 1)), ("H", (0, 1, 0))], "spin": 1,
-          "bond_length": 1.0}, "needs a diatomic"),
+        (
+            {
+                "geometry_or_name": [("H", (0, 0, 0)), ("H", (0, 0, 1)), ("H", (0, 1, 0))],
+                "spin": 1,
+                "bond_length": 1.0,
+            },
+            "needs a diatomic",
+        ),
     ],
 )
-
-
 def test_bad_input_raises(kwargs, match):
     with pytest.raises(ChemistryError, match=match):  # a KetmlError and a ValueError
         molecule(**kwargs)
@@ -163,5 +167,3 @@ def test_unknown_molecule_name_is_an_unknown_name_error():
         molecule("H3O")
     assert isinstance(info.value, KeyError) and isinstance(info.value, ValueError)
     assert str(info.value).startswith("unknown molecule name 'H3O'")  # not quoted like a KeyError
-
-

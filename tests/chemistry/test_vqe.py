@@ -86,8 +86,6 @@ def test_h2_excitations_and_pool():
     "n_qubits,n_alpha,n_beta",
     [(4, 1, 1), (6, 1, 1), (12, 2, 2), (14, 5, 5), (8, 3, 2)],  # H2, LiH(2,3), LiH, H2O, open shell
 )
-
-
 def test_excitation_counts_match_the_combinatorial_formula(n_qubits, n_alpha, n_beta):
     singles, doubles = uccsd_excitations(n_qubits, n_alpha, n_beta)
     n_orb = n_qubits // 2
@@ -114,8 +112,6 @@ def test_molecule_sizes_match(molecules):
 @pytest.mark.parametrize(
     "exc", [(0, 2), (1, 5), (2, 0), (0, 1, 2, 3), (0, 3, 4, 7), (1, 3, 5, 7), (0, 2, 4, 6)]
 )
-
-
 def test_generator_equals_explicit_jordan_wigner(exc):
     n = 8
     t = excitation_matrix(exc, n)
@@ -160,8 +156,6 @@ def test_generators_hermitian_conserve_n_and_sz_and_terms_commute():
     # a+_3 a_1 |0011> = +|1001> (two passes), a+_2 a+_3 a_1 a_0 |0011> = +|1100>
     [((0, 2), "0110", -1), ((1, 3), "1001", +1), ((0, 1, 2, 3), "1100", +1)],
 )
-
-
 def test_uccsd_factor_rotates_hf_with_the_right_sign(exc, target, sign):
     theta = 0.37
     circuit = uccsd_circuit((4, 1, 1), excitations=[exc])
@@ -186,7 +180,10 @@ def test_uccsd_circuit_structure(molecules):
     evolutions = [inst for inst in circuit.data if inst.operation.name == "PauliEvolution"]
     # each factor acts only on the qubits its Jordan-Wigner strings touch
     assert [[circuit.find_bit(q).index for q in inst.qubits] for inst in evolutions] == [
-        [0, 1, 2], [1, 2, 3], [0, 1, 2, 3]]
+        [0, 1, 2],
+        [1, 2, 3],
+        [0, 1, 2, 3],
+    ]
     assert uccsd_circuit(h2, reps=2).num_parameters == 6
     assert uccsd_circuit((4, 1, 1), excitations=[(0, 1, 2, 3)]).num_parameters == 1
     hea = hardware_efficient_circuit(4, 2, h2.hf_bitstring)
@@ -202,8 +199,11 @@ def test_uccsd_energy_and_gradient_match_statevector_and_finite_differences(mole
 
     lih = molecules("LiH", (2, 3))
     circuit = uccsd_circuit(lih)
-    theta = torch.tensor(np.random.default_rng(0).uniform(-0.3, 0.3, circuit.num_parameters),
-                         dtype=torch.float64, requires_grad=True)
+    theta = torch.tensor(
+        np.random.default_rng(0).uniform(-0.3, 0.3, circuit.num_parameters),
+        dtype=torch.float64,
+        requires_grad=True,
+    )
 
     def energy(t):
         return expval(circuit, lih.hamiltonian, t, dtype="complex128").reshape(-1)[0]

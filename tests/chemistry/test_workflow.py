@@ -21,8 +21,19 @@ def test_ground_state_circuit_energy_matches_the_engine(method, molecules):
     mol = molecules("H2")
     from circuits import expval
 
-    cfg = GQEConfig(ngates=6, num_samples=20, max_iters=40, lr=1e-3, beta0=5.0, beta_step=0.5,
-                    loss="exp", steps_per_iter=1, n_embd=32, n_head=2, checkpoint_every=0)
+    cfg = GQEConfig(
+        ngates=6,
+        num_samples=20,
+        max_iters=40,
+        lr=1e-3,
+        beta0=5.0,
+        beta_step=0.5,
+        loss="exp",
+        steps_per_iter=1,
+        n_embd=32,
+        n_head=2,
+        checkpoint_every=0,
+    )
     gs = ground_state(mol, method, gqe_config=cfg, progress=False)
     circuit = gs.sequence.to_circuit(mol.hf_bitstring)
     e = float(expval(circuit, mol.hamiltonian, engine="torch", dtype="complex128")[0, 0])

@@ -20,8 +20,9 @@ GATES = sorted(
 )
 
 
-def random_circuit(n: int, depth: int, rng: np.random.Generator, n_params: int = 6,
-                   max_gate_qubits: int = 4) -> QuantumCircuit:
+def random_circuit(
+    n: int, depth: int, rng: np.random.Generator, n_params: int = 6, max_gate_qubits: int = 4
+) -> QuantumCircuit:
     """A random circuit over every standard gate, with symbolic parameter expressions."""
     x = ParameterVector("x", n_params)
     qc = QuantumCircuit(n)
@@ -62,5 +63,13 @@ def qasmbench_root() -> Path | None:
     return next((root for root in candidates if (root / "MANIFEST.tsv").is_file()), None)
 
 
-__all__ = ["GATES", "Parameter", "STANDARD", "bound", "random_circuit", "random_pauli_sum",
-           "qasmbench_root", "reference_state"]
+__all__ = [
+    "GATES",
+    "Parameter",
+    "STANDARD",
+    "bound",
+    "random_circuit",
+    "random_pauli_sum",
+    "qasmbench_root",
+    "reference_state",
+]

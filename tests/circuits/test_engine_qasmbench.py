@@ -66,8 +66,7 @@ def test_corpus_program_matches_reference(path):
         n = body.num_qubits
         labels = [f"{'I' * (n - 1 - q)}Z{'I' * q}" for q in range(n)]
         got = circuits.expval(qc, labels, dtype="complex128")[0].numpy()
-        np.testing.assert_allclose(got, [rho.expectation_value(Pauli(lb)).real for lb in labels],
-                                   atol=1e-8)
+        np.testing.assert_allclose(got, [rho.expectation_value(Pauli(lb)).real for lb in labels], atol=1e-8)
         return
     got = circuits.statevector(qc, dtype="complex128")[0].numpy()
     want = Statevector(body).data
@@ -83,8 +82,10 @@ def _compare_samples_with_aer(qc):
     shots = 8000
     ours = circuits.sample(qc, shots=shots, seed=1)[0]
     sim = AerSimulator(seed_simulator=2)
-    theirs = {k.replace(" ", ""): v for k, v in
-              sim.run(transpile(qc, sim), shots=shots).result().get_counts().items()}
+    theirs = {
+        k.replace(" ", ""): v
+        for k, v in sim.run(transpile(qc, sim), shots=shots).result().get_counts().items()
+    }
     keys = sorted(set(ours) | set(theirs))
     if len(keys) == 1:
         assert ours == theirs

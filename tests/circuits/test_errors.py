@@ -162,8 +162,11 @@ def test_errors_raised_on_purpose_are_ketml_errors_of_the_fitting_class():
     cases = [
         (lambda: library.angle_encoding(0), ConfigurationError, ValueError),
         (lambda: library.angle_encoding(2, rotation="W"), ConfigurationError, ValueError),
-        (lambda: library.strongly_entangling_layers(2, 1, weights=ParameterVector("w", 5)),
-         ParameterError, ValueError),
+        (
+            lambda: library.strongly_entangling_layers(2, 1, weights=ParameterVector("w", 5)),
+            ParameterError,
+            ValueError,
+        ),
         (lambda: library.amplitude_encoding(1, amplitudes=[0.0, 0.0]), ParameterError, ValueError),
         (lambda: library.sim_circuit(20, 2), ConfigurationError, ValueError),
         (lambda: circuits.Postselect(2), ConfigurationError, ValueError),

@@ -37,8 +37,7 @@ def test_gradients_match_finite_differences(seed, diff_method):
     n = int(rng.integers(2, 6))
     qc = random_circuit(n, depth=20, rng=rng, n_params=4)
     obs = [random_pauli_sum(n, 3, rng) for _ in range(2)]
-    values = torch.tensor(rng.uniform(-np.pi, np.pi, size=(3, qc.num_parameters)),
-                          requires_grad=True)
+    values = torch.tensor(rng.uniform(-np.pi, np.pi, size=(3, qc.num_parameters)), requires_grad=True)
     weights = torch.tensor(rng.normal(size=(3, 2)))
     _loss(qc, obs, values, weights, diff_method=diff_method).backward()
     fd = _finite_differences(qc, obs, values.detach(), weights)
@@ -50,8 +49,7 @@ def test_gradients_match_parameter_shift_rule():
     n, layers = 4, 2
     qc = angle_encoding(n, "X").compose(strongly_entangling_layers(n, layers))
     obs = ["IIZZ", "XIIY"]
-    values = torch.tensor(rng.uniform(-np.pi, np.pi, size=(1, qc.num_parameters)),
-                          requires_grad=True)
+    values = torch.tensor(rng.uniform(-np.pi, np.pi, size=(1, qc.num_parameters)), requires_grad=True)
     weights = torch.tensor([[1.0, -0.5]], dtype=torch.float64)
     _loss(qc, obs, values, weights).backward()
     shift = np.pi / 2  # every parameter enters one Pauli rotation: two-term shift rule
@@ -94,13 +92,13 @@ def test_per_sample_weights_get_per_sample_gradients(diff_method):
     rng = np.random.default_rng(0)
     xs = torch.tensor(rng.uniform(size=(3, 2)))
     ws = torch.tensor(rng.uniform(size=(3, 4)), requires_grad=True)
-    out = circuits.expval(qc, ["ZZ", "XI"], {"x": xs, "theta": ws}, dtype="complex128",
-                          diff_method=diff_method)
+    out = circuits.expval(
+        qc, ["ZZ", "XI"], {"x": xs, "theta": ws}, dtype="complex128", diff_method=diff_method
+    )
     out.sum().backward()
     for b in range(3):
         wb = ws.detach()[b].clone().requires_grad_(True)
-        circuits.expval(qc, ["ZZ", "XI"], {"x": xs[b], "theta": wb}, dtype="complex128"
-                        ).sum().backward()
+        circuits.expval(qc, ["ZZ", "XI"], {"x": xs[b], "theta": wb}, dtype="complex128").sum().backward()
         torch.testing.assert_close(ws.grad[b], wb.grad)
 
 

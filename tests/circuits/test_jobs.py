@@ -81,7 +81,7 @@ def test_recorded_before_sending_and_result_cached(tmp_path):
     assert reg.get("job-0").id == rec.id  # found by remote id too
     assert reg.cached_result(rec) == result
     # the stored payload round-trips (circuits through QPY)
-    (qc, _, shots), = reg.payload(rec)
+    ((qc, _, shots),) = reg.payload(rec)
     assert qc.num_qubits == 2 and shots == 100
 
 
@@ -102,9 +102,10 @@ def test_transient_failures_are_retried_with_backoff(tmp_path):
     reg = JobRegistry(tmp_path)
     sleeps: list[float] = []
     policy = RetryPolicy(attempts=5, base_delay=1.0, sleep=sleeps.append)
-    runner = FakeRunner(submit_failures=[TransientError("503 Service Unavailable"),
-                                         TransientError("429 Too Many Requests")],
-                        result_failures=[TransientError("connection reset")])
+    runner = FakeRunner(
+        submit_failures=[TransientError("503 Service Unavailable"), TransientError("429 Too Many Requests")],
+        result_failures=[TransientError("connection reset")],
+    )
     rec, result = run_job(reg, runner, "sampler", _payload(), retry=policy)
     assert result["job"] == "job-0"
     assert sleeps == [1.0, 2.0, 1.0]  # exponential backoff per call
@@ -155,7 +156,7 @@ def test_unknown_job_and_bad_status(tmp_path):
         reg.update(rec, status="exploded")
 
 
-CRASHING_SUBMITTER = textwrap.dedent('''
+CRASHING_SUBMITTER = textwrap.dedent("""
     import sys, time
     import numpy as np, torch
     from qiskit.circuit.library import efficient_su2
@@ -171,14 +172,20 @@ CRASHING_SUBMITTER = textwrap.dedent('''
     v = torch.tensor(np.linspace(0.1, 0.8, qc.num_parameters))
     circuits.expval(qc, ["ZZ", "XI"], v, engine="ibm", backend="fake_manila", noise=False,
                     precision=0.01, seed=3, tag="crash-test")
-''')
+""")
 
 
 def test_killed_process_leaves_a_record_that_resume_completes(tmp_path):
     pytest.importorskip("qiskit_ibm_runtime")
     env = dict(os.environ, KETML_HOME=str(tmp_path), OMP_NUM_THREADS="1")
-    proc = subprocess.Popen([sys.executable, "-c", CRASHING_SUBMITTER], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CRASHING_SUBMITTER],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         assert line.startswith("SUBMITTED"), proc.stderr.read()
@@ -204,12 +211,20 @@ def test_killed_process_leaves_a_record_that_resume_completes(tmp_path):
     import circuits
 
     qc = efficient_su2(2, reps=1)
-    exact = circuits.expval(qc, ["ZZ", "XI"], torch.tensor(np.linspace(0.1, 0.8, qc.num_parameters)),
-                            dtype="complex128").numpy().reshape(-1)
+    exact = (
+        circuits.expval(
+            qc, ["ZZ", "XI"], torch.tensor(np.linspace(0.1, 0.8, qc.num_parameters)), dtype="complex128"
+        )
+        .numpy()
+        .reshape(-1)
+    )
     np.testing.assert_allclose(evs, exact, atol=0.06)
     # the same tagged call in a new process now reuses the finished job: no new record
-    out = circuits.expval(qc, ["ZZ", "XI"], torch.tensor(np.linspace(0.1, 0.8, qc.num_parameters)),
-                          engine=IBMEngine("fake_manila", noise=False, precision=0.01, seed=3,
-                                           registry=reg, tag="crash-test"))
+    out = circuits.expval(
+        qc,
+        ["ZZ", "XI"],
+        torch.tensor(np.linspace(0.1, 0.8, qc.num_parameters)),
+        engine=IBMEngine("fake_manila", noise=False, precision=0.01, seed=3, registry=reg, tag="crash-test"),
+    )
     np.testing.assert_allclose(out.numpy().reshape(-1), evs)
     assert len(reg.list()) == 1, str(tmp_path)

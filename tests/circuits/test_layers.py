@@ -32,16 +32,16 @@ def test_output_matches_functional_api():
     x = torch.rand(5, 3, dtype=torch.float64)
     out = layer(x)
     assert out.shape == (5, 3)
-    want = circuits.expval(qc, _z(3), {"x": x, "theta": layer.weights.detach()},
-                           dtype="complex128")
+    want = circuits.expval(qc, _z(3), {"x": x, "theta": layer.weights.detach()}, dtype="complex128")
     torch.testing.assert_close(out.detach(), want)
 
 
 def test_training_reduces_loss():
     torch.manual_seed(0)
     n = 3
-    model = torch.nn.Sequential(torch.nn.Linear(4, n), QuantumLayer(_circuit(n), _z(n)),
-                                torch.nn.Linear(n, 1))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(4, n), QuantumLayer(_circuit(n), _z(n)), torch.nn.Linear(n, 1)
+    )
     x = torch.rand(32, 4)
     y = (x.sum(dim=1, keepdim=True) > 2).float()
     opt = torch.optim.Adam(model.parameters(), lr=0.05)
@@ -72,8 +72,8 @@ def test_per_sample_weights_override():
     w = torch.rand(3, layer.n_weights, dtype=torch.float64, requires_grad=True)
     out = layer(x, weights=w)
     for b in range(3):
-        single = layer(x[b:b + 1], weights=w[b].detach())
-        torch.testing.assert_close(out[b:b + 1].detach(), single.detach())
+        single = layer(x[b : b + 1], weights=w[b].detach())
+        torch.testing.assert_close(out[b : b + 1].detach(), single.detach())
     out.sum().backward()
     assert w.grad.shape == w.shape
 

@@ -48,8 +48,7 @@ def _aer_density(circuit):
         else:
             qc.append(inst.operation, [circuit.find_bit(q).index for q in inst.qubits])
     qc.save_density_matrix()
-    return DensityMatrix(sim.run(transpile(qc, sim, optimization_level=0)).result()
-                         .data()["density_matrix"])
+    return DensityMatrix(sim.run(transpile(qc, sim, optimization_level=0)).result().data()["density_matrix"])
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -152,8 +151,9 @@ def test_postselection_in_density_mode_matches_statevector_mode():
     psim = engine.simulate(pure, torch.zeros(1, 0))
     assert abs(sim.success_probability.item() - psim.success_probability.item()) < 1e-12
     for label in ("IZI", "IXI", "IYZ"):
-        torch.testing.assert_close(circuits.expval(qc, label, dtype="complex128"),
-                                   circuits.expval(pure, label, dtype="complex128"))
+        torch.testing.assert_close(
+            circuits.expval(qc, label, dtype="complex128"), circuits.expval(pure, label, dtype="complex128")
+        )
 
 
 def test_teleportation_with_classical_feed_forward():

@@ -23,11 +23,9 @@ def test_random_circuit_states_match_qiskit(seed):
     qc = random_circuit(n, depth=30, rng=rng)
     values = rng.uniform(-np.pi, np.pi, size=(3, qc.num_parameters))
     for fusion in (1, 3, None):
-        states = circuits.statevector(qc, torch.tensor(values), dtype="complex128",
-                                      fusion_qubits=fusion)
+        states = circuits.statevector(qc, torch.tensor(values), dtype="complex128", fusion_qubits=fusion)
         for b in range(3):
-            np.testing.assert_allclose(states[b].numpy(), reference_state(qc, values[b]),
-                                       atol=1e-10)
+            np.testing.assert_allclose(states[b].numpy(), reference_state(qc, values[b]), atol=1e-10)
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -79,8 +77,7 @@ def test_dict_values_with_shared_weights_match_full_batch():
     w = torch.tensor(rng.uniform(size=6), requires_grad=True)
     shared = circuits.expval(qc, ["ZZI", "IXZ"], {"x": xs, "theta": w}, dtype="complex128")
     full_w = w.detach().clone().requires_grad_(True)
-    full = circuits.expval(qc, ["ZZI", "IXZ"], {"x": xs, "theta": full_w.expand(5, -1)},
-                           dtype="complex128")
+    full = circuits.expval(qc, ["ZZI", "IXZ"], {"x": xs, "theta": full_w.expand(5, -1)}, dtype="complex128")
     torch.testing.assert_close(shared, full)
     shared.sum().backward()
     full.sum().backward()

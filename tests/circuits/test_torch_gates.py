@@ -143,7 +143,6 @@ def test_fusion_sizes_agree():
         for q in range(5):
             qc.append(CXGate(), [q, (q + layer + 1) % 6])
     values = torch.tensor(rng.uniform(size=(3, 4)))
-    states = [circuits.statevector(qc, values, dtype="complex128", fusion_qubits=k)
-              for k in (1, 2, 3, 5, 6)]
+    states = [circuits.statevector(qc, values, dtype="complex128", fusion_qubits=k) for k in (1, 2, 3, 5, 6)]
     for s in states[1:]:
         torch.testing.assert_close(s, states[0], atol=1e-12, rtol=0)

@@ -15,8 +15,11 @@ def test_help_lists_every_command_and_group(monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     result = invoke("--help")
     assert result.exit_code == 0, result.output
-    listed = {line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ ") and
-              len(line.split()) > 1 and not line.split()[1].startswith("-")}
+    listed = {
+        line.split()[1]
+        for line in result.stdout.splitlines()
+        if line.startswith("│ ") and len(line.split()) > 1 and not line.split()[1].startswith("-")
+    }
     assert set(COMMANDS) <= listed
     for ep in entry_points(group="ketml.commands"):
         assert ep.name in listed
@@ -40,8 +43,9 @@ def test_version():
 
 
 def test_python_dash_m():
-    proc = subprocess.run([sys.executable, "-m", "qml.cli", "--version"], capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "qml.cli", "--version"], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("ketml ")
 

@@ -26,8 +26,15 @@ parameters = {"t": 3.141592653589793}
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("0.5", 0.5), (" -1e-3 ", -1e-3), ("pi/2", math.pi / 2), ("2*PI/3", 2 * math.pi / 3), ("tau", math.tau),
-     ("2**-1", 0.5), ("-e", -math.e)],
+    [
+        ("0.5", 0.5),
+        (" -1e-3 ", -1e-3),
+        ("pi/2", math.pi / 2),
+        ("2*PI/3", 2 * math.pi / 3),
+        ("tau", math.tau),
+        ("2**-1", 0.5),
+        ("-e", -math.e),
+    ],
 )
 def test_number(text, value):
     assert number(text) == pytest.approx(value, rel=1e-15)

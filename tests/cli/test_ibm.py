@@ -59,8 +59,9 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(home))
     for var in ("QISKIT_IBM_TOKEN", "QISKIT_IBM_INSTANCE", "QISKIT_IBM_CHANNEL", "QISKIT_IBM_URL"):
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(management, "_DEFAULT_ACCOUNT_CONFIG_JSON_FILE",
-                        str(home / ".qiskit" / "qiskit-ibm.json"))
+    monkeypatch.setattr(
+        management, "_DEFAULT_ACCOUNT_CONFIG_JSON_FILE", str(home / ".qiskit" / "qiskit-ibm.json")
+    )
     return tmp_path
 
 
@@ -105,8 +106,22 @@ def test_help_lists_commands_and_options(monkeypatch):
     for command in ("backends", "submit", "jobs", "status", "result", "cancel"):
         assert command in text
     text = ok("ibm", "submit", "--help")
-    for option in ("--backend", "--shots", "--observable", "--param", "--mode", "--optimization-level",
-                   "--tag", "--force", "--dry-run", "--yes", "--noise", "--no-noise", "--seed", "--json"):
+    for option in (
+        "--backend",
+        "--shots",
+        "--observable",
+        "--param",
+        "--mode",
+        "--optimization-level",
+        "--tag",
+        "--force",
+        "--dry-run",
+        "--yes",
+        "--noise",
+        "--no-noise",
+        "--seed",
+        "--json",
+    ):
         assert option in text, option
     assert "--plot" in ok("ibm", "result", "--help")
     assert "--min-qubits" in ok("ibm", "backends", "--help")
@@ -146,8 +161,24 @@ def test_submit_sampler_json_and_registry(tmp_path):
 def test_submit_estimator_with_params_and_python_file(tmp_path):
     path = write(tmp_path, BELL_UNMEASURED, "ry.qasm")
     assert "unbound" in fails("ibm", "submit", path, "-b", "fake_manila", "-o", "ZZ")
-    data = ok_json("ibm", "submit", path, "-b", "fake_manila", "--no-noise", "-p", "a=pi/2",
-                   "-o", "ZZ", "-o", "XX", "-o", "IZ", "--optimization-level", "2")
+    data = ok_json(
+        "ibm",
+        "submit",
+        path,
+        "-b",
+        "fake_manila",
+        "--no-noise",
+        "-p",
+        "a=pi/2",
+        "-o",
+        "ZZ",
+        "-o",
+        "XX",
+        "-o",
+        "IZ",
+        "--optimization-level",
+        "2",
+    )
     evs = data["expectation_values"]
     assert data["kind"] == "estimator" and list(evs) == ["ZZ", "XX", "IZ"]
     assert evs["ZZ"] == pytest.approx(1.0) and evs["XX"] == pytest.approx(1.0)  # ideal simulation

@@ -160,7 +160,8 @@ def test_small_loaders_read_the_shared_files(shared_home):
     assert len(mc) == 70 and sum(label for label, _ in mc) == 39
     assert mc[0] == (1, "skillful man prepares sauce .")
     aluminium = next(
-        r for r in data.tables.load_table("corrosion-iso9223", "iso9223_2012_dose_response_coefficients")
+        r
+        for r in data.tables.load_table("corrosion-iso9223", "iso9223_2012_dose_response_coefficients")
         if r["metal"] == "aluminium"
     )
     assert float(aluminium["a_so2"]) == 0.0042 and float(aluminium["p_so2"]) == 0.73

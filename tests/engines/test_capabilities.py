@@ -98,8 +98,15 @@ def test_exact_capability(name):
     """Exact engines agree with Qiskit to 1e-6; estimating ones only to their shot tolerance."""
     qc, eng = _circuit(), make_engine(name)
     out = circuits.expval(qc, ["ZZ", "XI", "IY"], VALUES, engine=eng).double().numpy()
-    ref = [[Statevector(qc.assign_parameters(v.tolist())).expectation_value(
-        circuits.observables.as_observables(o, 2)[0]).real for o in ["ZZ", "XI", "IY"]] for v in VALUES]
+    ref = [
+        [
+            Statevector(qc.assign_parameters(v.tolist()))
+            .expectation_value(circuits.observables.as_observables(o, 2)[0])
+            .real
+            for o in ["ZZ", "XI", "IY"]
+        ]
+        for v in VALUES
+    ]
     exact = engines.capabilities()[name].exact
     np.testing.assert_allclose(out, ref, atol=1e-6 if exact else 3 * tolerance(name))
 

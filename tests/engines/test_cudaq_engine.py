@@ -105,11 +105,13 @@ def test_expval_matches_qiskit_and_torch(engine, torch_engine, n, seed):
     values = _values(qc, 4, rng)
     out = circuits.expval(qc, obs, values, engine=engine)
     assert out.shape == (4, 3) and out.dtype == torch.float64
-    ref = np.array([[Statevector(bound(qc, v)).expectation_value(o).real for o in obs]
-                    for v in values.numpy()])
+    ref = np.array(
+        [[Statevector(bound(qc, v)).expectation_value(o).real for o in obs] for v in values.numpy()]
+    )
     np.testing.assert_allclose(out.numpy(), ref, atol=TOL)
-    np.testing.assert_allclose(out.numpy(), circuits.expval(qc, obs, values, engine=torch_engine).numpy(),
-                               atol=TOL)
+    np.testing.assert_allclose(
+        out.numpy(), circuits.expval(qc, obs, values, engine=torch_engine).numpy(), atol=TOL
+    )
 
 
 @pytest.mark.parametrize("n,seed", [(2, 0), (3, 2)])
@@ -134,8 +136,9 @@ def test_circuit_without_parameters(engine):
     qc.h(0)
     qc.sx(1)
     qc.cx(0, 1)
-    np.testing.assert_allclose(circuits.statevector(qc, engine=engine).numpy()[0], Statevector(qc).data,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        circuits.statevector(qc, engine=engine).numpy()[0], Statevector(qc).data, atol=1e-12
+    )
     out = circuits.expval(qc, ["ZZ", "YI"], engine=engine)
     ref = [Statevector(qc).expectation_value(SparsePauliOp(p)).real for p in ("ZZ", "YI")]
     np.testing.assert_allclose(out.numpy()[0], ref, atol=1e-12)
@@ -197,8 +200,11 @@ def test_density_matrix_target_and_switching_back(engine):
     obs = [random_pauli_sum(3, 4, rng)]
     values = _values(qc, 2, rng)
     dm = engines.get("cudaq", target="density-matrix-cpu")
-    np.testing.assert_allclose(circuits.expval(qc, obs, values, engine=dm).numpy(),
-                               circuits.expval(qc, obs, values, engine=engine).numpy(), atol=TOL)
+    np.testing.assert_allclose(
+        circuits.expval(qc, obs, values, engine=dm).numpy(),
+        circuits.expval(qc, obs, values, engine=engine).numpy(),
+        atol=TOL,
+    )
     with pytest.raises(UnsupportedOperationError, match="density matrices"):
         circuits.statevector(qc, values, engine=dm)
     # the state-vector engine puts its own target back before running
@@ -225,9 +231,11 @@ def test_availability():
 
 
 def test_no_cudaq_warnings_reach_users():
-    code = ("import warnings; warnings.simplefilter('error', UserWarning); "
-            "warnings.simplefilter('error', FutureWarning); import circuits; "
-            "print(circuits.expval(__import__('qiskit').QuantumCircuit(1), 'Z', engine='cudaq').item())")
+    code = (
+        "import warnings; warnings.simplefilter('error', UserWarning); "
+        "warnings.simplefilter('error', FutureWarning); import circuits; "
+        "print(circuits.expval(__import__('qiskit').QuantumCircuit(1), 'Z', engine='cudaq').item())"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "1.0"
@@ -242,10 +250,16 @@ def test_gpu_target_agrees_with_cpu(engine, target, options, tol):
     obs = [random_pauli_sum(5, 5, rng)]
     values = _values(qc, 3, rng)
     gpu = engines.get("cudaq", target=target, **options)
-    np.testing.assert_allclose(circuits.statevector(qc, values, engine=gpu).numpy(),
-                               circuits.statevector(qc, values, engine=engine).numpy(), atol=tol)
-    np.testing.assert_allclose(circuits.expval(qc, obs, values, engine=gpu).numpy(),
-                               circuits.expval(qc, obs, values, engine=engine).numpy(), atol=tol)
+    np.testing.assert_allclose(
+        circuits.statevector(qc, values, engine=gpu).numpy(),
+        circuits.statevector(qc, values, engine=engine).numpy(),
+        atol=tol,
+    )
+    np.testing.assert_allclose(
+        circuits.expval(qc, obs, values, engine=gpu).numpy(),
+        circuits.expval(qc, obs, values, engine=engine).numpy(),
+        atol=tol,
+    )
     flipped = QuantumCircuit(3)
     flipped.x(0)
     assert circuits.sample(flipped, shots=10, engine=gpu) == [{"001": 10}]

@@ -64,8 +64,9 @@ def test_expval_matches_qiskit_and_torch(name, precision, n, seed):
     values = values_for(qc.num_parameters, 3, rng, dtype)
     out = circuits.expval(qc, obs, values, engine=make_engine(name, precision))
     assert out.shape == (3, 2)
-    ref = np.array([[Statevector(bound(qc, v)).expectation_value(o).real for o in obs]
-                    for v in values.double().numpy()])
+    ref = np.array(
+        [[Statevector(bound(qc, v)).expectation_value(o).real for o in obs] for v in values.double().numpy()]
+    )
     tol = tolerance(name, precision) * (1 + np.abs(obs[0].coeffs).sum())
     np.testing.assert_allclose(out.double().numpy(), ref, atol=tol)
     torch_out = circuits.expval(qc, obs, values.double(), engine=_torch_ref())
@@ -180,9 +181,12 @@ def test_parameter_free_circuit_and_batch_of_one(name):
     qc.append(QFTGate(3), range(3))
     eng = make_engine(name)
     out = circuits.expval(qc, ["ZZI", "XIX", "III"], engine=eng)
-    ref = [Statevector(qc).expectation_value(circuits.observables.as_observables(o, 3)[0]).real
-           for o in ["ZZI", "XIX", "III"]]
+    ref = [
+        Statevector(qc).expectation_value(circuits.observables.as_observables(o, 3)[0]).real
+        for o in ["ZZI", "XIX", "III"]
+    ]
     np.testing.assert_allclose(out.double().numpy()[0], ref, atol=tolerance(name))
     if name not in NO_STATEVECTOR:
-        np.testing.assert_allclose(circuits.statevector(qc, engine=eng).numpy()[0], Statevector(qc).data,
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            circuits.statevector(qc, engine=eng).numpy()[0], Statevector(qc).data, atol=1e-6
+        )

@@ -23,8 +23,9 @@ def _sweep():
 @pytest.fixture(scope="module")
 def dask_executor():
     distributed = pytest.importorskip("dask.distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
     client = distributed.Client(cluster)
     yield client.get_executor()
     client.close()
@@ -34,8 +35,14 @@ def dask_executor():
 @pytest.mark.parametrize("engine", ["torch", "aer"])
 def test_dask_cluster_matches_local(dask_executor, engine):
     circs, vals = _sweep()
-    remote = circuits.expval(circs, ["ZZI", "IXX"], vals, engine=engine, executor=dask_executor,
-                             **({"dtype": "complex128"} if engine == "torch" else {}))
+    remote = circuits.expval(
+        circs,
+        ["ZZI", "IXX"],
+        vals,
+        engine=engine,
+        executor=dask_executor,
+        **({"dtype": "complex128"} if engine == "torch" else {}),
+    )
     local = circuits.expval(circs, ["ZZI", "IXX"], vals, engine="torch", dtype="complex128")
     assert len(remote) == len(circs)
     for r, loc in zip(remote, local, strict=True):
@@ -71,8 +78,7 @@ def test_executor_errors_are_clear():
         circuits.expval(circs[0], "XYZ", vals[0], executor=ProcessPoolExecutor(1))
     with ProcessPoolExecutor(max_workers=1) as pool:
         with pytest.raises(KetmlError, match="gradients do not cross"):
-            circuits.expval(circs, "XYZ", [torch.tensor(v, requires_grad=True) for v in vals],
-                            executor=pool)
+            circuits.expval(circs, "XYZ", [torch.tensor(v, requires_grad=True) for v in vals], executor=pool)
         with pytest.raises(KetmlError, match="by name"):
             circuits.expval(circs, "XYZ", vals, engine=circuits.engines.get("torch"), executor=pool)
     with pytest.raises(KetmlError, match="not a qiskit.QuantumCircuit"):

@@ -32,8 +32,9 @@ def _engine_or_skip(name: str, **options):
 
 def test_torch_cuda_matches_cpu():
     qc, v, obs, ref = _case()
-    out = circuits.expval(qc, obs, v.cuda(), engine=_engine_or_skip("torch", device="cuda",
-                                                                    dtype="complex128"))
+    out = circuits.expval(
+        qc, obs, v.cuda(), engine=_engine_or_skip("torch", device="cuda", dtype="complex128")
+    )
     assert out.device.type == "cuda"
     np.testing.assert_allclose(out.cpu().numpy(), ref.numpy(), atol=1e-9)
 

@@ -68,8 +68,17 @@ def test_quantum_layer_trains_on_a_fake_backend():
     from circuits.library import angle_encoding
 
     theta = angle_encoding(1, rotation="ry", inputs="theta")
-    layer = circuits.QuantumLayer(theta, "Z", inputs=None, engine="ibm", backend="fake_manila",
-                                  noise=False, precision=0.01, seed=5, initial_weights=torch.tensor([0.3]))
+    layer = circuits.QuantumLayer(
+        theta,
+        "Z",
+        inputs=None,
+        engine="ibm",
+        backend="fake_manila",
+        noise=False,
+        precision=0.01,
+        seed=5,
+        initial_weights=torch.tensor([0.3]),
+    )
     opt = torch.optim.SGD(layer.parameters(), lr=0.4)
     losses = []
     for _ in range(4):  # drive <Z> = cos(theta) towards -1
@@ -124,8 +133,13 @@ def test_transient_runtime_error_is_retried(monkeypatch):
 
     qc, v = _case()
     sleeps: list[float] = []
-    eng = ibm_engine.IBMEngine("fake_manila", noise=False, precision=0.01, seed=3,
-                               retry=RetryPolicy(attempts=3, base_delay=0.25, sleep=sleeps.append))
+    eng = ibm_engine.IBMEngine(
+        "fake_manila",
+        noise=False,
+        precision=0.01,
+        seed=3,
+        retry=RetryPolicy(attempts=3, base_delay=0.25, sleep=sleeps.append),
+    )
     real = eng.runner._primitive
     calls = {"n": 0}
 

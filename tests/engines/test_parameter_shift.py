@@ -74,10 +74,12 @@ def test_all_shifted_rows_go_in_one_call():
 def test_per_sample_weights_gradients(engine):
     from circuits.library import strongly_entangling_layers
 
-    layer = circuits.QuantumLayer(strongly_entangling_layers(3, 1), ["ZII", "IIZ"], inputs=None,
-                                  engine=engine)
-    ref = circuits.QuantumLayer(strongly_entangling_layers(3, 1), ["ZII", "IIZ"], inputs=None,
-                                dtype="complex128")
+    layer = circuits.QuantumLayer(
+        strongly_entangling_layers(3, 1), ["ZII", "IIZ"], inputs=None, engine=engine
+    )
+    ref = circuits.QuantumLayer(
+        strongly_entangling_layers(3, 1), ["ZII", "IIZ"], inputs=None, dtype="complex128"
+    )
     w = torch.tensor(np.random.default_rng(1).normal(size=(4, layer.n_weights)), requires_grad=True)
     w2 = w.detach().clone().requires_grad_(True)
     layer(weights=w).pow(2).sum().backward()

@@ -67,8 +67,9 @@ def test_expval_matches_qiskit_and_torch(engine, n, seed):
     qc, obs, values = _case(n, seed)
     out = circuits.expval(qc, obs, values, engine=engine)
     assert out.dtype == torch.float64 and out.shape == (3, 2)
-    ref = np.array([[Statevector(bound(qc, v)).expectation_value(o).real for o in obs]
-                    for v in values.numpy()])
+    ref = np.array(
+        [[Statevector(bound(qc, v)).expectation_value(o).real for o in obs] for v in values.numpy()]
+    )
     np.testing.assert_allclose(out.numpy(), ref, rtol=0, atol=1e-10)
     np.testing.assert_allclose(out.numpy(), _torch_expval(qc, obs, values).numpy(), rtol=0, atol=1e-10)
 
@@ -78,8 +79,9 @@ def test_single_precision_values_give_float32(engine):
     out = circuits.expval(qc, obs, values, engine=engine)
     state = circuits.statevector(qc, values, engine=engine)
     assert out.dtype == torch.float32 and state.dtype == torch.complex64
-    np.testing.assert_allclose(out.double().numpy(), _torch_expval(qc, obs, values.double()).numpy(),
-                               atol=1e-4)
+    np.testing.assert_allclose(
+        out.double().numpy(), _torch_expval(qc, obs, values.double()).numpy(), atol=1e-4
+    )
 
 
 @pytest.mark.parametrize("n,seed", [(2, 11), (3, 12)])
@@ -111,8 +113,9 @@ def test_lightning_adjoint_matches_torch_in_double(lightning):
     np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=0, atol=1e-12)
     np.testing.assert_allclose(grad.numpy(), ref_grad.numpy(), rtol=0, atol=1e-9)
     state = circuits.statevector(qc, values, engine=lightning)
-    np.testing.assert_allclose(state.numpy(), np.stack([reference_state(qc, v) for v in values.numpy()]),
-                               rtol=0, atol=1e-10)
+    np.testing.assert_allclose(
+        state.numpy(), np.stack([reference_state(qc, v) for v in values.numpy()]), rtol=0, atol=1e-10
+    )
 
 
 def test_default_qubit_runs_a_batch_as_one_broadcast_execution(engine):

@@ -104,20 +104,31 @@ def test_cartpole_standardises_returns_and_uses_huber(tmp_path, monkeypatch):
 
     seen = []
     real = torch.nn.functional.smooth_l1_loss
-    monkeypatch.setattr(a2c.nn.functional, "smooth_l1_loss",
-                        lambda v, g: seen.append(g.detach().clone()) or real(v, g))
+    monkeypatch.setattr(
+        a2c.nn.functional, "smooth_l1_loss", lambda v, g: seen.append(g.detach().clone()) or real(v, g)
+    )
     env = make_env("cartpole")
     agent = RecurrentActorCritic("lstm", env.obs_dim, env.n_actions)
     train_a2c(agent, "cartpole", A2CConfig(episodes=2, eval_episodes=1), out_dir=tmp_path, progress=False)
     assert len(seen) == 2
     for g in seen:
         assert abs(float(g.mean())) < 1e-6 and abs(float(g.std()) - 1.0) < 1e-6
-    train_a2c(agent, "cartpole", A2CConfig(episodes=1, eval_episodes=1, value_loss="mse",
-                                           normalize_returns=False), out_dir=tmp_path, progress=False)
+    train_a2c(
+        agent,
+        "cartpole",
+        A2CConfig(episodes=1, eval_episodes=1, value_loss="mse", normalize_returns=False),
+        out_dir=tmp_path,
+        progress=False,
+    )
     assert len(seen) == 2  # the override took the squared error
     with pytest.raises(ValueError, match="value_loss"):
-        train_a2c(agent, "cartpole", A2CConfig(episodes=1, value_loss="l1"), out_dir=tmp_path / "bad",
-                  progress=False)
+        train_a2c(
+            agent,
+            "cartpole",
+            A2CConfig(episodes=1, value_loss="l1"),
+            out_dir=tmp_path / "bad",
+            progress=False,
+        )
     assert not (tmp_path / "bad").exists()
     from data.environments import ENVIRONMENTS
 
@@ -131,8 +142,9 @@ def test_classical_lstm_agent_solves_cartpole(tmp_path):
     torch.manual_seed(0)
     env = make_env("cartpole")
     agent = RecurrentActorCritic("lstm", env.obs_dim, env.n_actions, hidden_size=8)
-    metrics = train_a2c(agent, "cartpole", A2CConfig(episodes=800, eval_episodes=20),
-                        out_dir=tmp_path, progress=False)
+    metrics = train_a2c(
+        agent, "cartpole", A2CConfig(episodes=800, eval_episodes=20), out_dir=tmp_path, progress=False
+    )
     assert metrics["episodes_to_solve"] is not None and metrics["mean_return"] >= 195
 
 

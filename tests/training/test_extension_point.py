@@ -35,8 +35,9 @@ TOY = "toy-2q"
 class Toy2Q(nn.Module):
     """Image -> 2 angles -> a 2-qubit circuit's <Z> per qubit, beside a linear skip -> logits."""
 
-    def __init__(self, n_classes: int, in_channels: int, image_size: int, *, hidden: int = 2,
-                 engine: str = "torch"):
+    def __init__(
+        self, n_classes: int, in_channels: int, image_size: int, *, hidden: int = 2, engine: str = "torch"
+    ):
         super().__init__()
         from circuits import QuantumLayer
         from circuits.library import angle_encoding, strongly_entangling_layers

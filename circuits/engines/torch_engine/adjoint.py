@@ -20,8 +20,17 @@ from .simulator import run_statevector
 class AdjointRun:
     """Everything the autograd function needs besides the parametric step tensors."""
 
-    def __init__(self, steps: list[Step], mats: list, n: int, batch: int, plan: PauliPlan,
-                 dtype, device, prefix: int = 0):
+    def __init__(
+        self,
+        steps: list[Step],
+        mats: list,
+        n: int,
+        batch: int,
+        plan: PauliPlan,
+        dtype,
+        device,
+        prefix: int = 0,
+    ):
         self.steps, self.mats, self.n, self.batch, self.plan = steps, mats, n, batch, plan
         self.prefix = prefix
         self.dtype, self.device = dtype, device
@@ -34,8 +43,9 @@ class _Adjoint(torch.autograd.Function):
         mats = list(run.mats)
         for i, m in zip(run.parametric, pmats, strict=True):
             mats[i] = m.detach()
-        sim = run_statevector(run.steps, mats, None, run.n, run.batch, run.dtype, run.device,
-                              prefix=run.prefix)
+        sim = run_statevector(
+            run.steps, mats, None, run.n, run.batch, run.dtype, run.device, prefix=run.prefix
+        )
         ctx.run = run
         ctx.mats = mats
         ctx.save_for_backward(sim.state)

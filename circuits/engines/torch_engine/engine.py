@@ -80,8 +80,14 @@ def _build(circuit: QuantumCircuit) -> Compiled:
     body, terminal, needs_density = prog.split_terminal_measurements(lowered, circuit.num_qubits)
     records = prog.uses_records(lowered, circuit.num_qubits)
     return Compiled(
-        circuit.num_qubits, circuit.num_clbits, index, lowered, body, terminal,
-        needs_density or records, records,
+        circuit.num_qubits,
+        circuit.num_clbits,
+        index,
+        lowered,
+        body,
+        terminal,
+        needs_density or records,
+        records,
     )
 
 
@@ -179,9 +185,7 @@ class TorchEngine(Engine):
         last = self._last_plan
         if last is not None and last[0] is observables and last[1] == n:
             return last[2]
-        key = (n,) + tuple(
-            (tuple(o.paulis.to_labels()), o.coeffs.tobytes()) for o in observables
-        )
+        key = (n,) + tuple((tuple(o.paulis.to_labels()), o.coeffs.tobytes()) for o in observables)
         plan = self._plans.get(key)
         if plan is None:
             plan = PauliPlan(observables, n)
@@ -200,8 +204,9 @@ class TorchEngine(Engine):
         compiled = compile_circuit(circuit)
         return self._simulate(compiled, self._values(values), shared, record=record)
 
-    def _simulate(self, compiled: Compiled, values: torch.Tensor, shared, record: bool = False,
-                  terminal: bool = True):
+    def _simulate(
+        self, compiled: Compiled, values: torch.Tensor, shared, record: bool = False, terminal: bool = True
+    ):
         n = compiled.n_qubits
         batch = values.shape[0]
         grad = torch.is_grad_enabled() and values.requires_grad
@@ -213,13 +218,11 @@ class TorchEngine(Engine):
             plan = compiled.plan(mode, values, shared, self.fusion_qubits)
             self._check_memory(n + extra, batch, True, len(plan.steps), grad)
             mats, _ = plan.bind(values, self.dtype, self.device)
-            return run_density(plan.steps, mats, n, batch, self.dtype, self.device,
-                               record_clbits=extra)
+            return run_density(plan.steps, mats, n, batch, self.dtype, self.device, record_clbits=extra)
         plan = compiled.plan("sv", values, shared, self.fusion_qubits)
         self._check_memory(n, batch, False, len(plan.steps), grad)
         mats, phase = plan.bind(values, self.dtype, self.device)
-        return run_statevector(plan.steps, mats, phase, n, batch, self.dtype, self.device,
-                               prefix=plan.prefix)
+        return run_statevector(plan.steps, mats, phase, n, batch, self.dtype, self.device, prefix=plan.prefix)
 
     def expval(self, circuit, observables, values, *, shots=None, seed=None, shared=None):
         compiled = compile_circuit(circuit)
@@ -241,8 +244,11 @@ class TorchEngine(Engine):
             xplan = compiled.plan("sv", values, shared, self.fusion_qubits)
             self._check_memory(n, values.shape[0], False, len(xplan.steps), False)
             mats, _ = xplan.bind(values, self.dtype, self.device)
-            return adjoint_expval(AdjointRun(xplan.steps, mats, n, values.shape[0], plan,
-                                             self.dtype, self.device, prefix=xplan.prefix))
+            return adjoint_expval(
+                AdjointRun(
+                    xplan.steps, mats, n, values.shape[0], plan, self.dtype, self.device, prefix=xplan.prefix
+                )
+            )
         sim = self._simulate(compiled, values, shared, terminal=False)
         return plan.evaluate(sim.state, density=sim.density)
 
@@ -316,7 +322,5 @@ class TorchEngine(Engine):
             else:
                 keys = row
             uniq, counts = np.unique(keys, return_counts=True)
-            results.append(
-                {format(int(k), f"0{width}b"): int(c) for k, c in zip(uniq, counts, strict=True)}
-            )
+            results.append({format(int(k), f"0{width}b"): int(c) for k, c in zip(uniq, counts, strict=True)})
         return results

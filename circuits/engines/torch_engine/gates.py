@@ -81,9 +81,7 @@ def u2(p, dtype, device):
 def r(p, dtype, device):
     theta, phi = (_t(v, dtype, device) for v in p[:2])
     c, s = _cs(theta, dtype)
-    return _mat(
-        [[c, -1j * _expi(-phi, dtype) * s], [-1j * _expi(phi, dtype) * s, c]], dtype
-    )
+    return _mat([[c, -1j * _expi(-phi, dtype) * s], [-1j * _expi(phi, dtype) * s, c]], dtype)
 
 
 # --- dense two-qubit --------------------------------------------------------------------------
@@ -176,9 +174,7 @@ def cu_block(p, dtype, device):
     return _expi(gamma, dtype)[..., None, None] * u3(p[:3], dtype, device)
 
 
-def controlled(
-    block: torch.Tensor, n_ctrl: int, ctrl_state: int, diagonal: bool
-) -> torch.Tensor:
+def controlled(block: torch.Tensor, n_ctrl: int, ctrl_state: int, diagonal: bool) -> torch.Tensor:
     """Embed a target block (dense ``(..., k, k)`` or diagonal ``(..., k)``) under ``n_ctrl``
     controls (the low index bits, as in Qiskit) that must equal ``ctrl_state``."""
     k = block.shape[-1]

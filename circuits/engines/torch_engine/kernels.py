@@ -25,7 +25,7 @@ MIDDLE_MIN = 8  # apply in place on (B, L, d, R) when R >= this; otherwise move 
 def _find(order: Order, target: tuple[int, ...]) -> int | None:
     k = len(target)
     for a in range(len(order) - k + 1):
-        if order[a:a + k] == target:
+        if order[a : a + k] == target:
             return a
     return None
 

@@ -38,8 +38,7 @@ def _is_const(op: Op) -> bool:
 
 
 def _block_matrix_const(ops: list[Op], qubits: tuple[int, ...]) -> np.ndarray:
-    t = _choi(ops, qubits, lambda op: op.tensor(None, torch.complex128, "cpu"),
-              torch.complex128, "cpu")
+    t = _choi(ops, qubits, lambda op: op.tensor(None, torch.complex128, "cpu"), torch.complex128, "cpu")
     return t[0].numpy()
 
 
@@ -87,8 +86,9 @@ def _realise(block: Block, n: int, density: bool) -> Step:
     if all(op.kind == "diag" for op in ops):
         return _diag_step([(op, op.qubits) for op in ops], qubits, block.per_sample)
     if all(_is_const(op) for op in ops):
-        return Step("dense", qubits, source=("const", _block_matrix_const(
-            [_as_dense(op) for op in ops], qubits)))
+        return Step(
+            "dense", qubits, source=("const", _block_matrix_const([_as_dense(op) for op in ops], qubits))
+        )
     ops = _merge_kron_runs(_merge_const_runs([_as_dense(op) for op in ops]))
     return Step("dense", qubits, source=("block", ops), per_sample=block.per_sample)
 
@@ -130,13 +130,23 @@ def _merge_kron_runs(ops: list[Op]) -> list[Op]:
     one Kronecker-product op, so the block costs fewer passes."""
 
     def joins(op, run):
-        return (op.parametric and len(op.qubits) == 1 and op.kind in ("dense", "diag")
-                and all(op.qubits[0] != o.qubits[0] for o in run) and len(run) < 5)
+        return (
+            op.parametric
+            and len(op.qubits) == 1
+            and op.kind in ("dense", "diag")
+            and all(op.qubits[0] != o.qubits[0] for o in run)
+            and len(run) < 5
+        )
 
     def combine(run):
         members = tuple(sorted(run, key=lambda o: o.qubits[0]))
-        return Op("dense", tuple(o.qubits[0] for o in members), parts=members,
-                  deps=frozenset().union(*(o.deps for o in members)), gate="@kron")
+        return Op(
+            "dense",
+            tuple(o.qubits[0] for o in members),
+            parts=members,
+            deps=frozenset().union(*(o.deps for o in members)),
+            gate="@kron",
+        )
 
     return _merge_runs(ops, joins, combine)
 
@@ -191,8 +201,7 @@ def _merge_neighbours(steps: list[Step], n: int) -> list[Step]:
             and len(set(prev.qubits) | set(s.qubits)) <= MAX_DIAG_QUBITS
         ):
             qubits = tuple(sorted(set(prev.qubits) | set(s.qubits)))
-            out[-1] = _diag_step(_diag_parts(prev) + _diag_parts(s), qubits,
-                                 prev.per_sample or s.per_sample)
+            out[-1] = _diag_step(_diag_parts(prev) + _diag_parts(s), qubits, prev.per_sample or s.per_sample)
             continue
         out.append(s)
     return out
@@ -264,11 +273,9 @@ def _product_prefix(steps: list[Step]) -> int:
 class Plan:
     """Steps plus the bulk evaluation tables for one (circuit, per-sample pattern, mode)."""
 
-    def __init__(self, ops: list[Op], n: int, per_sample: list[bool], limits: tuple[int, int],
-                 density: bool):
+    def __init__(self, ops: list[Op], n: int, per_sample: list[bool], limits: tuple[int, int], density: bool):
         self.n = n
-        self.phases = [(op, ps) for op, ps in zip(ops, per_sample, strict=True)
-                       if op.kind == "phase"]
+        self.phases = [(op, ps) for op, ps in zip(ops, per_sample, strict=True) if op.kind == "phase"]
         body = [(op, ps) for op, ps in zip(ops, per_sample, strict=True) if op.kind != "phase"]
         body_ops, body_ps = compound_runs([o for o, _ in body], [p for _, p in body])
         blocks = fuse_blocks(body_ops, body_ps, limits)
@@ -286,8 +293,7 @@ class Plan:
         for op in self._all_ops():
             if op.gate is not None:
                 groups.setdefault((op.gate, self._per_sample.get(id(op), True)), []).append(op)
-        consts = sorted({a[1] for ops in groups.values() for op in ops for a in op.args
-                         if a[0] == "const"})
+        consts = sorted({a[1] for ops in groups.values() for op in ops for a in op.args if a[0] == "const"})
         self.consts = np.array(consts, dtype=np.float64)
         cidx = {c: i for i, c in enumerate(consts)}
         self.tables = []
@@ -310,8 +316,7 @@ class Plan:
         self.chains = []
         self.chain_slot: dict[int, tuple[int, int]] = {}
         for (sig, _), members in chains.items():
-            slots = [np.array([self.slot[id(m.parts[j])][1] for m in members]) for j in
-                     range(len(sig))]
+            slots = [np.array([self.slot[id(m.parts[j])][1] for m in members]) for j in range(len(sig))]
             ci = len(self.chains)
             self.chains.append((sig, slots))
             for j, m in enumerate(members):

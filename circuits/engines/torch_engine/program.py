@@ -86,8 +86,7 @@ def _const_matrix(inst: Instruction) -> np.ndarray:
             return np.asarray(Operator(inst).data, dtype=np.complex128)
         except Exception as exc:
             raise UnsupportedOperationError(
-                f"instruction {inst.name!r} has no matrix and no definition the torch engine "
-                f"can use: {exc}"
+                f"instruction {inst.name!r} has no matrix and no definition the torch engine can use: {exc}"
             ) from None
 
 
@@ -161,7 +160,9 @@ def _param_op(inst: Instruction, qubits, index: dict[str, int]) -> Op | None:
         return _pauli_evolution(inst, qubits, evals[0], deps)
     if name == "global_phase":
         return Op(
-            "phase", (), fn=lambda v, dt, dev: gates.phase(values_of(v)[0], dt, dev),
+            "phase",
+            (),
+            fn=lambda v, dt, dev: gates.phase(values_of(v)[0], dt, dev),
             deps=deps,
         )
     return None
@@ -202,8 +203,15 @@ def lower(circuit: QuantumCircuit, index: dict[str, int]) -> list[Op]:
     qubits* ``n + clbit`` that hold measurement outcomes in density-matrix mode.
     """
     ops: list[Op] = []
-    _lower_into(circuit, list(range(circuit.num_qubits)), list(range(circuit.num_clbits)),
-                index, ops, (), circuit.num_qubits)
+    _lower_into(
+        circuit,
+        list(range(circuit.num_qubits)),
+        list(range(circuit.num_clbits)),
+        index,
+        ops,
+        (),
+        circuit.num_qubits,
+    )
     return ops
 
 
@@ -215,14 +223,12 @@ def _condition_controls(circuit, op, cmap, n_qubits) -> tuple[tuple[int, int], .
     cond = op.condition
     if not isinstance(cond, tuple):
         raise UnsupportedOperationError(
-            "if_else with a classical expression is not supported by the torch engine; "
-            "use engine='aer'"
+            "if_else with a classical expression is not supported by the torch engine; use engine='aer'"
         )
     target, value = cond
     bits = list(target) if hasattr(target, "__len__") else [target]
     return tuple(
-        (n_qubits + cmap[circuit.find_bit(b).index], (int(value) >> j) & 1)
-        for j, b in enumerate(bits)
+        (n_qubits + cmap[circuit.find_bit(b).index], (int(value) >> j) & 1) for j, b in enumerate(bits)
     )
 
 
@@ -276,8 +282,14 @@ def _lower_into(circuit, qmap, cmap, index, ops, controls, n_qubits) -> None:
     gp = circuit.global_phase
     if isinstance(gp, ParameterExpression) and gp.parameters:
         ev = compile_parameter(gp, index)
-        emit(Op("phase", (), fn=lambda v, dt, dev: gates.phase(ev(v), dt, dev),
-                deps=frozenset(index[q.name] for q in gp.parameters if q.name in index)))
+        emit(
+            Op(
+                "phase",
+                (),
+                fn=lambda v, dt, dev: gates.phase(ev(v), dt, dev),
+                deps=frozenset(index[q.name] for q in gp.parameters if q.name in index),
+            )
+        )
     elif float(gp) != 0.0:
         emit(Op("phase", (), const=np.array([np.exp(1j * float(gp))])))
     for inst in circuit.data:
@@ -291,8 +303,7 @@ def _lower_into(circuit, qmap, cmap, index, ops, controls, n_qubits) -> None:
         if name == "if_else":
             cond = _condition_controls(circuit, op, cmap, n_qubits)
             true_body, false_body = op.blocks[0], (op.blocks[1] if len(op.blocks) > 1 else None)
-            _lower_into(true_body, list(qubits), list(clbits), index, ops, controls + cond,
-                        n_qubits)
+            _lower_into(true_body, list(qubits), list(clbits), index, ops, controls + cond, n_qubits)
             if false_body is not None:
                 if len(cond) != 1:
                     raise UnsupportedOperationError(
@@ -300,13 +311,11 @@ def _lower_into(circuit, qmap, cmap, index, ops, controls, n_qubits) -> None:
                         "the torch engine; use engine='aer'"
                     )
                 flipped = ((cond[0][0], 1 - cond[0][1]),)
-                _lower_into(false_body, list(qubits), list(clbits), index, ops,
-                            controls + flipped, n_qubits)
+                _lower_into(false_body, list(qubits), list(clbits), index, ops, controls + flipped, n_qubits)
             continue
         if name in _CONTROL_FLOW:
             raise UnsupportedOperationError(
-                f"classical control flow ({name}) is not supported by the torch engine; "
-                "use engine='aer'"
+                f"classical control flow ({name}) is not supported by the torch engine; use engine='aer'"
             )
         if name in SKIPPED:
             continue
@@ -329,9 +338,7 @@ def _lower_into(circuit, qmap, cmap, index, ops, controls, n_qubits) -> None:
             if lowered is not None:
                 emit(lowered)
                 continue
-        elif isinstance(op, Gate) and (
-            op.num_qubits <= MAX_DENSE_CONST_QUBITS or op.definition is None
-        ):
+        elif isinstance(op, Gate) and (op.num_qubits <= MAX_DENSE_CONST_QUBITS or op.definition is None):
             emit(_classify_const(_const_matrix(op), qubits))
             continue
         definition = op.definition

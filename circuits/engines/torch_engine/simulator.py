@@ -65,8 +65,9 @@ def product_state(steps: list[Step], mats, n: int, dtype, device) -> torch.Tenso
     return psi.reshape((psi.shape[0],) + (2,) * n)
 
 
-def run_statevector(steps: list[Step], mats, phase, n: int, batch: int, dtype, device,
-                    prefix: int = 0) -> Simulation:
+def run_statevector(
+    steps: list[Step], mats, phase, n: int, batch: int, dtype, device, prefix: int = 0
+) -> Simulation:
     """Apply bound ``steps`` (tensors in ``mats``) to ``|0...0>``; result has batch ``batch``.
     The first ``prefix`` steps (single-qubit, distinct qubits) are built as a product state."""
     if prefix:
@@ -96,8 +97,9 @@ def run_statevector(steps: list[Step], mats, phase, n: int, batch: int, dtype, d
     return Simulation(_finish(psi, order, batch, phase), False, success, n)
 
 
-def run_density(steps: list[Step], mats, n: int, batch: int, dtype, device,
-                record_clbits: int = 0) -> Simulation:
+def run_density(
+    steps: list[Step], mats, n: int, batch: int, dtype, device, record_clbits: int = 0
+) -> Simulation:
     """Simulate with a density matrix; with ``record_clbits`` > 0 each measurement is also
     copied into a record qubit ``n + clbit`` so that outcomes can be sampled jointly."""
     big_n = n + record_clbits
@@ -143,7 +145,8 @@ def run_density(steps: list[Step], mats, n: int, batch: int, dtype, device,
             dim = 1 << big_n
             p = torch.diagonal(flat.reshape(-1, dim, dim), dim1=1, dim2=2).real.sum(dim=1)
             rho = flat.reshape((-1,) + (2,) * (2 * big_n)) / p.clamp_min(1e-30).reshape(
-                (-1,) + (1,) * (2 * big_n))
+                (-1,) + (1,) * (2 * big_n)
+            )
             order = kernels.canonical_order(2 * big_n)
             success = p if success is None else success * p
         else:  # pragma: no cover

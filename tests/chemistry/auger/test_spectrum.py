@@ -25,8 +25,14 @@ def test_complete_q_sc_eom_manifolds_give_the_fci_spectrum(hydrogen_fluoride):
     mol = hydrogen_fluoride
     ints = random_integrals()
     fci = auger_spectrum(mol, "fci", integrals=ints)
-    eom = auger_spectrum(mol, "q-sc-eom", ground_state=PauliSequence([], [], mol.n_qubits),
-                         ip_manifold="full", dip_manifold="full", integrals=ints)
+    eom = auger_spectrum(
+        mol,
+        "q-sc-eom",
+        ground_state=PauliSequence([], [], mol.n_qubits),
+        ip_manifold="full",
+        dip_manifold="full",
+        integrals=ints,
+    )
     assert eom.core_hole_energy == pytest.approx(fci.core_hole_energy, abs=1e-9)
     grid = np.linspace(600, 680, 400)
     a, b = fci.broadened(grid)[1], eom.broadened(grid)[1]

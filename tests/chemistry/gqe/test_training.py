@@ -23,8 +23,9 @@ LABELS = ["IX", "XI", "IY", "YI", "IZ", "ZI", "ZZ"]
 
 
 def small_config(**kw) -> GQEConfig:
-    base = dict(ngates=8, num_samples=20, max_iters=60, lr=1e-3, n_embd=32, n_head=2, n_layer=2,
-                checkpoint_every=0)
+    base = dict(
+        ngates=8, num_samples=20, max_iters=60, lr=1e-3, n_embd=32, n_head=2, n_layer=2, checkpoint_every=0
+    )
     base.update(kw)
     return GQEConfig(**base)
 
@@ -83,8 +84,9 @@ def test_batched_energies_equal_engines_and_statevector():
 def test_tiny_gqe_reaches_two_qubit_ground_state(loss):
     # exp(-i pi/8 X) four times flips a qubit: |11> (E = -2) needs eight chosen tokens out of 15.
     pool = pauli_pool(LABELS, angles=[np.pi / 8, -np.pi / 8], n_qubits=2)
-    cfg = small_config(loss=loss, beta0=1.0 if loss == "grpo" else 5.0,
-                       beta_step=0.05 if loss == "grpo" else 0.5, seed=1)
+    cfg = small_config(
+        loss=loss, beta0=1.0 if loss == "grpo" else 5.0, beta_step=0.05 if loss == "grpo" else 0.5, seed=1
+    )
     result = run_gqe(Z0Z1, pool, "00", cfg, progress=False, target=-2.0, tolerance=1e-9)
     assert result.energy == pytest.approx(-2.0, abs=1e-9)
     assert Statevector(result.circuit()).expectation_value(Z0Z1).real == pytest.approx(-2.0, abs=1e-7)

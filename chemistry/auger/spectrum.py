@@ -76,14 +76,15 @@ class AugerSpectrum:
 
     def plot(self, path: str | Path | None = None, fwhm: float = 1.5, ax=None, label: str | None = None):
         """Broadened spectrum with stick lines; saved as PNG when ``path`` is given."""
-        import matplotlib
-
-        if ax is None and path is not None:
-            matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
         own = ax is None
-        if own:
+        if own and path is not None:  # a file only: no pyplot, no global backend change
+            from matplotlib.figure import Figure
+
+            fig = Figure(figsize=(7, 4))
+            ax = fig.subplots()
+        elif own:
+            import matplotlib.pyplot as plt
+
             fig, ax = plt.subplots(figsize=(7, 4))
         grid, y = self.broadened(fwhm=fwhm)
         scale = y.max() if y.max() > 0 else 1.0
@@ -96,7 +97,6 @@ class AugerSpectrum:
         if own and path is not None:
             fig.tight_layout()
             fig.savefig(path, dpi=120)
-            plt.close(fig)
         return ax
 
 

@@ -172,14 +172,12 @@ def train_a2c(
 
 
 def _plot_returns(returns: list[float], window: int, solved: float, path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     r = np.asarray(returns)
     avg = np.array([r[max(0, i - window + 1) : i + 1].mean() for i in range(len(r))])
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    fig = Figure(figsize=(7, 3.5))
+    ax = fig.subplots()
     ax.plot(r, alpha=0.35, label="episode return")
     ax.plot(avg, lw=2, label=f"average of last {window}")
     ax.axhline(solved, color="gray", ls=":", label="solved")
@@ -190,4 +188,3 @@ def _plot_returns(returns: list[float], window: int, solved: float, path: Path, 
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)

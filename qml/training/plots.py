@@ -1,19 +1,21 @@
-"""PNG plots of a run: learning curves and the confusion matrix (matplotlib, Agg backend)."""
+"""PNG plots of a run: learning curves and the confusion matrix.
+
+Figures are built with :class:`matplotlib.figure.Figure`, not pyplot, so writing a run's plots
+neither changes the global backend (a notebook keeps its inline plots) nor leaks open figures.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure
 
 
 def plot_curves(history: dict[str, list[float]], path: Path, title: str = "") -> Path:
     """Loss (left) and accuracy (right) per epoch for train and validation."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig = Figure(figsize=(10, 4))
+    axes = fig.subplots(1, 2)
     epochs = range(1, len(history.get("train_loss", [])) + 1)
     for ax, key, label in ((axes[0], "loss", "loss"), (axes[1], "accuracy", "accuracy")):
         for split, style in (("train", "-o"), ("val", "--s")):
@@ -27,7 +29,6 @@ def plot_curves(history: dict[str, list[float]], path: Path, title: str = "") ->
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 
@@ -40,7 +41,8 @@ def plot_confusion(
     cm = np.asarray(confusion)
     n = len(cm)
     size = min(4 + 0.45 * n, 16)
-    fig, ax = plt.subplots(figsize=(size, size))
+    fig = Figure(figsize=(size, size))
+    ax = fig.subplots()
     ax.imshow(cm, cmap="Blues")
     if n <= 20:
         ticks = range(n)
@@ -63,7 +65,6 @@ def plot_confusion(
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 
@@ -71,7 +72,8 @@ def plot_losses(
     series: dict[str, list[float]], path: Path, title: str = "", *, log: bool = False, ylabel: str = "loss"
 ) -> Path:
     """Curves per epoch, one per entry of ``series``."""
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     for label, values in series.items():
         ax.plot(range(1, len(values) + 1), values, "-o", markersize=3, label=label)
     if log:
@@ -83,7 +85,6 @@ def plot_losses(
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 
@@ -93,7 +94,8 @@ def plot_series(truth, prediction, split: int, path: Path, title: str = "") -> P
 
     y = np.asarray(truth, dtype=float).reshape(len(truth), -1)[:, 0]
     p = np.asarray(prediction, dtype=float).reshape(len(prediction), -1)[:, 0]
-    fig, ax = plt.subplots(figsize=(8, 3.5))
+    fig = Figure(figsize=(8, 3.5))
+    ax = fig.subplots()
     ax.plot(y, "-", color="black", lw=1.5, label="ground truth")
     ax.plot(p, "--", color="tab:red", lw=1.2, label="prediction")
     ax.axvline(split, color="gray", ls=":", label="train | test")
@@ -103,5 +105,4 @@ def plot_series(truth, prediction, split: int, path: Path, title: str = "") -> P
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path

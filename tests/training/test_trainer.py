@@ -123,3 +123,26 @@ def test_diverging_loss_is_reported(tmp_path):
         model[1].weight.fill_(float("nan"))
     with pytest.raises(FloatingPointError, match="loss"):
         _fit(tmp_path, "nan", model=model)
+
+
+def test_writing_plots_keeps_the_users_matplotlib_backend(tmp_path):
+    """A notebook's inline backend survives training: the run's PNGs are drawn without pyplot."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import matplotlib, pathlib, sys\n"
+        "from qml.training.plots import plot_curves\n"
+        "from qml.rl.a2c import _plot_returns\n"
+        "d = pathlib.Path(sys.argv[1])\n"
+        "plot_curves({'train_loss': [1.0, 0.5], 'val_loss': [1.1, 0.6]}, d / 'c.png')\n"
+        "_plot_returns([1.0, 2.0, 3.0], 2, 3.0, d / 'r.png', 'returns')\n"
+        "import matplotlib.pyplot as plt\n"
+        "print(matplotlib.get_backend(), len(plt.get_fignums()), (d / 'c.png').stat().st_size > 0)\n"
+    )
+    env = {**os.environ, "MPLBACKEND": "svg"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.split() == ["svg", "0", "True"]

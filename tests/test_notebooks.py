@@ -25,6 +25,7 @@ EXPECTED_OUTPUT = {
     "02_engines.ipynb": "circuits on the cluster, max |difference| from local",
     "03_ibm_quantum.ipynb": "Bell on fake_manila: P(00)+P(11) = ",
     "30_chemistry_gqe_auger_water.ipynb": "FCI/OCA peaks (eV, relative height):",
+    "40_reservoir_onion_qrc.ipynb": "exact channel vs Aer density matrix: max |Δ| = ",
 }
 
 
@@ -91,3 +92,6 @@ def test_notebook_is_committed_with_outputs(path):
     assert any(c.get("outputs") for c in code), f"{path.name} is stored without any output"
     text = "\n".join(_text(o) for c in code for o in c.get("outputs", []))
     assert EXPECTED_OUTPUT[path.name] in text, f"{path.name}'s stored outputs lack its headline"
+    plots = [c for c in code if "plt." in c.source or ".plot(" in c.source]
+    images = [o for c in plots for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert not plots or images, f"{path.name} draws plots but is stored without any image"

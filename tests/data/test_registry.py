@@ -17,7 +17,10 @@ from data.registry import KINDS, Dataset, as_row, fetch, resolve_kind, shared_co
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 IMAGES = {"mnist", "fashion-mnist", "cifar10", "cifar100", "stl10", "digits"}
-TIME_SERIES = ("damped-shm", "bessel-j2", "narma5", "narma10", "delayed-control")
+TIME_SERIES = (
+    "damped-shm", "bessel-j2", "narma5", "narma10", "delayed-control",
+    "corrosion", "narma10-reservoirpy", "mackey-glass",  # data/corrosion.py, data/reservoir_series.py
+)
 BIT_SEQUENCES = ("elman-xor", "elman-letter", "mnist-pixels-01", "mnist-pixels-36")
 RL = ("cartpole", "minigrid-empty-5x5", "minigrid-empty-6x6", "minigrid-doorkey-5x5")
 SENTENCES = {"lambeq-mc", "lambeq-rp", "lambeq-discocirc-mc"}
@@ -34,7 +37,7 @@ def test_catalogue_lists_every_dataset_the_toolkit_uses():
     assert data.names("tables") == ("corrosion-iso9223",)
     assert set(data.names("molecules")) == MOLECULES
     everything = data.catalogue()
-    assert len(everything) == len({d.name for d in everything}) == 29
+    assert len(everything) == len({d.name for d in everything}) == 32
     assert [d.kind for d in everything] == sorted((d.kind for d in everything), key=KINDS.index)
 
 

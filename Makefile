@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # Where `make test-latest` and `make lock` resolve the newest versions (never the working venv).
 LATEST_VENV ?= .venv-latest
 
-.PHONY: help venv demo test lint format bench notebooks clean test-latest lock fresh-check
+.PHONY: help venv demo test lint format bench notebooks docs clean test-latest lock fresh-check
 
 help:
 	@echo "make venv         create $(VENV) and install ketml with its dev extras at the locked versions"
@@ -24,6 +24,7 @@ help:
 	@echo "make format       ruff format (rewrite files)"
 	@echo "make bench        run the engine benchmark (benchmarks/engine_bench)"
 	@echo "make notebooks    execute examples/*.ipynb in place, so they are committed with outputs"
+	@echo "make docs         build the documentation site into docs/_build/html (warnings are errors)"
 	@echo "make test-latest  the test suite on the newest versions of every dependency ($(LATEST_VENV))"
 	@echo "make lock         test-latest, then write those versions to $(LOCK)"
 	@echo "make fresh-check  clone HEAD into a temporary folder and run 'make demo' and 'make test' there"
@@ -76,6 +77,19 @@ bench: venv
 
 notebooks: venv
 	$(BIN)/python examples/run_notebooks.py
+
+# The documentation site: the docs extra at the locked versions into the same venv, then Sphinx with
+# warnings (broken references included, -n) as errors. The notebooks render from their stored outputs.
+DOCS_STAMP := $(VENV)/.docs-installed
+SPHINXOPTS ?=
+
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -c $(LOCK) -e '.[docs]' --config-settings editable_mode=compat
+	@touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -n $(SPHINXOPTS) -b html docs docs/_build/html
+	@echo "open docs/_build/html/index.html"
 
 # Drift on purpose: a fresh venv with whatever is newest today (torch stays at TORCH_VERSION on
 # CPU machines), then the default suite.

@@ -36,7 +36,7 @@ _EXPORTS: dict[str, str] = {
     "determinants": "fermion_ops",
     "sector_matrix": "fermion_ops",
     "transition_rdm": "fermion_ops",
-    "gate_counts": "gate_counts",
+    "gate_counts": "circuit_cost",
     "GQEConfig": "gqe",
     "GQEResult": "gqe",
     "OperatorPool": "gqe",

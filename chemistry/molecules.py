@@ -119,7 +119,7 @@ class Molecule:
 
     @property
     def constant(self) -> float:
-        """Nuclear repulsion plus frozen-core energy: the scalar part of the active-space Hamiltonian."""
+        """Nuclear repulsion plus frozen-core energy, the scalar part of the active-space Hamiltonian."""
         return self.nuclear_repulsion + self.core_energy
 
     def number_operator(self) -> SparsePauliOp:

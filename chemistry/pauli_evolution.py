@@ -223,7 +223,7 @@ def to_circuit(
 
 @dataclass
 class PauliSequence:
-    """A unitary ``U = exp(-i t_{L-1} P_{L-1}) ... exp(-i t_0 P_0)`` (``P_0`` acts first).
+    """A unitary ``U = exp(-i t_{L-1} P_{L-1}) … exp(-i t_0 P_0)`` (``P_0`` acts first).
 
     The common currency of GQE circuits, UCC ansaetze and q-sc-EOM: ``apply`` runs it on a batch of
     states (fast path), ``to_circuit`` gives the Qiskit circuit for engines, hardware and gate counts.

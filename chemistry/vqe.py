@@ -28,7 +28,7 @@ from chemistry.excitations import (
     uccsd_excitations,
     uccsd_pauli_pool,
 )
-from chemistry.gate_counts import gate_counts
+from chemistry.circuit_cost import gate_counts
 from chemistry.mapping import hf_bitstring as _hf_bitstring
 from circuits.errors import ChemistryError
 

@@ -61,7 +61,7 @@ def ground_state(
 ) -> GroundState:
     """Run GQE (excitation pool), VQE-UCCSD (:func:`chemistry.ucc.run_uccsd`, L-BFGS on the fast
     state-vector path) or nothing (HF) and return the ground-state circuit."""
-    from chemistry.gate_counts import gate_counts
+    from chemistry.circuit_cost import gate_counts
 
     if method not in GROUND_STATE_METHODS:
         choices = ", ".join(GROUND_STATE_METHODS)

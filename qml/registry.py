@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "CliOption",
     "ModelSpec",
     "Preset",
     "get",
@@ -62,6 +63,16 @@ class Preset:
 
 
 @dataclass(frozen=True)
+class CliOption:
+    """A flag a model adds to ``ketml train <model>``: ``--flag VALUE`` (a bare ``--flag`` when
+    ``type`` is ``bool``) sets the model option ``option``; ``help`` is shown by ``--help``."""
+
+    type: type
+    help: str
+    option: str
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """A registered model: ``build(dims, *, engine, **options) -> nn.Module``."""
 
@@ -78,6 +89,8 @@ class ModelSpec:
     subset: int | None = None
     #: the classical model this one is compared against
     twin: str | None = None
+    #: flags of its own on ``ketml train <model>`` (flag name without dashes -> CliOption)
+    cli_options: dict[str, CliOption] = field(default_factory=dict)
 
     @property
     def task(self) -> str:
@@ -139,10 +152,12 @@ def register_model(
     subset: int | None = None,
     twin: str | None = None,
     build: Callable[..., nn.Module] | None = None,
+    cli_options: dict[str, CliOption | tuple] | None = None,
 ):
     """Class decorator (or, with ``build=``, a plain call) that registers a model.
 
-    Without ``build`` the class itself is built by :func:`default_build`."""
+    Without ``build`` the class itself is built by :func:`default_build`. ``cli_options``: flags
+    of ``ketml train <model>``, ``{"reservoirs": (int, "help", "reservoirs")}`` (or CliOptions)."""
 
     def decorate(cls):
         register(
@@ -156,6 +171,7 @@ def register_model(
                 {k: _as_preset(v) for k, v in (presets or {}).items()},
                 subset,
                 twin,
+                {k: v if isinstance(v, CliOption) else CliOption(*v) for k, v in (cli_options or {}).items()},
             )
         )
         return cls

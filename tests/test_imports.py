@@ -10,6 +10,8 @@ packages (which Python has always begun importing first).
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -194,3 +196,21 @@ def test_data_imports_neither_qml_nor_chemistry():
         if t.split(".")[0] in ("qml", "chemistry")
     )
     assert not offenders, "data imports qml or chemistry: " + ", ".join(offenders)
+
+
+def test_public_names_are_not_shadowed_by_submodules():
+    """The lazy packages keep their public names after every submodule is imported (a submodule
+    named like a function, e.g. ``chemistry.gate_counts``, would replace the function)."""
+    code = (
+        "import importlib, pkgutil, types, circuits, chemistry\n"
+        "bad = []\n"
+        "for pkg, modules in ((circuits, {'engines', 'qasm'}), (chemistry, set())):\n"
+        "    for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
+        "        importlib.import_module(info.name)\n"
+        "    for name in pkg.__all__:\n"
+        "        if isinstance(getattr(pkg, name), types.ModuleType) != (name in modules):\n"
+        "            bad.append(f'{pkg.__name__}.{name}')\n"
+        "print(bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -280,4 +280,3 @@ def lightning_batching(model, x) -> dict[str, Any]:
         else f"no native broadcasting: the batch is split into {n_tapes} tapes (one per sample)"
     )
     return {"device_tapes": n_tapes, "native_broadcasting": native, "note": note}
-

@@ -357,4 +357,3 @@ def target_verdict(n_qubits: int, timings: dict[str, Any]) -> dict[str, Any]:
             note=f"default.qubit skipped ({reason.split(':')[0]})",
         )
     return verdict
-

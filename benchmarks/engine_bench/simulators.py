@@ -156,4 +156,3 @@ def as_vector(state) -> Any:
     elif hasattr(state, "data") and not isinstance(state, np.ndarray):
         state = state.data
     return np.asarray(state, dtype=np.complex128).reshape(-1)
-

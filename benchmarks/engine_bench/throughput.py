@@ -177,4 +177,3 @@ def gpu_throughput_benchmark(args, n_qubits: int, precision: str, history=None) 
     recorded as skipped with the reason where there is no GPU or the package is missing."""
     sims = tuple(s for s in GPU_SIMS if s not in args.skip_simulators or s == "torch_cuda")
     return throughput_row(args, n_qubits, precision, sims, "torch_cuda", {} if history is None else history)
-

@@ -49,7 +49,7 @@ class GQEResult:
         return self.sequence.to_circuit(self.initial_bitstring)
 
     def gate_counts(self, optimization_level: int = 1) -> dict:
-        from chemistry.gate_counts import gate_counts
+        from chemistry.circuit_cost import gate_counts
 
         return gate_counts(self.circuit(), optimization_level=optimization_level)
 

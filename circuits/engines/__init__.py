@@ -31,10 +31,17 @@ _REGISTRY: dict[str, tuple[str, Capabilities]] = {
         "circuits.engines.cudaq_engine:CudaqEngine",
         Capabilities(statevector=True, mid_circuit=False, exact=True, gradient="parameter-shift"),
     ),
-    # shot-based primitives: estimates, counts, no state vector
+    # shot-based primitives: estimates, counts, no state vector; SamplerV2 runs dynamic circuits,
+    # EstimatorV2 does not
     "ibm": (
         "circuits.engines.ibm_engine:IBMEngine",
-        Capabilities(statevector=False, mid_circuit=False, exact=False, gradient="parameter-shift"),
+        Capabilities(
+            statevector=False,
+            mid_circuit=False,
+            exact=False,
+            gradient="parameter-shift",
+            mid_circuit_sample=True,
+        ),
     ),
 }
 

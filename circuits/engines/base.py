@@ -15,7 +15,7 @@ import torch
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
-from ..errors import KetmlError
+from ..errors import ConfigurationError, KetmlError
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Capabilities:
     statevector: bool
     """``statevector()`` returns final state vectors (shot-based hardware has none)."""
     mid_circuit: bool
-    """Runs mid-circuit measurement, reset and ``if_test`` feed-forward."""
+    """``expval`` and ``sample`` run mid-circuit measurement, reset and ``if_test`` feed-forward."""
     exact: bool
     """Expectation values without ``shots=`` are exact (to 1e-6 in double precision), not estimates."""
     gradient: str
@@ -36,6 +36,15 @@ class Capabilities:
     ``"pennylane"`` (the QNode's own ``diff_method``) or ``"parameter-shift"``."""
     shots: bool = True
     """``expval(..., shots=N)`` gives shot estimates and ``sample`` draws counts."""
+    mid_circuit_sample: bool | None = None
+    """``sample`` runs such dynamic circuits (counts over every classical bit), even where
+    ``expval`` cannot (IBM's SamplerV2 but not its EstimatorV2); ``None`` means "as ``mid_circuit``"."""
+
+    def __post_init__(self) -> None:
+        if self.mid_circuit_sample is None:
+            object.__setattr__(self, "mid_circuit_sample", self.mid_circuit)
+        elif self.mid_circuit and not self.mid_circuit_sample:
+            raise ConfigurationError("an engine with mid_circuit=True also samples dynamic circuits")
 
 
 class Engine(ABC):

@@ -10,6 +10,10 @@ recoverable after a crash.
 ``backend="fake_manila"`` (any ``fake_*`` name) runs locally on qiskit-ibm-runtime's
 fake backends, with their noise (``noise=True``) or ideal (``noise=False``); any other
 name, or ``"least_busy"``, needs an IBM Quantum account.
+
+``sample`` runs dynamic circuits (mid-circuit ``measure``, ``reset``, ``if_test``) as SamplerV2
+does, with the counts over every classical bit in Qiskit order (registers joined, the last one
+left-most, as Aer's counts without spaces); ``expval`` refuses them (EstimatorV2 does not run them).
 """
 
 from __future__ import annotations
@@ -379,7 +383,7 @@ class IBMEngine(ShiftRuleEngine):
 
     def cost(self, circuit: QuantumCircuit, measured: bool = False) -> dict:
         """Depth, two-qubit gate count and estimated duration of ``circuit`` on the backend."""
-        return self.isa(self.program(circuit), measured)[1]
+        return self.isa(self.program(circuit, sampling=measured), measured)[1]
 
     def _submit(self, kind: str, pubs: list, report: dict, seed: int | None = None) -> Any:
         self.last_report = report

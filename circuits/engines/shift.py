@@ -62,13 +62,17 @@ class ShiftRuleEngine(Engine):
     converts the results to torch tensors in Qiskit's conventions.
     """
 
-    def program(self, circuit: QuantumCircuit) -> GateProgram:
+    def program(self, circuit: QuantumCircuit, *, sampling: bool = False) -> GateProgram:
+        """The circuit's gate-level program; refuses a dynamic circuit unless this engine's declared
+        capabilities run one for this primitive (``sampling``: ``sample``, else ``expval``)."""
         prog = lower(circuit)
+        field = "mid_circuit_sample" if sampling else "mid_circuit"
         caps = capabilities_of(self.name)
-        if prog.mid_circuit and not (caps is not None and caps.mid_circuit):
-            able = [name for name, c in capabilities().items() if c.mid_circuit]
+        if prog.mid_circuit and not (caps is not None and getattr(caps, field)):
+            able = [name for name, c in capabilities().items() if getattr(c, field)]
+            what = "samples" if sampling else "runs"
             raise UnsupportedOperationError(
-                f"the {self.name} engine runs unitary circuits with final measurements only; this "
+                f"the {self.name} engine {what} unitary circuits with final measurements only; this "
                 "circuit measures, resets or branches mid-circuit: use engine="
                 + " or ".join(repr(name) for name in able)
             )
@@ -121,7 +125,7 @@ class ShiftRuleEngine(Engine):
         return torch.as_tensor(states, dtype=dtype, device=values.device)
 
     def sample(self, circuit, values, *, shots, seed, shared=None):
-        prog = self.program(circuit)
+        prog = self.program(circuit, sampling=True)
         with torch.no_grad():
             rows = prog.angles(values).double().cpu().numpy()
         return self._sample_rows(prog, rows, shots, seed)

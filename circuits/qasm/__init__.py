@@ -105,13 +105,13 @@ def dumps(circuit: QuantumCircuit, version: int = 3) -> str:
     """Write a circuit as OpenQASM ``version`` 2 or 3 text.
 
     OpenQASM 3 keeps free parameters as ``input float[64]`` declarations (names restored by
-    :func:`loads`); OpenQASM 2 cannot hold them, so bind them first.
+    :func:`loads`); OpenQASM 2 cannot hold them, so bind them first. The three errors below are
+    all subclasses of ``ValueError``.
 
     Raises:
         ConfigurationError: ``version`` is not 2 or 3.
         ParameterError: free parameters with ``version=2``.
         QasmExportError: instructions the exporter cannot write in that version.
-        (All three are ``ValueError``s.)
     """
     if not isinstance(circuit, QuantumCircuit):
         raise TypeError(f"dumps() takes a qiskit QuantumCircuit, not {type(circuit).__name__}")

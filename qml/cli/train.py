@@ -22,13 +22,14 @@ from .app import app
 from .common import CliError, cli_errors
 
 
-def _model_options(specs: list[str]) -> dict[str, Any]:
-    """``--option name=value`` pairs; values are Python literals (3, 0.5, 'Z', [1, 2]) or strings."""
+def _model_options(specs: list[str], flag: str = "--option", example: str = "n_layers=1") -> dict[str, Any]:
+    """``--option name=value`` (or ``--data-option``) pairs; values are Python literals (3, 0.5,
+    'Z', [1, 2]) or strings."""
     options: dict[str, Any] = {}
     for spec in specs:
         name, sep, value = spec.partition("=")
         if not sep or not name.strip().isidentifier():
-            raise CliError(f"--option {spec!r}: write name=value, e.g. --option n_layers=1")
+            raise CliError(f"{flag} {spec!r}: write name=value, e.g. {flag} {example}")
         try:
             options[name.strip()] = ast.literal_eval(value.strip())
         except (ValueError, SyntaxError):
@@ -45,11 +46,54 @@ def _registry_text() -> str:
     return f"Models: {models}.\n\nTasks and their datasets: {tasks}."
 
 
+def _flag_lines(spec) -> str:
+    """The flags a model declares (``ModelSpec.cli_options``), one per line, for ``--help``."""
+    lines = [
+        f"--{flag}{'' if opt.type is bool else ' ' + opt.type.__name__.upper()}: {opt.help}"
+        for flag, opt in spec.cli_options.items()
+    ]
+    return f"Options of {spec.name}:\n\n" + "\n\n".join(lines) if lines else ""
+
+
+def _family_options(spec, args: list[str]) -> dict[str, Any]:
+    """The model options set by ``args``, the command line's tokens that no option of ``train``
+    took, against the flags the model declares (``--qubits 3``, ``--qubits=3``, ``--classical-layer``)."""
+    out: dict[str, Any] = {}
+    tokens = iter(args)
+    for token in tokens:
+        flag, eq, value = token.partition("=")
+        opt = spec.cli_options.get(flag[2:]) if flag.startswith("--") else None
+        if opt is None:
+            own = ", ".join(f"--{f}" for f in spec.cli_options) or "none"
+            what = "option" if token.startswith("-") else "argument"
+            raise CliError(f"unknown {what} {flag!r} for {spec.name} (its own flags: {own}; see --help)")
+        if opt.type is bool:
+            if eq:
+                raise CliError(f"{flag} takes no value")
+            out[opt.option] = True
+            continue
+        value = value if eq else next(tokens, None)
+        try:
+            out[opt.option] = opt.type(value)
+        except (TypeError, ValueError):
+            raise CliError(f"{flag} needs a value of type {opt.type.__name__}, got {value!r}") from None
+    return out
+
+
 class _RegistryHelp(TyperCommand):
-    """A command whose help ends with the registry's models and tasks, looked up when shown."""
+    """A command whose help ends with the registry's models and tasks, looked up when shown, and
+    with the flags of the model named on the command line (``ketml train onion-qrc --help``)."""
+
+    def parse_args(self, ctx, args):
+        ctx.meta["ketml_train_args"] = list(args)
+        return super().parse_args(ctx, args)
 
     def format_help(self, ctx, formatter):
-        self.epilog = _registry_text()
+        from qml import registry
+
+        named = [a for a in ctx.meta.get("ketml_train_args", []) if a in registry.names()]
+        extra = _flag_lines(registry.get(named[0])) if named else ""
+        self.epilog = (extra + "\n\n" if extra else "") + _registry_text()
         return super().format_help(ctx, formatter)
 
 
@@ -64,8 +108,9 @@ def _list_models() -> None:
         typer.echo(f"{spec.name:<{width}}  {spec.task:<{tasks}}  {spec.description}")
 
 
-@app.command(cls=_RegistryHelp)
+@app.command(cls=_RegistryHelp, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def train(
+    ctx: typer.Context,
     model: Annotated[str | None, typer.Argument(help="Registered model name (see --list).")] = None,
     list_models: Annotated[bool, typer.Option("--list", help="List the registered models and exit.")] = False,
     dataset: Annotated[
@@ -121,17 +166,32 @@ def train(
             "--option", "-O", help="Model option name=value, e.g. -O n_layers=1 -O readout='Z'. Repeatable."
         ),
     ] = None,
+    data_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data-option",
+            "-D",
+            help="Option of the task's data loading name=value, over the model's preset, e.g. -D "
+            "horizon=8 -D site='urban' (reservoir forecasts: horizon, site, n_points, washout). Repeatable.",
+        ),
+    ] = None,
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Progress bars per epoch.")
     ] = True,
 ) -> None:
-    """Train a registered model; writes run.json, model.pt, checkpoint.pt, metrics.json and plots."""
+    """Train a registered model; writes run.json, model.pt, checkpoint.pt, metrics.json and plots.
+
+    A model may add flags of its own after its name (ketml train onion-qrc --qubits 3); 'ketml train
+    MODEL --help' lists them."""
     if list_models:
         _list_models()
         return
     with cli_errors():
         if model is None and resume is None:
             raise CliError("name a model (ketml train --list shows them) or give --resume RUN")
+        if model is None and ctx.args:
+            raise CliError(f"unexpected argument {ctx.args[0]!r} (a model's own flags follow its name)")
+        from qml import registry
         from qml.training.experiment import run_task
         from qml.training.experiment import train as train_run
         from qml.training.runs import read_run
@@ -147,7 +207,11 @@ def train(
             progress=progress,
             resume=resume,
             data_root=data_root,
-            model_options=_model_options(option or []),
+            model_options={
+                **_model_options(option or []),
+                **(_family_options(registry.get(model), ctx.args) if model else {}),
+            },
+            data_options=_model_options(data_option or [], "--data-option", "horizon=8"),
             epochs=epochs,
             batch_size=batch_size,
             lr=lr,

@@ -60,25 +60,51 @@ def _builder(kind: str):
 
 
 _PRESETS = {"corrosion": {"data": {"horizon": 4}}}
+#: ``ketml train qrc|onion-qrc`` flags (each sets the model option of the same name)
+_QRC_FLAGS = {
+    "qubits": (int, "Qubits per quantum reservoir (3-5 for the exact channel).", "qubits"),
+    "measurements": (int, "Qubits measured and reset mid-circuit per step.", "measurements"),
+    "shots": (int, "Shots per step (default: exact expectations).", "shots"),
+    "classical-layer": (bool, "Add reservoirpy's leaky reservoir on top.", "classical_layer"),
+}
+_ONION_FLAGS = {"reservoirs": (int, "Reservoirs side by side (K).", "reservoirs"), **_QRC_FLAGS}
 register_model(
-    "onion-qrc", tasks=("reservoir-forecast",), build=_builder("onion-qrc"), twin="onion-esn",
+    "onion-qrc",
+    tasks=("reservoir-forecast",),
+    build=_builder("onion-qrc"),
+    twin="onion-esn",
     description="onion QRC: K mid-circuit-measured quantum reservoirs, spectra in different annuli "
     "(Tandon et al. 2025), ridge readout; options reservoirs, qubits, measurements, shots, classical_layer",
-    defaults={"epochs": 1}, presets=_PRESETS,
+    defaults={"epochs": 1},
+    presets=_PRESETS,
+    cli_options=_ONION_FLAGS,
 )
 register_model(
-    "qrc", tasks=("reservoir-forecast",), build=_builder("qrc"), twin="esn",
+    "qrc",
+    tasks=("reservoir-forecast",),
+    build=_builder("qrc"),
+    twin="esn",
     description="one mid-circuit-measured quantum reservoir (exact channel or shots), ridge readout",
-    defaults={"epochs": 1}, presets=_PRESETS,
+    defaults={"epochs": 1},
+    presets=_PRESETS,
+    cli_options=_QRC_FLAGS,
 )
 register_model(
-    "esn", tasks=("reservoir-forecast",), build=_builder("esn"), quantum=False,
+    "esn",
+    tasks=("reservoir-forecast",),
+    build=_builder("esn"),
+    quantum=False,
     description="reservoirpy echo state network (100 leaky tanh units), ridge readout",
-    defaults={"epochs": 1}, presets=_PRESETS,
+    defaults={"epochs": 1},
+    presets=_PRESETS,
 )
 register_model(
-    "onion-esn", tasks=("reservoir-forecast",), build=_builder("onion-esn"), quantum=False,
+    "onion-esn",
+    tasks=("reservoir-forecast",),
+    build=_builder("onion-esn"),
+    quantum=False,
     description="onion ESN (Tortorella & Micheli 2024): block-diagonal orthogonal reservoir, one "
     "spectral radius per block, ridge readout",
-    defaults={"epochs": 1}, presets=_PRESETS,
+    defaults={"epochs": 1},
+    presets=_PRESETS,
 )

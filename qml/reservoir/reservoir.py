@@ -134,8 +134,14 @@ class QuantumReservoir:
     def circuit(self, steps: int, *, final_measure: bool = True) -> QuantumCircuit:
         """The same reservoir as a dynamic circuit of ``steps`` steps (:func:`.circuit.dynamic_circuit`)."""
         return dynamic_circuit(
-            self.n_qubits, steps, self.angle, data_qubits=self.data_qubits,
-            measurements=self.measurements, seed=self.seed, kind=self.kind, layers=self.layers,
+            self.n_qubits,
+            steps,
+            self.angle,
+            data_qubits=self.data_qubits,
+            measurements=self.measurements,
+            seed=self.seed,
+            kind=self.kind,
+            layers=self.layers,
             final_measure=final_measure,
         )
 
@@ -143,9 +149,9 @@ class QuantumReservoir:
         self, series, *, shots: int, engine: str = "aer", seed: int | None = 0, **engine_options
     ) -> np.ndarray:
         """``(T, measurements)``: the per-step means of ``Z`` on the measured qubits, from ``shots``
-        runs of the dynamic circuit on ``engine`` (an engine whose capabilities include
-        ``mid_circuit``: "aer" or "torch"; ketml's "ibm" engine does not declare it yet, see
-        :meth:`isa_circuit` for hardware); one unbatched series."""
+        runs of the dynamic circuit on ``engine`` (one whose capabilities include
+        ``mid_circuit_sample``: "aer", "torch", or "ibm" with e.g. ``backend="fake_manila"``, through
+        the job registry; :meth:`isa_circuit` shows the hardware circuit); one unbatched series."""
         import circuits
 
         x = self.encode(series)
@@ -165,8 +171,9 @@ class QuantumReservoir:
         from circuits.engines.ibm_engine import fake_backend
 
         target = fake_backend(backend) if isinstance(backend, str) else backend
-        return transpile(self.circuit(steps), backend=target, optimization_level=optimization_level,
-                         seed_transpiler=seed)
+        return transpile(
+            self.circuit(steps), backend=target, optimization_level=optimization_level, seed_transpiler=seed
+        )
 
     def measured_z(self) -> list[int]:
         """Indices into the features of ``Z`` on each measured qubit (what :meth:`run_dynamic` estimates)."""

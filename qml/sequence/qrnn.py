@@ -241,7 +241,7 @@ class QRNN(nn.Module):
 
     @property
     def n_qubits(self) -> int:
-        """Qubits of the circuit version: in/out + workspace + ``order`` ancillas."""
+        """Qubits of the circuit version (in/out + workspace + ``order`` ancillas)."""
         return self.n_lanes + self.order
 
     def initial_state(self, batch: int, device=None) -> torch.Tensor:

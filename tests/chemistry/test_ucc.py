@@ -22,7 +22,7 @@ from chemistry.excitations import (  # noqa: E402
     uccsd_pauli_pool,
 )
 from chemistry.fermion_ops import annihilate, create  # noqa: E402
-from chemistry.gate_counts import gate_counts  # noqa: E402
+from chemistry.circuit_cost import gate_counts  # noqa: E402
 from chemistry.ucc import UCCSDEnergy, run_uccsd  # noqa: E402
 
 

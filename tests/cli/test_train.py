@@ -4,6 +4,7 @@ RL runs, and one-line errors for bad input."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -223,3 +224,80 @@ def test_train_rl_from_the_cli(tmp_path):
     (run,) = list(tmp_path.iterdir())
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["episodes"] == 2 and metrics["mean_return"] >= 8 and (run / "returns.png").is_file()
+
+
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def test_data_options_override_the_preset_and_model_flags_reach_the_model(tmp_path, monkeypatch):
+    """``-D`` reaches the task over the preset (corrosion's preset horizon is 4); the flags that
+    onion-qrc declares (``ModelSpec.cli_options``) become its model options."""
+    pytest.importorskip("reservoirpy")
+    if not (SHARED_DATA / "corrosion").is_dir():
+        pytest.skip("the shared corrosion tables are not here")
+    monkeypatch.setenv("KETML_DATA", str(SHARED_DATA))
+    args = ["--out", tmp_path, "--no-progress", "-D", "n_points=400", "-D", "washout=20"]
+    result = invoke("train", "onion-qrc", "-d", "corrosion", "--reservoirs", "2", "--qubits=3", *args)
+    assert result.exit_code == 0, result.output
+    (run,) = tmp_path.iterdir()
+    saved = json.loads((run / "run.json").read_text())
+    assert saved["data_options"] == {"horizon": 4, "n_points": 400, "washout": 20}  # the preset's
+    assert saved["model_options"] == {"reservoirs": 2, "qubits": 3}
+    n_inputs = saved["info"]["n_inputs"]  # the input skip: weather, deposition and observed loss
+    assert json.loads((run / "metrics.json").read_text())["n_features"] == 2 * (3 + 3) + n_inputs
+    out = tmp_path / "override"
+    result = invoke(
+        "train",
+        "onion-qrc",
+        "-d",
+        "corrosion",
+        "-D",
+        "horizon=2",
+        "--shots",
+        "50",
+        "--classical-layer",
+        *args[2:],
+        "--out",
+        out,
+        "--no-progress",
+    )
+    assert result.exit_code == 0, result.output
+    (run,) = out.iterdir()
+    saved = json.loads((run / "run.json").read_text())
+    assert saved["data_options"]["horizon"] == 2 and saved["horizon"] == 2  # the task loaded h=2
+    assert saved["model_options"] == {"shots": 50, "classical_layer": True}
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--bogus", "3"], "unknown option '--bogus' for onion-qrc (its own flags: --reservoirs, --qubits"),
+        (["--qubits", "three"], "--qubits needs a value of type int, got 'three'"),
+        (["--classical-layer=1"], "--classical-layer takes no value"),
+        (["stray"], "unknown argument 'stray'"),
+        (["-D", "horizon"], "--data-option 'horizon': write name=value"),
+    ],
+)
+def test_model_flags_and_data_options_errors_are_one_line(args, message, tmp_path):
+    result = invoke("train", "onion-qrc", "-d", "narma10", *args, "--out", tmp_path)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not list(tmp_path.iterdir())  # refused before any run folder was made
+
+
+def test_train_model_help_lists_its_own_flags():
+    from tests.cli.test_run import app, runner
+
+    result = runner.invoke(app, ["train", "onion-qrc", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for flag in (
+        "--reservoirs INT",
+        "--qubits INT",
+        "--measurements INT",
+        "--shots INT",
+        "--classical-layer",
+    ):
+        assert flag in result.stdout
+    assert "--data-option" in result.stdout and "Options of onion-qrc" in result.stdout
+    plain = runner.invoke(app, ["train", "--help"], env={"COLUMNS": "200"})
+    assert "--reservoirs" not in plain.stdout  # only the named model's flags

@@ -30,8 +30,10 @@ APPROXIMATE = {e for e in ENGINES if not CAPABILITIES[e].exact}
 NO_STATEVECTOR = {e for e in ENGINES if not CAPABILITIES[e].statevector}
 # engines too slow (real shots per parameter-shift row) for a training run in the default suite
 NO_TRAINING = {"ibm"}
-# engines that run mid-circuit measurement, reset and feed-forward
+# engines that run mid-circuit measurement, reset and feed-forward (expval and sample)
 DYNAMIC = [e for e in ENGINES if CAPABILITIES[e].mid_circuit]
+# engines that sample such circuits (a superset: IBM's SamplerV2 runs them, its EstimatorV2 does not)
+DYNAMIC_SAMPLE = [e for e in ENGINES if CAPABILITIES[e].mid_circuit_sample]
 
 
 def tolerance(name: str, precision: str = "double") -> float:

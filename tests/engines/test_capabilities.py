@@ -84,7 +84,15 @@ def test_statevector_capability(name):
 def test_mid_circuit_capability(name):
     qc = _dynamic()
     eng = make_engine(name) if name != "aer" else engines.get("aer", method="density_matrix")
-    if not engines.capabilities()[name].mid_circuit:
+    caps = engines.capabilities()[name]
+    assert caps.mid_circuit_sample or not caps.mid_circuit  # expval on dynamic circuits implies sample
+    if caps.mid_circuit_sample:  # the one classical bit reads H|0>: 0 or 1, half the shots each
+        counts = circuits.sample(qc, shots=400, seed=2, engine=eng)[0]
+        assert set(counts) == {"0", "1"} and 140 < counts["1"] < 260
+    else:
+        with pytest.raises(UnsupportedOperationError, match="mid-circuit"):
+            circuits.sample(qc, shots=10, engine=eng)
+    if not caps.mid_circuit:
         with pytest.raises(UnsupportedOperationError, match="mid-circuit"):
             circuits.expval(qc, ["ZI", "IZ"], engine=eng)
         return

@@ -22,6 +22,7 @@ from .branching import branch_expval
 from .cases import (
     APPROXIMATE,
     DYNAMIC,
+    DYNAMIC_SAMPLE,
     ENGINES,
     NO_STATEVECTOR,
     engine_params,
@@ -168,6 +169,70 @@ def test_mid_circuit_measurement_and_reset(name, n, seed):
     if len(keys) > 1:
         table = np.array([[a.get(k, 0) for k in keys], [b.get(k, 0) for k in keys]]) + 0.5
         assert chi2_contingency(table).pvalue > 1e-3
+
+
+def _same_distribution(a: dict[str, int], b: dict[str, int], width: int) -> None:
+    """Both count tables read ``width`` bits and pass a two-sample chi-square test."""
+    keys = sorted(set(a) | set(b))
+    assert all(len(k) == width for k in keys)
+    if len(keys) > 1:
+        table = np.array([[a.get(k, 0) for k in keys], [b.get(k, 0) for k in keys]]) + 0.5
+        assert chi2_contingency(table).pvalue > 1e-3
+
+
+SAMPLE_ONLY = [e for e in DYNAMIC_SAMPLE if e not in DYNAMIC]
+
+
+@pytest.mark.parametrize("name", engine_params(SAMPLE_ONLY))
+@pytest.mark.parametrize("n,seed", [(2, 1), (3, 4)])
+def test_mid_circuit_sampling_on_sample_only_engines(name, n, seed):
+    """Engines that sample dynamic circuits but cannot take their expectation values (ibm)."""
+    rng = np.random.default_rng(500 * n + seed)
+    qc = random_dynamic_circuit(n, 16, rng)
+    values = values_for(qc.num_parameters, 1, rng)
+    engine = make_engine(name)
+    with pytest.raises(circuits.errors.UnsupportedOperationError, match="mid-circuit"):
+        circuits.expval(qc, random_pauli_sum(n, 2, rng), values, engine=engine)
+    a = circuits.sample(qc, values, shots=3000, seed=11, engine=engine)[0]
+    b = circuits.sample(qc, values, shots=3000, seed=12, engine=_torch_ref())[0]
+    _same_distribution(a, b, n)
+
+
+def _two_step_reservoir_circuit():
+    """3 qubits, 2 steps of encode + entangle + measure and reset two qubits, into two registers
+    (bits of the later register printed left-most), then a final measurement of the third."""
+    from qiskit import ClassicalRegister, QuantumCircuit
+    from qiskit.circuit import ParameterVector
+
+    x = ParameterVector("x", 2)
+    steps = [ClassicalRegister(2, f"m{t}") for t in range(2)]
+    final = ClassicalRegister(1, "f")
+    qc = QuantumCircuit(3)
+    for reg in [*steps, final]:
+        qc.add_register(reg)
+    for t, reg in enumerate(steps):
+        qc.ry(x[t], 0)
+        qc.cx(0, 1)
+        qc.rx(0.7, 2)
+        qc.cx(1, 2)
+        qc.ry(0.4 + t, 1)
+        qc.measure([0, 1], reg)
+        qc.reset([0, 1])
+    qc.measure(2, final[0])
+    return qc
+
+
+@pytest.mark.parametrize("name", engine_params([e for e in DYNAMIC_SAMPLE if e != "aer"]))
+def test_two_step_measure_reset_counts_match_aer(name):
+    """The same dynamic circuit sampled on each engine and on Aer: same key layout (5 classical
+    bits over three registers, Qiskit order) and the same distribution."""
+    qc = _two_step_reservoir_circuit()
+    values = torch.tensor([[0.9, 2.1]], dtype=torch.float64)
+    aer = circuits.engines.get("aer")
+    a = circuits.sample(qc, values, shots=4000, seed=3, engine=make_engine(name))[0]
+    b = circuits.sample(qc, values, shots=4000, seed=4, engine=aer)[0]
+    _same_distribution(a, b, 5)
+    assert len(set(a) & set(b)) >= 8  # many outcomes: the registers are not collapsed or reordered
 
 
 @pytest.mark.parametrize("name", engine_params())

@@ -73,7 +73,7 @@ format: venv
 	$(BIN)/ruff format .
 
 bench: venv
-	$(BIN)/python benchmarks/engine_bench.py
+	$(BIN)/python -m benchmarks.engine_bench
 
 notebooks: venv
 	$(BIN)/python examples/run_notebooks.py

@@ -48,13 +48,20 @@ def export(name: str, folder: Path) -> None:
 
     mol = molecule(name)
     pool = excitation_pool(mol.n_qubits, mol.n_alpha, mol.n_beta)
-    write_json(folder / f"{name}-problem.json", {
-        "name": name, "n_qubits": mol.n_qubits, "hf_bitstring": mol.hf_bitstring,
-        "fci": mol.energies["fci"],
-        "hamiltonian": [[p.to_label(), float(c.real)] for p, c in zip(mol.hamiltonian.paulis,
-                                                                     mol.hamiltonian.coeffs, strict=True)],
-        "tokens": pool.tokens,
-    })
+    write_json(
+        folder / f"{name}-problem.json",
+        {
+            "name": name,
+            "n_qubits": mol.n_qubits,
+            "hf_bitstring": mol.hf_bitstring,
+            "fci": mol.energies["fci"],
+            "hamiltonian": [
+                [p.to_label(), float(c.real)]
+                for p, c in zip(mol.hamiltonian.paulis, mol.hamiltonian.coeffs, strict=True)
+            ],
+            "tokens": pool.tokens,
+        },
+    )
 
 
 def run_peer(name: str, folder: Path) -> dict:
@@ -100,8 +107,11 @@ def run_peer(name: str, folder: Path) -> dict:
             if state["hit"] is None and energy - fci <= CHEMICAL_ACCURACY:
                 state["hit"] = time.perf_counter() - state["t0"]
         if state["calls"] % samples == 0:  # about one line per iteration: a partial run still tells
-            print(f"{name}: {state['calls']} evaluations, {time.perf_counter() - state['t0']:.0f} s, "
-                  f"best error {1e3 * (state['best'] - fci):.3f} mHa", flush=True)
+            print(
+                f"{name}: {state['calls']} evaluations, {time.perf_counter() - state['t0']:.0f} s, "
+                f"best error {1e3 * (state['best'] - fci):.3f} mHa",
+                flush=True,
+            )
         return energy
 
     cfg = get_default_config()
@@ -111,11 +121,25 @@ def run_peer(name: str, folder: Path) -> dict:
     state["t0"] = time.perf_counter()
     energy, _ = gqe(cost, pool, config=cfg)
     seconds = time.perf_counter() - state["t0"]
-    return {"solver": "cudaq-solvers", "molecule": name, "target": cudaq.get_target().name,
-            "energy": float(energy), "error": float(energy) - fci, "seconds": seconds,
-            "seconds_to_chemical_accuracy": state["hit"], "evaluations": state["calls"],
-            "settings": {"num_samples": samples, "ngates": ngates, "max_iters": iters, "lr": LR,
-                         "beta0": BETA0, "beta_step": BETA_STEP, "model": "GPT-2 small (6 x 768)"}}
+    return {
+        "solver": "cudaq-solvers",
+        "molecule": name,
+        "target": cudaq.get_target().name,
+        "energy": float(energy),
+        "error": float(energy) - fci,
+        "seconds": seconds,
+        "seconds_to_chemical_accuracy": state["hit"],
+        "evaluations": state["calls"],
+        "settings": {
+            "num_samples": samples,
+            "ngates": ngates,
+            "max_iters": iters,
+            "lr": LR,
+            "beta0": BETA0,
+            "beta_step": BETA_STEP,
+            "model": "GPT-2 small (6 x 768)",
+        },
+    }
 
 
 def run_ketml(name: str, folder: Path) -> dict:
@@ -131,20 +155,43 @@ def run_ketml(name: str, folder: Path) -> dict:
     ham = SparsePauliOp.from_list([(lab, c) for lab, c in problem["hamiltonian"]])
     tokens = [[(lab, t) for lab, t in steps] for steps in problem["tokens"]]
     pool = OperatorPool(problem["n_qubits"], tokens, [str(i) for i in range(len(tokens))])
-    cfg = GQEConfig(num_samples=samples, ngates=ngates, max_iters=iters, lr=LR, beta0=BETA0,
-                    beta_step=BETA_STEP, loss="exp", batch_size=samples, buffer_size=samples,
-                    steps_per_iter=1, checkpoint_every=0)
+    cfg = GQEConfig(
+        num_samples=samples,
+        ngates=ngates,
+        max_iters=iters,
+        lr=LR,
+        beta0=BETA0,
+        beta_step=BETA_STEP,
+        loss="exp",
+        batch_size=samples,
+        buffer_size=samples,
+        steps_per_iter=1,
+        checkpoint_every=0,
+    )
     warm = GQEConfig(**{**cfg.__dict__, "max_iters": 1})
     run_gqe(ham, pool, problem["hf_bitstring"], warm, progress=False)  # imports and first calls untimed
     t0 = time.perf_counter()
     hit = run_gqe(ham, pool, problem["hf_bitstring"], cfg, progress=False, target=fci)
     to_accuracy = time.perf_counter() - t0 if hit.energy - fci <= CHEMICAL_ACCURACY else None
     full = run_gqe(ham, pool, problem["hf_bitstring"], cfg, progress=False)  # all iterations, as the peer
-    return {"solver": "ketml", "molecule": name, "energy": full.energy, "error": full.energy - fci,
-            "seconds": full.seconds, "seconds_to_chemical_accuracy": to_accuracy,
-            "evaluations": full.n_evaluations,
-            "settings": {"num_samples": samples, "ngates": ngates, "max_iters": iters, "lr": LR,
-                         "beta0": BETA0, "beta_step": BETA_STEP, "model": "GPT-2 2 x 64"}}
+    return {
+        "solver": "ketml",
+        "molecule": name,
+        "energy": full.energy,
+        "error": full.energy - fci,
+        "seconds": full.seconds,
+        "seconds_to_chemical_accuracy": to_accuracy,
+        "evaluations": full.n_evaluations,
+        "settings": {
+            "num_samples": samples,
+            "ngates": ngates,
+            "max_iters": iters,
+            "lr": LR,
+            "beta0": BETA0,
+            "beta_step": BETA_STEP,
+            "model": "GPT-2 2 x 64",
+        },
+    }
 
 
 def summarize(out: Path) -> list[dict]:
@@ -154,9 +201,17 @@ def summarize(out: Path) -> list[dict]:
     table = []
     for r in rows:  # a run stopped by hand is kept as a lower bound, with its "status"
         hit = r["seconds_to_chemical_accuracy"]
-        table.append([r["molecule"], r["solver"], f"{r['error'] * 1e3:.3f}",
-                      "-" if hit is None else f"{hit:.1f}", f"{r['seconds']:.1f}", r["evaluations"],
-                      r.get("status", "complete")])
+        table.append(
+            [
+                r["molecule"],
+                r["solver"],
+                f"{r['error'] * 1e3:.3f}",
+                "-" if hit is None else f"{hit:.1f}",
+                f"{r['seconds']:.1f}",
+                r["evaluations"],
+                r.get("status", "complete"),
+            ]
+        )
     title = "# GQE: ketml vs cudaq-solvers (same Hamiltonian, excitation pool and schedule)"
     write_results(out, "gqe_peer", rows, [title, "", *markdown_table(header, table)])
     return rows

@@ -43,8 +43,12 @@ from benchmarks.harness import (  # noqa: E402
 
 CHEMICAL_ACCURACY = 1.6e-3
 FCI_CASES = {
-    "H2": ("H2", None), "LiH": ("LiH", None), "LiH-cas23": ("LiH", (2, 3)),
-    "H2O": ("H2O", None), "H2O-cas44": ("H2O", (4, 4)), "H2O-cas86": ("H2O", (8, 6)),
+    "H2": ("H2", None),
+    "LiH": ("LiH", None),
+    "LiH-cas23": ("LiH", (2, 3)),
+    "H2O": ("H2O", None),
+    "H2O-cas44": ("H2O", (4, 4)),
+    "H2O-cas86": ("H2O", (8, 6)),
 }
 #: GQE settings per molecule (``GQEConfig`` fields). H2 learns in a few iterations with logit
 #: matching ("exp"). On LiH, logit matching with a fast inverse-temperature ramp stalled at 2.35 mHa
@@ -57,9 +61,11 @@ GQE_SETTINGS = {
     "LiH": dict(max_iters=300, num_samples=100, ngates=20, loss="grpo", batch_size=100, buffer_size=200),
     "H2O": dict(max_iters=200, num_samples=100, ngates=40, loss="grpo", batch_size=100, buffer_size=200),
 }
-QUICK_GQE = {"H2": dict(max_iters=20, num_samples=20, ngates=4),
-             "LiH": dict(max_iters=5, num_samples=10, ngates=8, batch_size=10),
-             "H2O": dict(max_iters=3, num_samples=10, ngates=8, batch_size=10)}
+QUICK_GQE = {
+    "H2": dict(max_iters=20, num_samples=20, ngates=4),
+    "LiH": dict(max_iters=5, num_samples=10, ngates=8, batch_size=10),
+    "H2O": dict(max_iters=3, num_samples=10, ngates=8, batch_size=10),
+}
 #: q-sc-EOM manifolds for the Auger entries: "std" is the paper's (1h+2h1p / 2h+3h1p); the default
 #: adds 3h2p / 4h2p, which brings the core-hole relaxation within a few mHa of FCI.
 MANIFOLDS = {"std": ("1h+2h1p", "2h+3h1p"), "ext": ("1h+2h1p+3h2p", "2h+3h1p+4h2p")}
@@ -84,9 +90,14 @@ def run_fci(case: str) -> dict:
     name, active = FCI_CASES[case]
     mol = _molecule(name, active)
     e0, _ = exact_ground_state(mol.hamiltonian, mol.n_electrons)
-    return {"molecule": name, "active_space": active, "n_qubits": mol.n_qubits,
-            "lowest_eigenvalue": float(e0), "pyscf_fci": mol.energies["fci"],
-            "difference": float(e0 - mol.energies["fci"])}
+    return {
+        "molecule": name,
+        "active_space": active,
+        "n_qubits": mol.n_qubits,
+        "lowest_eigenvalue": float(e0),
+        "pyscf_fci": mol.energies["fci"],
+        "difference": float(e0 - mol.energies["fci"]),
+    }
 
 
 def run_vqe(name: str, quick: bool) -> dict:
@@ -95,9 +106,17 @@ def run_vqe(name: str, quick: bool) -> dict:
     mol = _molecule(name)
     opts = {"maxiter": 5} if quick else {}
     gs = ground_state(mol, "vqe", progress=False, vqe_options=opts)
-    return {"molecule": name, "n_qubits": mol.n_qubits, "energy": gs.energy, "fci": mol.energies["fci"],
-            "error": gs.error, "chemical_accuracy": abs(gs.error) <= CHEMICAL_ACCURACY,
-            "seconds": gs.seconds, "gate_counts": gs.gate_counts, **gs.info}
+    return {
+        "molecule": name,
+        "n_qubits": mol.n_qubits,
+        "energy": gs.energy,
+        "fci": mol.energies["fci"],
+        "error": gs.error,
+        "chemical_accuracy": abs(gs.error) <= CHEMICAL_ACCURACY,
+        "seconds": gs.seconds,
+        "gate_counts": gs.gate_counts,
+        **gs.info,
+    }
 
 
 def run_gqe(name: str, quick: bool, runs: Path) -> dict:
@@ -108,9 +127,18 @@ def run_gqe(name: str, quick: bool, runs: Path) -> dict:
     out = runs / f"gqe-{name}"
     resume = (out / "checkpoint.pt").exists() and not quick
     gs = ground_state(mol, "gqe", gqe_config=cfg, out_dir=out, resume=resume, progress=not quick)
-    return {"molecule": name, "n_qubits": mol.n_qubits, "energy": gs.energy, "fci": mol.energies["fci"],
-            "error": gs.error, "chemical_accuracy": abs(gs.error) <= CHEMICAL_ACCURACY,
-            "seconds": gs.seconds, "gate_counts": gs.gate_counts, "settings": cfg.__dict__, **gs.info}
+    return {
+        "molecule": name,
+        "n_qubits": mol.n_qubits,
+        "energy": gs.energy,
+        "fci": mol.energies["fci"],
+        "error": gs.error,
+        "chemical_accuracy": abs(gs.error) <= CHEMICAL_ACCURACY,
+        "seconds": gs.seconds,
+        "gate_counts": gs.gate_counts,
+        "settings": cfg.__dict__,
+        **gs.info,
+    }
 
 
 def run_auger(spec_id: str, quick: bool, runs: Path) -> dict:
@@ -130,18 +158,34 @@ def run_auger(spec_id: str, quick: bool, runs: Path) -> dict:
         cfg = _gqe_config("H2O", quick)
         out = runs / "gqe-H2O"
         resume = (out / "checkpoint.pt").exists() and not quick
-        gs = ground_state(mol, method, gqe_config=cfg, out_dir=out, resume=resume, progress=not quick,
-                          vqe_options={"maxiter": 5} if quick else None)
+        gs = ground_state(
+            mol,
+            method,
+            gqe_config=cfg,
+            out_dir=out,
+            resume=resume,
+            progress=not quick,
+            vqe_options={"maxiter": 5} if quick else None,
+        )
         info = {"ground_energy": gs.energy, "error": gs.error, "gate_counts": gs.gate_counts}
-        spec = auger_spectrum(mol, "q-sc-eom", ground_state=gs.sequence, label=method,
-                              ip_manifold=ip, dip_manifold=dip)
+        spec = auger_spectrum(
+            mol, "q-sc-eom", ground_state=gs.sequence, label=method, ip_manifold=ip, dip_manifold=dip
+        )
     peaks = spec.peaks(fwhm=1.5)
-    return {"method": spec_id, "manifolds": [ip, dip], "core_hole_energy": spec.core_hole_energy,
-            "ground": info,
-            "peaks": peaks, "seconds": time.perf_counter() - t0,
-            "total_rate_ev": float(spec.rates.sum()) * 27.211386,
-            "lines": [[float(e), float(r), lab] for e, r, lab in
-                      zip(spec.kinetic_energies, spec.rates, spec.labels, strict=True) if r > 1e-7]}
+    return {
+        "method": spec_id,
+        "manifolds": [ip, dip],
+        "core_hole_energy": spec.core_hole_energy,
+        "ground": info,
+        "peaks": peaks,
+        "seconds": time.perf_counter() - t0,
+        "total_rate_ev": float(spec.rates.sum()) * 27.211386,
+        "lines": [
+            [float(e), float(r), lab]
+            for e, r, lab in zip(spec.kinetic_energies, spec.rates, spec.labels, strict=True)
+            if r > 1e-7
+        ],
+    }
 
 
 def entries(quick: bool) -> list[str]:
@@ -173,8 +217,16 @@ def summarize(out: Path) -> dict:
     fci = {k: v for k, v in rows.items() if k.startswith("fci-")}
     if fci:
         header = ["case", "qubits", "lowest eigenvalue (Ha)", "pyscf FCI (Ha)", "difference"]
-        table = [[k[4:], v["n_qubits"], f"{v['lowest_eigenvalue']:.10f}", f"{v['pyscf_fci']:.10f}",
-                  f"{v['difference']:.1e}"] for k, v in fci.items()]
+        table = [
+            [
+                k[4:],
+                v["n_qubits"],
+                f"{v['lowest_eigenvalue']:.10f}",
+                f"{v['pyscf_fci']:.10f}",
+                f"{v['difference']:.1e}",
+            ]
+            for k, v in fci.items()
+        ]
         lines += ["## Qubit Hamiltonian vs pyscf FCI/CASCI", "", *markdown_table(header, table), ""]
     gs = {k: v for k, v in rows.items() if k.startswith(("vqe-", "gqe-"))}
     if gs:
@@ -184,22 +236,57 @@ def summarize(out: Path) -> dict:
             method = k.split("-")[0].upper()
             if "settings" in v:
                 method += f" ({v['settings']['loss']}, {v.get('iterations', '?')} it.)"
-            table.append([k, method, v["molecule"], v["n_qubits"], f"{v['error'] * 1e3:.3f}",
-                          v["chemical_accuracy"], g["total"], g["cx"], f"{v['seconds']:.1f}"])
-        header = ["run", "method", "molecule", "qubits", "error vs FCI (mHa)", "chem. acc.", "gates", "CX",
-                  "seconds"]
+            table.append(
+                [
+                    k,
+                    method,
+                    v["molecule"],
+                    v["n_qubits"],
+                    f"{v['error'] * 1e3:.3f}",
+                    v["chemical_accuracy"],
+                    g["total"],
+                    g["cx"],
+                    f"{v['seconds']:.1f}",
+                ]
+            )
+        header = [
+            "run",
+            "method",
+            "molecule",
+            "qubits",
+            "error vs FCI (mHa)",
+            "chem. acc.",
+            "gates",
+            "CX",
+            "seconds",
+        ]
         lines += ["## Ground states (STO-3G, full space)", "", *markdown_table(header, table)]
-        ratios = [(m, rows[f"gqe-{m}"]["gate_counts"], rows[f"vqe-{m}"]["gate_counts"])
-                  for m in ("H2", "LiH", "H2O") if f"gqe-{m}" in rows and f"vqe-{m}" in rows]
+        ratios = [
+            (m, rows[f"gqe-{m}"]["gate_counts"], rows[f"vqe-{m}"]["gate_counts"])
+            for m in ("H2", "LiH", "H2O")
+            if f"gqe-{m}" in rows and f"vqe-{m}" in rows
+        ]
         if ratios:
-            lines += ["", "GQE / VQE gate counts: " + "; ".join(
-                f"{m} total {g['total'] / q['total']:.2f}, CX {g['cx'] / q['cx']:.2f}" for m, g, q in ratios)]
+            lines += [
+                "",
+                "GQE / VQE gate counts: "
+                + "; ".join(
+                    f"{m} total {g['total'] / q['total']:.2f}, CX {g['cx'] / q['cx']:.2f}"
+                    for m, g, q in ratios
+                ),
+            ]
         lines.append("")
     aug = {k: v for k, v in rows.items() if k.startswith("auger-")}
     if aug:
         header = ["method", "core-hole state (Ha)", "peaks: kinetic energy eV (relative height)"]
-        table = [[v["method"], f"{v['core_hole_energy']:.6f}",
-                  ", ".join(f"{e:.2f} ({h:.2f})" for e, h in v["peaks"])] for v in aug.values()]
+        table = [
+            [
+                v["method"],
+                f"{v['core_hole_energy']:.6f}",
+                ", ".join(f"{e:.2f} ({h:.2f})" for e, h in v["peaks"]),
+            ]
+            for v in aug.values()
+        ]
         lines += ["## Water Auger spectrum (O 1s, OCA, FWHM 1.5 eV)", "", *markdown_table(header, table)]
         ref = aug.get("auger-fci")
         if ref:
@@ -212,14 +299,19 @@ def summarize(out: Path) -> dict:
                 largest = max(abs(d) for d in shifts)
                 table.append([v["method"], *(f"{d:+.2f}" for d in shifts), f"{largest:.2f}"])
             lines += ["", "Shift of each FCI peak's nearest peak (eV):", "", *markdown_table(header, table)]
-        pairs = [(g, q) for g, q in (("auger-gqe", "auger-vqe"), ("auger-gqe-std", "auger-vqe-std"))
-                 if g in aug and q in aug and aug[g]["peaks"] and aug[q]["peaks"]]
+        pairs = [
+            (g, q)
+            for g, q in (("auger-gqe", "auger-vqe"), ("auger-gqe-std", "auger-vqe-std"))
+            if g in aug and q in aug and aug[g]["peaks"] and aug[q]["peaks"]
+        ]
         for g, q in pairs:  # the criterion: GQE's and VQE's spectra agree peak by peak
             shifts = [min((e - e0 for e, _ in aug[g]["peaks"]), key=abs) for e0, _ in aug[q]["peaks"]]
-            lines += ["", f"{aug[g]['method']} vs {aug[q]['method']}: nearest-peak shifts "
-                      + ", ".join(f"{e0:.2f} {d:+.2f}" for (e0, _), d in zip(aug[q]["peaks"], shifts,
-                                                                              strict=True))
-                      + f" eV; max {max(abs(d) for d in shifts):.2f} eV"]
+            lines += [
+                "",
+                f"{aug[g]['method']} vs {aug[q]['method']}: nearest-peak shifts "
+                + ", ".join(f"{e0:.2f} {d:+.2f}" for (e0, _), d in zip(aug[q]["peaks"], shifts, strict=True))
+                + f" eV; max {max(abs(d) for d in shifts):.2f} eV",
+            ]
         lines.append("")
     machine = machine_summary(python=True)
     summary = {"machine": machine["platform"], "python": machine["python"], "entries": rows}
@@ -230,8 +322,12 @@ def summarize(out: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = new_parser(__doc__)
     add_out(parser)
-    add_entry_options(parser, runs=ROOT / "runs" / "repro_chemistry",
-                      runs_help="GQE checkpoints (resumed when present)", shard=False)
+    add_entry_options(
+        parser,
+        runs=ROOT / "runs" / "repro_chemistry",
+        runs_help="GQE checkpoints (resumed when present)",
+        shard=False,
+    )
     add_quick(parser, help="tiny settings (tests); results not kept")
     args = parser.parse_args(argv)
     store = EntryStore(args.out / "repro_chemistry")

@@ -55,10 +55,14 @@ NARMA = {
     "linear AR (10 lags)": ("linear-ar", {}),
     "onion QRC 2x4 (8 qubits), XYZ": ("onion-qrc", {"reservoirs": 2, "qubits": 4, "paulis": "XYZ"}),
     "onion QRC 2x4 (8 qubits), XYZ + classical": (
-        "onion-qrc", {"reservoirs": 2, "qubits": 4, "paulis": "XYZ", "classical_layer": True}),
+        "onion-qrc",
+        {"reservoirs": 2, "qubits": 4, "paulis": "XYZ", "classical_layer": True},
+    ),
     "onion QRC 4x5 (20 qubits), XYZ": ("onion-qrc", {"reservoirs": 4, "qubits": 5, "paulis": "XYZ"}),
     "onion QRC 4x5, XYZ + classical": (
-        "onion-qrc", {"reservoirs": 4, "qubits": 5, "paulis": "XYZ", "classical_layer": True}),
+        "onion-qrc",
+        {"reservoirs": 4, "qubits": 5, "paulis": "XYZ", "classical_layer": True},
+    ),
 }
 
 
@@ -99,9 +103,15 @@ def ordering(rows, sites, horizons):
             get = {r["model"]: r["nrmse"][0] for r in rows if r["site"] == site and r["horizon"] == h}
             a, b = get["onion QRC (3x4) + classical"], get["onion QRC (3x4 qubits)"]
             c = min(get["ESN-100"], get["persistence"], get["linear AR (10 lags)"])
-            out.append({"site": site, "horizon": h, "onion+classical < onion": a < b,
-                        "onion < classical/simple": b < c,
-                        "ranking": sorted(get, key=get.get)})
+            out.append(
+                {
+                    "site": site,
+                    "horizon": h,
+                    "onion+classical < onion": a < b,
+                    "onion < classical/simple": b < c,
+                    "ranking": sorted(get, key=get.get),
+                }
+            )
     return out
 
 
@@ -126,8 +136,9 @@ def narma(seeds, n_points):
             f"sr={sr},lr={lr}": FeatureMap("esn", 1, sr=sr, lr=lr, seed=seed) for sr, lr in ESN_GRID
         },
         "onion QRC 2x4 (8 qubits), XYZ, angles chosen on validation": lambda seed: {
-            f"angles={a}": FeatureMap("onion-qrc", 1, reservoirs=2, qubits=4, angles=list(a), paulis="XYZ",
-                                      seed=seed)
+            f"angles={a}": FeatureMap(
+                "onion-qrc", 1, reservoirs=2, qubits=4, angles=list(a), paulis="XYZ", seed=seed
+            )
             for a in ONION_ANGLES
         },
     }
@@ -160,8 +171,15 @@ def memory(angles, measurements, entangler="ising"):
             res = QuantumReservoir(5, a, measurements=m, paulis="XYZ", entangler=entangler)
             mc = memory_capacity(lambda u, r=res: r.features((u + 0.8) / 1.6).numpy(), 50, seed=1, ridge=1e-6)
             rho = np.sort(np.abs(res.spectrum()))[::-1]
-            grid.append({"entangler": entangler, "angle": a, "measurements": m, "mc": mc,
-                         "second_eigenvalue": float(rho[1])})
+            grid.append(
+                {
+                    "entangler": entangler,
+                    "angle": a,
+                    "measurements": m,
+                    "mc": mc,
+                    "second_eigenvalue": float(rho[1]),
+                }
+            )
     return {"reservoirpy_esn100": float(ref), "ours_on_same_esn": float(ours), "qrc5": grid}
 
 
@@ -175,8 +193,14 @@ def shots(seeds, n_points, shot_list, years):
             series = load_series("narma10-reservoirpy", seed=seed, n_points=n_points)
             fm = FeatureMap("onion-qrc", 1, reservoirs=2, qubits=4, paulis="XYZ", shots=s, seed=seed)
             vals.append(fit_forecast(fm, series)["nrmse"])
-        rows.append({"task": "NARMA-10", "model": "onion QRC 2x4, XYZ", "shots": s or "exact",
-                     "nrmse": _mean_sd(vals)})
+        rows.append(
+            {
+                "task": "NARMA-10",
+                "model": "onion QRC 2x4, XYZ",
+                "shots": s or "exact",
+                "nrmse": _mean_sd(vals),
+            }
+        )
         print(f"shots {s}: {np.mean(vals):.4f}", flush=True)
     from data.corrosion import corrosion_series
     from qml.reservoir.forecast import corrosion_inputs, make_series
@@ -189,8 +213,14 @@ def shots(seeds, n_points, shot_list, years):
                 series = make_series(corrosion_inputs(inputs), loss, 4, name="coastal", increment=True)
                 fm = FeatureMap("onion-qrc", 5, reservoirs=3, qubits=4, shots=s, seed=seed, **opts)
                 vals.append(fit_forecast(fm, series)["nrmse"])
-            rows.append({"task": "corrosion coastal h=4", "model": name, "shots": s or "exact",
-                         "nrmse": _mean_sd(vals)})
+            rows.append(
+                {
+                    "task": "corrosion coastal h=4",
+                    "model": name,
+                    "shots": s or "exact",
+                    "nrmse": _mean_sd(vals),
+                }
+            )
     return rows
 
 
@@ -221,11 +251,16 @@ def speed_and_agreement(aer_steps):
         vals = circuits.expval(qc, obs, torch.tensor(xs)[None], engine=eng, **opts)
         diffs[eng] = float(np.abs(vals.numpy()[0] - fs[-1]).max())
     return {
-        "exact_steps": len(x), "exact_seconds": exact_s, "exact_features_per_s": f.numel() / exact_s,
-        "aer_steps": aer_steps, "aer_shots": 1000, "aer_seconds": aer_s,
+        "exact_steps": len(x),
+        "exact_seconds": exact_s,
+        "exact_features_per_s": f.numel() / exact_s,
+        "aer_steps": aer_steps,
+        "aer_shots": 1000,
+        "aer_seconds": aer_s,
         "aer_features_per_s": rec.size / aer_s,
         "aer_records_vs_exact_max_abs": float(np.abs(rec - z).max()),
-        "exact_vs_aer_density_matrix": diffs["aer"], "exact_vs_torch_density_matrix": diffs["torch"],
+        "exact_vs_aer_density_matrix": diffs["aer"],
+        "exact_vs_torch_density_matrix": diffs["torch"],
     }
 
 
@@ -246,49 +281,86 @@ def main(argv: list[str] | None = None) -> int:
     mem["qrc5"] += memory([0.2, 0.5, 1.0, 1.57], [1], "ring")["qrc5"]
     sh = shots(seeds[:3], 1000 if quick else 2000, [100, 1000, 10_000], 1.0 if quick else 3.0)
     sp = speed_and_agreement(30 if quick else 60)
-    summary = {"machine": machine_summary(), "seeds": seeds, "corrosion": corr, "ordering": order,
-               "narma10": nar,
-               "memory_capacity": mem, "shots": sh, "speed": sp, "quick": quick,
-               "seconds": time.perf_counter() - start}
+    summary = {
+        "machine": machine_summary(),
+        "seeds": seeds,
+        "corrosion": corr,
+        "ordering": order,
+        "narma10": nar,
+        "memory_capacity": mem,
+        "shots": sh,
+        "speed": sp,
+        "quick": quick,
+        "seconds": time.perf_counter() - start,
+    }
     fmt = lambda ms: f"{ms[0]:.4f} ± {ms[1]:.4f}"  # noqa: E731
-    lines = ["# Onion quantum reservoir computing (issue 17)", "",
-             "NRMSE = RMSE / standard deviation of the test target (last 20 % of each series); ridge "
-             f"regulariser chosen on the 20 % before it; mean ± sd over seeds {seeds}.",
-             "Command: `KETML_DATA=../shared/data OMP_NUM_THREADS=1 .venv/bin/python "
-             "benchmarks/repro_reservoir.py"
-             + (" --quick`" if quick else "`"), "",
-             "## Synthetic corrosion (ISO 9223/9224), observed mass loss h steps (6 h each) ahead", ""]
-    lines += markdown_table(["site", "h", "model", "RMSE (g/m²)", "NRMSE"],
-                            [[r["site"], r["horizon"], r["model"], fmt(r["rmse"]), fmt(r["nrmse"])]
-                             for r in corr])
+    lines = [
+        "# Onion quantum reservoir computing (issue 17)",
+        "",
+        "NRMSE = RMSE / standard deviation of the test target (last 20 % of each series); ridge "
+        f"regulariser chosen on the 20 % before it; mean ± sd over seeds {seeds}.",
+        "Command: `KETML_DATA=../shared/data OMP_NUM_THREADS=1 .venv/bin/python "
+        "benchmarks/repro_reservoir.py" + (" --quick`" if quick else "`"),
+        "",
+        "## Synthetic corrosion (ISO 9223/9224), observed mass loss h steps (6 h each) ahead",
+        "",
+    ]
+    lines += markdown_table(
+        ["site", "h", "model", "RMSE (g/m²)", "NRMSE"],
+        [[r["site"], r["horizon"], r["model"], fmt(r["rmse"]), fmt(r["nrmse"])] for r in corr],
+    )
     lines += ["", "Paper's ordering, as found:", ""]
     header = ["site", "h", "onion+classical < onion", "onion < best of ESN/simple", "ranking (best first)"]
-    lines += markdown_table(header,
-                            [[o["site"], o["horizon"], o["onion+classical < onion"],
-                              o["onion < classical/simple"],
-                              " < ".join(o["ranking"])] for o in order])
+    lines += markdown_table(
+        header,
+        [
+            [
+                o["site"],
+                o["horizon"],
+                o["onion+classical < onion"],
+                o["onion < classical/simple"],
+                " < ".join(o["ranking"]),
+            ]
+            for o in order
+        ],
+    )
     lines += ["", f"## NARMA-10 (reservoirpy, {1000 if quick else 2000} steps)", ""]
     lines += markdown_table(["model", "NRMSE"], [[r["model"], fmt(r["nrmse"])] for r in nar])
-    lines += ["", "## Memory capacity (k_max = 50, reservoirpy's protocol)", "",
-              f"reservoirpy `Reservoir(100, sr=1, seed=1) >> Ridge(1e-4)`: {mem['reservoirpy_esn100']:.2f} "
-              f"(our implementation on the same reservoir: {mem['ours_on_same_esn']:.2f}).", ""]
-    lines += markdown_table(["5-qubit QRC entangler", "angle", "measurements", "MC", "|λ2| of the step map"],
-                            [[g["entangler"], g["angle"], g["measurements"], f"{g['mc']:.2f}",
-                              f"{g['second_eigenvalue']:.3f}"]
-                             for g in mem["qrc5"]])
+    lines += [
+        "",
+        "## Memory capacity (k_max = 50, reservoirpy's protocol)",
+        "",
+        f"reservoirpy `Reservoir(100, sr=1, seed=1) >> Ridge(1e-4)`: {mem['reservoirpy_esn100']:.2f} "
+        f"(our implementation on the same reservoir: {mem['ours_on_same_esn']:.2f}).",
+        "",
+    ]
+    lines += markdown_table(
+        ["5-qubit QRC entangler", "angle", "measurements", "MC", "|λ2| of the step map"],
+        [
+            [g["entangler"], g["angle"], g["measurements"], f"{g['mc']:.2f}", f"{g['second_eigenvalue']:.3f}"]
+            for g in mem["qrc5"]
+        ],
+    )
     lines += ["", "## Shot noise (each Pauli feature from its own S shots per step; seeds 0-2)", ""]
-    lines += markdown_table(["task", "model", "shots per step", "NRMSE"],
-                            [[r["task"], r["model"], r["shots"], fmt(r["nrmse"])] for r in sh])
-    lines += ["", "## Speed and agreement (5 qubits, 1 measured)", "",
-              f"exact channel: {sp['exact_steps']} steps in {sp['exact_seconds']:.3f} s, "
-              f"{sp['exact_features_per_s']:.3g} features/s; Aer dynamic circuit ({sp['aer_steps']} steps, "
-              f"{sp['aer_shots']} shots): {sp['aer_seconds']:.2f} s, "
-              f"{sp['aer_features_per_s']:.3g} features/s "
-              f"(records vs exact max |Δ| {sp['aer_records_vs_exact_max_abs']:.3f}).",
-              f"Exact channel vs Aer density matrix of the dynamic circuit (3 qubits, 4 steps): max |Δ| "
-              f"{sp['exact_vs_aer_density_matrix']:.1e}; vs the torch engine's density-matrix mode: "
-              f"{sp['exact_vs_torch_density_matrix']:.1e}.", "",
-              f"Total {summary['seconds']:.0f} s. Machine: {summary['machine']}"]
+    lines += markdown_table(
+        ["task", "model", "shots per step", "NRMSE"],
+        [[r["task"], r["model"], r["shots"], fmt(r["nrmse"])] for r in sh],
+    )
+    lines += [
+        "",
+        "## Speed and agreement (5 qubits, 1 measured)",
+        "",
+        f"exact channel: {sp['exact_steps']} steps in {sp['exact_seconds']:.3f} s, "
+        f"{sp['exact_features_per_s']:.3g} features/s; Aer dynamic circuit ({sp['aer_steps']} steps, "
+        f"{sp['aer_shots']} shots): {sp['aer_seconds']:.2f} s, "
+        f"{sp['aer_features_per_s']:.3g} features/s "
+        f"(records vs exact max |Δ| {sp['aer_records_vs_exact_max_abs']:.3f}).",
+        f"Exact channel vs Aer density matrix of the dynamic circuit (3 qubits, 4 steps): max |Δ| "
+        f"{sp['exact_vs_aer_density_matrix']:.1e}; vs the torch engine's density-matrix mode: "
+        f"{sp['exact_vs_torch_density_matrix']:.1e}.",
+        "",
+        f"Total {summary['seconds']:.0f} s. Machine: {summary['machine']}",
+    ]
     write_results(args.out, "repro_reservoir", summary, lines)
     print("\n".join(lines))
     return 0

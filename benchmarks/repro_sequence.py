@@ -103,9 +103,7 @@ def run_entry(entry_id, model, dataset, overrides, kwargs, out: Path, runs: Path
     else:
         if folder.exists():
             shutil.rmtree(folder)
-        run_dir, metrics = train(
-            model, dataset, out=runs / "tmp", progress=progress, **kwargs, **overrides
-        )
+        run_dir, metrics = train(model, dataset, out=runs / "tmp", progress=progress, **kwargs, **overrides)
         folder.parent.mkdir(parents=True, exist_ok=True)
         run_dir.rename(folder)
     result = {

@@ -21,6 +21,7 @@ from qiskit.circuit import ParameterVector
 from qiskit.circuit.library import PauliEvolutionGate
 from qiskit.quantum_info import SparsePauliOp
 
+from chemistry.circuit_cost import gate_counts
 from chemistry.excitations import (
     _check,
     _count,
@@ -28,7 +29,6 @@ from chemistry.excitations import (
     uccsd_excitations,
     uccsd_pauli_pool,
 )
-from chemistry.circuit_cost import gate_counts
 from chemistry.mapping import hf_bitstring as _hf_bitstring
 from circuits.errors import ChemistryError
 

@@ -21,7 +21,13 @@ from .readout import fit_ridge, nrmse, rmse
 from .reservoir import QuantumReservoir, as_batch
 
 __all__ = [
-    "FeatureMap", "Series", "corrosion_inputs", "fit_best", "fit_forecast", "load_series", "make_series",
+    "FeatureMap",
+    "Series",
+    "corrosion_inputs",
+    "fit_best",
+    "fit_forecast",
+    "load_series",
+    "make_series",
 ]
 
 
@@ -43,8 +49,16 @@ class Series:
     increment: bool = False
 
 
-def make_series(inputs, target, horizon: int = 1, *, washout: int = 100, fractions=(0.6, 0.2), name="",
-                increment: bool = False) -> Series:
+def make_series(
+    inputs,
+    target,
+    horizon: int = 1,
+    *,
+    washout: int = 100,
+    fractions=(0.6, 0.2),
+    name="",
+    increment: bool = False,
+) -> Series:
     """A :class:`Series` from raw ``inputs`` ``(T, n_in)`` and the series to forecast ``target``
     ``(T,)``: ``y[t] = target[t + horizon]``; the last ``horizon`` inputs are dropped. With
     ``increment`` the readouts learn ``y[t] - target[t]`` (a growing cumulative series such as
@@ -86,8 +100,11 @@ def load_series(
     observed loss -> the loss ``horizon`` steps ahead)."""
     loader = data.get(dataset).loader
     params = inspect.signature(loader).parameters
-    kwargs = {k: v for k, v in {"seed": seed, "n_points": n_points, "site": site, "root": data_root}.items()
-              if k in params and (k != "root" or v is not None)}
+    kwargs = {
+        k: v
+        for k, v in {"seed": seed, "n_points": n_points, "site": site, "root": data_root}.items()
+        if k in params and (k != "root" or v is not None)
+    }
     out = loader(**kwargs)
     if isinstance(out, tuple):
         inputs, target = out  # NARMA (u, y): y[t+1] depends on u[t]; corrosion (weather, loss)
@@ -96,8 +113,14 @@ def load_series(
     if dataset == "corrosion":
         inputs = corrosion_inputs(inputs)
     name = f"{dataset}:{site}" if dataset == "corrosion" else dataset
-    return make_series(inputs, torch.as_tensor(target).reshape(-1), horizon, washout=washout, name=name,
-                       increment=dataset == "corrosion")
+    return make_series(
+        inputs,
+        torch.as_tensor(target).reshape(-1),
+        horizon,
+        washout=washout,
+        name=name,
+        increment=dataset == "corrosion",
+    )
 
 
 def corrosion_inputs(inputs) -> np.ndarray:
@@ -116,18 +139,44 @@ class FeatureMap:
 
     KINDS = ("onion-qrc", "qrc", "esn", "onion-esn", "linear-ar", "persistence")
 
-    def __init__(self, kind: str, n_inputs: int = 1, *, reservoirs: int = 3, qubits: int = 4,
-                 measurements: int = 1, angle: float = 0.5, angles=None, shots: int | None = None,
-                 classical_layer: bool = False, layer_units: int = 100, units: int = 100, sr: float = 0.9,
-                 lr: float = 1.0, input_scaling: float = 1.0, onion_blocks: int = 4, lags: int = 10,
-                 paulis: str = "Z", data_qubits: int = 1, entangler: str = "ising", layers: int = 3,
-                 skip: bool = True, seed: int = 0):
+    def __init__(
+        self,
+        kind: str,
+        n_inputs: int = 1,
+        *,
+        reservoirs: int = 3,
+        qubits: int = 4,
+        measurements: int = 1,
+        angle: float = 0.5,
+        angles=None,
+        shots: int | None = None,
+        classical_layer: bool = False,
+        layer_units: int = 100,
+        units: int = 100,
+        sr: float = 0.9,
+        lr: float = 1.0,
+        input_scaling: float = 1.0,
+        onion_blocks: int = 4,
+        lags: int = 10,
+        paulis: str = "Z",
+        data_qubits: int = 1,
+        entangler: str = "ising",
+        layers: int = 3,
+        skip: bool = True,
+        seed: int = 0,
+    ):
         if kind not in self.KINDS:
             raise ConfigurationError(f"unknown reservoir model {kind!r}; known: {', '.join(self.KINDS)}")
         self.kind, self.n_inputs, self.shots, self.skip = kind, n_inputs, shots, skip
         self.seed, self.lags = seed, lags
-        q = {"measurements": measurements, "n_inputs": n_inputs, "paulis": paulis, "data_qubits": data_qubits,
-             "entangler": entangler, "layers": layers}
+        q = {
+            "measurements": measurements,
+            "n_inputs": n_inputs,
+            "paulis": paulis,
+            "data_qubits": data_qubits,
+            "entangler": entangler,
+            "layers": layers,
+        }
         self.quantum = None
         if kind == "onion-qrc":
             self.quantum = OnionQRC(reservoirs, qubits, angles=angles, seed=seed, **q)
@@ -135,10 +184,19 @@ class FeatureMap:
             self.quantum = QuantumReservoir(qubits, angle, seed=seed, **q)
         self.classical = None
         if kind in ("esn", "onion-esn"):
-            self.classical = ClassicalReservoir(units, sr=sr, lr=lr, input_scaling=input_scaling,
-                                                onion=onion_blocks if kind == "onion-esn" else 0, seed=seed)
-        self.layer = ClassicalReservoir(layer_units, sr=0.9, lr=0.5, input_scaling=0.5, seed=seed + 1) \
-            if classical_layer and self.quantum is not None else None
+            self.classical = ClassicalReservoir(
+                units,
+                sr=sr,
+                lr=lr,
+                input_scaling=input_scaling,
+                onion=onion_blocks if kind == "onion-esn" else 0,
+                seed=seed,
+            )
+        self.layer = (
+            ClassicalReservoir(layer_units, sr=0.9, lr=0.5, input_scaling=0.5, seed=seed + 1)
+            if classical_layer and self.quantum is not None
+            else None
+        )
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
         """``(T, F)`` features of the inputs ``u`` ``(T, n_in)`` in [0, 1]."""
@@ -165,16 +223,30 @@ def fit_forecast(features, series: Series, alphas=None) -> dict:
     truth = series.y[b:]
     if isinstance(features, FeatureMap) and features.kind == "persistence":
         pred = series.current[b:]
-        return {"readout": None, "pred": pred, "truth": truth, "rmse": rmse(pred, truth),
-                "nrmse": nrmse(pred, truth), "alpha": None, "n_features": 0}
+        return {
+            "readout": None,
+            "pred": pred,
+            "truth": truth,
+            "rmse": rmse(pred, truth),
+            "nrmse": nrmse(pred, truth),
+            "alpha": None,
+            "n_features": 0,
+        }
     S = np.asarray(features(series.u), float)
     kwargs = {} if alphas is None else {"alphas": alphas}
     base = series.current if series.increment else np.zeros_like(series.y)
     target = series.y - base
     ridge = fit_ridge(S[w:a], target[w:a], S[a:b], target[a:b], **kwargs)
     pred = ridge.predict(S[b:])[:, 0] + base[b:]
-    return {"readout": ridge, "pred": pred, "truth": truth, "rmse": rmse(pred, truth),
-            "nrmse": nrmse(pred, truth), "alpha": ridge.alpha, "n_features": S.shape[1]}
+    return {
+        "readout": ridge,
+        "pred": pred,
+        "truth": truth,
+        "rmse": rmse(pred, truth),
+        "nrmse": nrmse(pred, truth),
+        "alpha": ridge.alpha,
+        "n_features": S.shape[1],
+    }
 
 
 def fit_best(candidates: dict, series: Series) -> tuple[str, dict]:

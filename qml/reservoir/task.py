@@ -26,10 +26,28 @@ class ReservoirForecast(Task):
     def datasets(self) -> tuple[str, ...]:
         return DATASETS
 
-    def load(self, dataset, *, seed=0, subset=None, test_subset=None, data_root=None, horizon: int = 1,
-             site: str = "coastal", n_points: int = 2000, washout: int = 100):
-        series = load_series(dataset, horizon=horizon, seed=seed, n_points=n_points, site=site,
-                             washout=washout, data_root=data_root)
+    def load(
+        self,
+        dataset,
+        *,
+        seed=0,
+        subset=None,
+        test_subset=None,
+        data_root=None,
+        horizon: int = 1,
+        site: str = "coastal",
+        n_points: int = 2000,
+        washout: int = 100,
+    ):
+        series = load_series(
+            dataset,
+            horizon=horizon,
+            seed=seed,
+            n_points=n_points,
+            site=site,
+            washout=washout,
+            data_root=data_root,
+        )
         dims = {"n_inputs": series.u.shape[1]}
         record = {"horizon": horizon, "site": site if dataset == "corrosion" else None}
         return Prepared(series, dims=dims, record=record)

@@ -15,6 +15,7 @@ from qiskit.quantum_info import Statevector
 pytest.importorskip("pyscf")
 
 from chemistry import number_operator, spin_z_operator  # noqa: E402
+from chemistry.circuit_cost import gate_counts  # noqa: E402
 from chemistry.excitations import (  # noqa: E402
     excitation_generator,
     excitation_pauli_terms,
@@ -22,7 +23,6 @@ from chemistry.excitations import (  # noqa: E402
     uccsd_pauli_pool,
 )
 from chemistry.fermion_ops import annihilate, create  # noqa: E402
-from chemistry.circuit_cost import gate_counts  # noqa: E402
 from chemistry.ucc import UCCSDEnergy, run_uccsd  # noqa: E402
 
 

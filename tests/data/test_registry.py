@@ -18,8 +18,14 @@ SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 IMAGES = {"mnist", "fashion-mnist", "cifar10", "cifar100", "stl10", "digits"}
 TIME_SERIES = (
-    "damped-shm", "bessel-j2", "narma5", "narma10", "delayed-control",
-    "corrosion", "narma10-reservoirpy", "mackey-glass",  # data/corrosion.py, data/reservoir_series.py
+    "damped-shm",
+    "bessel-j2",
+    "narma5",
+    "narma10",
+    "delayed-control",
+    "corrosion",
+    "narma10-reservoirpy",
+    "mackey-glass",  # data/corrosion.py, data/reservoir_series.py
 )
 BIT_SEQUENCES = ("elman-xor", "elman-letter", "mnist-pixels-01", "mnist-pixels-36")
 RL = ("cartpole", "minigrid-empty-5x5", "minigrid-empty-6x6", "minigrid-doorkey-5x5")

@@ -99,7 +99,7 @@ def test_quantum_and_classical_features_forecast_narma10():
     esn = fit_forecast(FeatureMap("esn", 1, units=50), series)["nrmse"]
     assert onion < ar and esn < ar  # memory beyond 10 linear lags pays on NARMA-10
     persistence = fit_forecast(FeatureMap("persistence", 1), series)
-    assert np.allclose(persistence["pred"], series.current[series.val_end:])
+    assert np.allclose(persistence["pred"], series.current[series.val_end :])
     assert ClassicalReservoir(40, onion=4).states(np.zeros(7)).shape == (7, 40)
 
 
@@ -117,8 +117,12 @@ def test_registered_models_train_through_the_task(tmp_path):
         assert registry.get(name).tasks == ("reservoir-forecast",)
     assert registry.task_for("mackey-glass", registry.get("onion-qrc")).name == "reservoir-forecast"
     run_dir, metrics = train(
-        "onion-qrc", "narma10-reservoirpy", out=tmp_path, progress=False,
-        model_options={"reservoirs": 2, "qubits": 4}, data_options={"n_points": 1000, "washout": 50},
+        "onion-qrc",
+        "narma10-reservoirpy",
+        out=tmp_path,
+        progress=False,
+        model_options={"reservoirs": 2, "qubits": 4},
+        data_options={"n_points": 1000, "washout": 50},
     )
     assert 0 < metrics["test_nrmse"] < 0.85 and (run_dir / "model.pt").is_file()
     assert metrics["n_features"] == 2 * (4 + 6) + 1  # Z_i, Z_iZ_j per reservoir, and the input

@@ -13,7 +13,7 @@ from data import sequences as seq
 from qml.registry import register_task
 from qml.training.task import Prepared, Task
 
-from .training import fit_qrnn, fit_regression
+from .training import QRNNHooks, RegressionHooks
 
 
 def load_series(dataset: str, seed: int = 0) -> torch.Tensor:
@@ -50,18 +50,8 @@ class SequenceRegression(Task):
         """In double precision (complex128 states): the series' small differences matter."""
         return spec.build(dims, engine=engine, **{"dtype": "complex128", **options}).double()
 
-    def fit(self, model, prepared, config, *, out_dir, title, progress, resume, extra):
-        return fit_regression(
-            model,
-            prepared.train,
-            prepared.test,
-            config,
-            out_dir=out_dir,
-            title=title,
-            progress=progress,
-            resume=resume,
-            extra=extra,
-        )
+    def hooks(self, prepared, config):
+        return RegressionHooks(prepared.train, prepared.test)
 
 
 def qrnn_data(dataset: str, seed: int = 0, subset: int | None = None, data_root: str | None = None):
@@ -95,18 +85,8 @@ class QRNNBits(Task):
         width = train[0].shape[2]
         return Prepared(train, None, test, {"input_size": width, "output_size": width})
 
-    def fit(self, model, prepared, config, *, out_dir, title, progress, resume, extra):
-        return fit_qrnn(
-            model,
-            prepared.train,
-            prepared.test,
-            config,
-            out_dir=out_dir,
-            title=title,
-            progress=progress,
-            resume=resume,
-            extra=extra,
-        )
+    def hooks(self, prepared, config):
+        return QRNNHooks(prepared.train, prepared.test, config)
 
 
 register_task(SequenceRegression())

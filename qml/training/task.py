@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from circuits.errors import ConfigurationError
 
 from .config import TrainConfig
+from .loop import Hooks, train_loop
 
 if TYPE_CHECKING:
     from torch import nn
@@ -38,7 +39,7 @@ class Prepared:
 
 class Task:
     """Base class of the tasks. Subclasses set the class attributes and implement :meth:`load`
-    and :meth:`fit`."""
+    and either :meth:`hooks` (the shared loop) or, for a genuinely different procedure, :meth:`fit`."""
 
     #: registry name, used in ``ModelSpec.tasks``
     name: str = ""
@@ -85,8 +86,22 @@ class Task:
         resume: bool,
         extra: dict[str, Any],
     ) -> dict[str, Any]:
-        """Train ``model`` and write ``metrics.json`` (holding :attr:`metric`) into ``out_dir``."""
-        raise NotImplementedError
+        """Train ``model`` and write ``metrics.json`` (holding :attr:`metric`) into ``out_dir``:
+        by default the shared :func:`~qml.training.loop.train_loop` with this task's :meth:`hooks`."""
+        return train_loop(
+            model,
+            self.hooks(prepared, config),
+            config,
+            out_dir=out_dir,
+            title=title,
+            progress=progress,
+            resume=resume,
+            extra=extra,
+        )
+
+    def hooks(self, prepared: Prepared, config: TrainConfig) -> Hooks:
+        """What the shared loop does differently for this task (loss, measures, final metrics)."""
+        raise NotImplementedError(f"task {self.name!r} defines neither hooks() nor fit()")
 
     def headline(self, metrics: dict[str, Any]) -> str:
         """The run's main number, with size and speed."""

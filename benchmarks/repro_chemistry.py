@@ -106,6 +106,11 @@ def run_vqe(name: str, quick: bool) -> dict:
     mol = _molecule(name)
     opts = {"maxiter": 5} if quick else {}
     gs = ground_state(mol, "vqe", progress=False, vqe_options=opts)
+    return _ground_state_entry(name, mol, gs)
+
+
+def _ground_state_entry(name: str, mol, gs, **extra) -> dict:
+    """One VQE or GQE entry: energy against FCI, chemical accuracy, time, gates, the run's info."""
     return {
         "molecule": name,
         "n_qubits": mol.n_qubits,
@@ -115,6 +120,7 @@ def run_vqe(name: str, quick: bool) -> dict:
         "chemical_accuracy": abs(gs.error) <= CHEMICAL_ACCURACY,
         "seconds": gs.seconds,
         "gate_counts": gs.gate_counts,
+        **extra,
         **gs.info,
     }
 
@@ -127,18 +133,7 @@ def run_gqe(name: str, quick: bool, runs: Path) -> dict:
     out = runs / f"gqe-{name}"
     resume = (out / "checkpoint.pt").exists() and not quick
     gs = ground_state(mol, "gqe", gqe_config=cfg, out_dir=out, resume=resume, progress=not quick)
-    return {
-        "molecule": name,
-        "n_qubits": mol.n_qubits,
-        "energy": gs.energy,
-        "fci": mol.energies["fci"],
-        "error": gs.error,
-        "chemical_accuracy": abs(gs.error) <= CHEMICAL_ACCURACY,
-        "seconds": gs.seconds,
-        "gate_counts": gs.gate_counts,
-        "settings": cfg.__dict__,
-        **gs.info,
-    }
+    return _ground_state_entry(name, mol, gs, settings=cfg.__dict__)
 
 
 def run_auger(spec_id: str, quick: bool, runs: Path) -> dict:

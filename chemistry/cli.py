@@ -9,7 +9,6 @@ molecule, bad active space, missing pyscf/transformers) print one line and exit 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -72,12 +71,17 @@ def _gqe_config(iters: int, samples: int, ngates: int, loss: str, lr: float, see
 
 
 def _write(out: Path, name: str, payload: dict) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / name
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=float))
-    tmp.replace(path)
-    return path
+    """``payload`` as ``out/name``, atomically (a reader never sees half a file)."""
+    from circuits.files import write_json
+
+    return write_json(out / name, payload, default=float)
+
+
+def _check_out(out: Path) -> None:
+    """``--out`` must be a folder that can be written: checked before any work is done."""
+    from circuits.files import check_output_dir
+
+    check_output_dir(out)
 
 
 @app.command("molecule")
@@ -128,6 +132,7 @@ def gqe_cmd(
         from chemistry.gqe import run_gqe
         from chemistry.gqe.pool import excitation_pool, uccsd_string_pool
 
+        _check_out(out)
         mol = _molecule(molecule, basis, active_space, bond_length)
         if pool not in ("excitation", "pauli"):
             raise CliError(f"--pool must be excitation or pauli, got {pool!r}")
@@ -184,7 +189,10 @@ def vqe_cmd(
     """Run VQE (UCCSD, hardware-efficient or ADAPT) and report the energy, error and gate counts."""
     with cli_errors():
         from chemistry.vqe import adapt_vqe, run_vqe
+        from qml.training.experiment import check_engine
 
+        _check_out(out)
+        check_engine(engine)
         mol = _molecule(molecule, basis, active_space, bond_length)
         if ansatz == "adapt":
             result = adapt_vqe(mol, engine=engine, progress=progress)
@@ -252,6 +260,7 @@ def auger_cmd(
 
         if method not in ("fci", "gqe", "vqe"):
             raise CliError(f"--method must be fci, gqe or vqe, got {method!r}")
+        _check_out(out)
         mol = _molecule(molecule, basis, None, None)
         info = {}
         if method == "fci":

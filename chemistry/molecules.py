@@ -191,6 +191,56 @@ def _resolve_geometry(geometry_or_name: Any, bond_length: float | None) -> tuple
     )
 
 
+#: atoms closer than this (Angstrom) are refused: no molecule has such a bond, and pyscf would
+#: fail later with a "singular matrix" from the overlapping basis functions
+MIN_DISTANCE = 0.1
+
+
+def _entries(atom: Any) -> list[str]:
+    """The symbols as written, one per atom, of a pyscf atom string or a list geometry."""
+    if isinstance(atom, str):
+        parts = [e.replace(",", " ").split() for e in atom.replace("\n", ";").split(";")]
+        return [p[0] for p in parts if p]
+    return [str(symbol) for symbol, _ in atom]
+
+
+def _check_atoms(atom: Any, gto) -> None:
+    """Every symbol is a chemical element (a ghost atom only when asked for, as ``ghost-H`` or
+    ``X-H``) and no two atoms are closer than :data:`MIN_DISTANCE`; the error names the atoms."""
+    from pyscf.data.elements import ELEMENTS_PROTON, _std_symbol_without_ghost, is_ghost_atom
+
+    for i, raw in enumerate(_entries(atom)):
+        if raw.isdigit():
+            if not 1 <= int(raw) <= 118:
+                raise ChemistryError(f"atom {i + 1}: {raw} is not an atomic number (1 to 118)")
+            continue
+        try:
+            bare = _std_symbol_without_ghost(raw)
+        except Exception:
+            bare = None
+        explicit_ghost = raw.upper().startswith(("GHOST", "X-", "X:"))
+        if bare not in ELEMENTS_PROTON or bare == "X" or (is_ghost_atom(raw) and not explicit_ghost):
+            raise ChemistryError(
+                f"atom {i + 1}: unknown element symbol {raw!r} (write a chemical element such as H, "
+                "He, Li; a ghost atom is written ghost-H)"
+            )
+    try:
+        formatted = gto.format_atom(atom, unit="Angstrom")
+    except Exception as err:
+        raise ChemistryError(f"could not read the geometry {atom!r}: {err}") from err
+    coords = np.asarray([xyz for _, xyz in formatted], dtype=float) * 0.529177210903  # Bohr -> A
+    if len(coords) > 1:
+        d = np.linalg.norm(coords[:, None] - coords[None], axis=-1) + np.diag([np.inf] * len(coords))
+        i, j = np.unravel_index(np.argmin(d), d.shape)
+        if d[i, j] < MIN_DISTANCE:
+            i, j = sorted((int(i), int(j)))
+            raise ChemistryError(
+                f"atoms {i + 1} ({formatted[i][0]}) and {j + 1} ({formatted[j][0]}) are "
+                f"{d[i, j]:.3g} Angstrom apart; atoms must be at least {MIN_DISTANCE} Angstrom apart "
+                "(overlapping atoms? coordinates in Bohr instead of Angstrom?)"
+            )
+
+
 def _formula(atoms: Geometry) -> str:
     counts: dict[str, int] = {}
     for symbol, _ in atoms:
@@ -252,6 +302,7 @@ def molecule(
         raise ChemistryError(f"basis must be a basis-set name such as 'sto-3g', got {basis!r}")
     name, atom = _resolve_geometry(geometry_or_name, bond_length)
     ao2mo, cc, gto, mcscf, scf = _import_pyscf()
+    _check_atoms(atom, gto)
 
     mol = gto.Mole()
     mol.atom, mol.basis, mol.charge, mol.spin = atom, basis, charge, spin

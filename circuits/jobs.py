@@ -14,6 +14,7 @@ Quantum's runtime service, its local testing mode (fake backends) or a test doub
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as _dt
 import hashlib
 import io
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import KetmlError
+from .files import atomic_write
 
 STATES = ("pending", "submitted", "done", "failed", "cancelled")
 
@@ -41,9 +43,22 @@ class TransientError(KetmlError):
     """A failure worth retrying (network, 5xx, rate limit); runners raise it or a subclass."""
 
 
+class RegistryError(KetmlError):
+    """The job registry cannot be used (damaged database, unusable ``KETML_HOME``, unreadable
+    cached file); the message names the file and how to recover."""
+
+
+DOCTOR_HINT = "'ketml ibm doctor' checks it, and 'ketml ibm doctor --repair' rebuilds it from the job files"
+
+
 def home() -> Path:
     """``$KETML_HOME`` or ``~/.ketml``: where the registry and payloads live."""
-    return Path(os.environ.get("KETML_HOME") or Path.home() / ".ketml")
+    env = os.environ.get("KETML_HOME")
+    path = Path(env) if env else Path.home() / ".ketml"
+    if path.exists() and not path.is_dir():
+        where = f"KETML_HOME={env}" if env else str(path)
+        raise RegistryError(f"{where} is a file; the job registry needs a folder (set KETML_HOME to one)")
+    return path
 
 
 @dataclass
@@ -162,6 +177,86 @@ def _dumps(payload: Any) -> bytes:
     return pickle.dumps(encode(payload), protocol=4)
 
 
+#: what a stored payload or an old (pickled) result may reference: arrays, numbers, observables
+_SAFE_GLOBALS = {
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "scalar"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"),
+    ("builtins", "complex"),
+    ("builtins", "set"),
+    ("builtins", "frozenset"),
+    ("qiskit.quantum_info.operators.symplectic.sparse_pauli_op", "SparsePauliOp"),
+    ("qiskit.quantum_info.operators.symplectic.pauli_list", "PauliList"),
+    ("qiskit.quantum_info.operators.op_shape", "OpShape"),
+}
+
+
+class UnsafePickleError(pickle.UnpicklingError):
+    """A pickle references something outside :data:`_SAFE_GLOBALS` (it could run code)."""
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """Unpickles arrays, numbers, containers and Pauli observables only (like torch's
+    ``weights_only``): a stored file cannot make loading it run code."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _SAFE_GLOBALS or (module == "numpy.dtypes" and name.endswith("DType")):
+            return super().find_class(module, name)
+        raise UnsafePickleError(f"{module}.{name} is not allowed")
+
+
+def safe_unpickle(data: bytes) -> Any:
+    """``pickle.loads`` restricted to arrays, numbers, containers and Pauli observables."""
+    return _SafeUnpickler(io.BytesIO(data)).load()
+
+
+def _encode_json(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.kind == "c":
+            parts = {"real": obj.real.tolist(), "imag": obj.imag.tolist()}
+            return {"__ndarray__": obj.dtype.str, "shape": obj.shape, **parts}
+        if obj.dtype.kind not in "biuf":
+            raise TypeError(f"array of dtype {obj.dtype}")
+        return {"__ndarray__": obj.dtype.str, "shape": obj.shape, "data": obj.tolist()}
+    if isinstance(obj, np.generic):
+        return _encode_json(np.asarray(obj))
+    if isinstance(obj, complex):
+        return {"__complex__": [obj.real, obj.imag]}
+    raise TypeError(f"{type(obj).__name__} cannot be stored as a result")
+
+
+def _decode_json(obj: dict) -> Any:
+    import numpy as np
+
+    if "__ndarray__" in obj:
+        if "real" in obj:
+            data = np.asarray(obj["real"]) + 1j * np.asarray(obj["imag"])
+        else:
+            data = obj["data"]
+        return np.asarray(data, dtype=np.dtype(obj["__ndarray__"])).reshape(obj["shape"])
+    if "__complex__" in obj:
+        return complex(*obj["__complex__"])
+    return obj
+
+
+def dump_result(result: Any) -> bytes:
+    """A primitive result (dicts, lists, numbers, strings, NumPy arrays) as JSON bytes: a cached
+    result is data, never code."""
+    try:
+        return json.dumps(result, default=_encode_json).encode()
+    except (TypeError, ValueError) as exc:
+        raise RegistryError(f"the job's result cannot be stored as JSON ({exc})") from None
+
+
+def load_result(data: bytes) -> Any:
+    return json.loads(data.decode("utf-8"), object_hook=_decode_json)
+
+
 def _loads(data: bytes) -> Any:
     from qiskit import qpy
 
@@ -174,18 +269,12 @@ def _loads(data: bytes) -> Any:
             return {k: decode(v) for k, v in obj.items()}
         return obj
 
-    return decode(pickle.loads(data))
+    return decode(safe_unpickle(data))
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file and a rename: never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    atomic_write(path, data)
 
 
 _SCHEMA = """
@@ -215,42 +304,109 @@ _COLUMNS = (
 
 
 class JobRegistry:
-    """The SQLite registry of jobs with payloads and cached results under ``root``."""
+    """The SQLite registry of jobs with payloads and cached results under ``root``.
 
-    def __init__(self, root: str | Path | None = None):
+    ``readonly=True`` (listing, status, reading cached results) creates and changes nothing: it
+    works on a read-only home, and on a missing one (no jobs). Every job is also kept as
+    ``records/<id>.json`` beside its payload, so a damaged ``jobs.db`` can be rebuilt
+    (:func:`doctor`). A database that cannot be read is reported, naming the file and the
+    recovery, and is never overwritten.
+    """
+
+    def __init__(self, root: str | Path | None = None, readonly: bool = False):
         self.root = Path(root) if root is not None else home()
-        self.root.mkdir(parents=True, exist_ok=True)
         self.path = self.root / "jobs.db"
+        self.readonly = readonly
+        if self.root.exists() and not self.root.is_dir():
+            raise RegistryError(f"{self.root} is a file; the job registry needs a folder (KETML_HOME)")
+        if readonly:
+            return
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RegistryError(
+                f"cannot create the job registry folder {self.root}: {exc.strerror or exc} "
+                "(set KETML_HOME to a writable folder)"
+            ) from None
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise RegistryError(
+                f"the job registry folder {self.root} is not writable; submitting and updating jobs "
+                "need a writable KETML_HOME ('ketml ibm jobs/status/result' still read it)"
+            )
+        with self._db(wal=False) as db:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "jobs" not in tables:  # someone else's database: never write into it
+            raise RegistryError(f"{self.path} holds no job table; {DOCTOR_HINT}")
         with self._db() as db:
             db.executescript(_SCHEMA)
 
+    def _fail(self, exc: sqlite3.Error) -> RegistryError:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return RegistryError(f"the job registry {self.path} is locked by another process; try again")
+        if "readonly" in text or "read-only" in text:
+            return RegistryError(
+                f"the job registry {self.path} is read-only; submitting needs a writable KETML_HOME"
+            )
+        if "unable to open" in text:
+            return RegistryError(f"cannot open the job registry {self.path} ({text}); check KETML_HOME")
+        return RegistryError(f"the job registry {self.path} is damaged ({text}); {DOCTOR_HINT}")
+
     @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+    def _db(self, wal: bool = True) -> Iterator[sqlite3.Connection]:
+        if self.path.exists() and not self.path.is_file():
+            raise RegistryError(f"{self.path} is not a file; {DOCTOR_HINT}")
         try:
-            db.execute("PRAGMA journal_mode=WAL")
+            if self.readonly:
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                writable_dir = os.access(self.root, os.W_OK)
+                db = sqlite3.connect(uri if writable_dir else uri + "&immutable=1", uri=True, timeout=30)
+            else:
+                db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from None
+        try:
+            if wal and not self.readonly:
+                db.execute("PRAGMA journal_mode=WAL")
             yield db
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from None
         finally:
             db.close()
+
+    def _query(self, sql: str, args: tuple | list = ()) -> list:
+        """Rows of a read query; none when a read-only registry has no database yet."""
+        if self.readonly and not self.path.exists():
+            return []
+        with self._db() as db:
+            try:
+                return db.execute(sql, args).fetchall()
+            except sqlite3.OperationalError as exc:
+                if "no such table" in str(exc):  # an empty file (or another database)
+                    if self.path.stat().st_size == 0:
+                        return []
+                    raise RegistryError(f"{self.path} holds no job table; {DOCTOR_HINT}") from None
+                raise
 
     # -- records ---------------------------------------------------------------------------------
     def _row(self, row) -> JobRecord:
         data = dict(zip(_COLUMNS, row, strict=True))
-        data["options"] = json.loads(data["options"] or "{}")
+        try:
+            data["options"] = json.loads(data["options"] or "{}")
+        except (TypeError, json.JSONDecodeError):
+            bad = f"job {data['id']} in {self.path} has damaged options"
+            raise RegistryError(f"{bad}; {DOCTOR_HINT}") from None
         return JobRecord(**data)
 
     def get(self, key: str) -> JobRecord:
         """The record with local id or remote job id ``key`` (a unique prefix of the local id works)."""
-        with self._db() as db:
-            row = db.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE id = ? OR job_id = ?", (key, key)
-            ).fetchone()
-            if row is None:
-                rows = db.execute(
-                    f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE id LIKE ?", (key + "%",)
-                ).fetchall()
-                if len(rows) == 1:
-                    row = rows[0]
+        cols = ", ".join(_COLUMNS)
+        rows = self._query(f"SELECT {cols} FROM jobs WHERE id = ? OR job_id = ?", (key, key))
+        row = rows[0] if rows else None
+        if row is None:
+            rows = self._query(f"SELECT {cols} FROM jobs WHERE id LIKE ?", (key + "%",))
+            if len(rows) == 1:
+                row = rows[0]
         if row is None:
             raise KetmlError(f"no job {key!r} in the registry {self.path}")
         return self._row(row)
@@ -265,23 +421,39 @@ class JobRegistry:
         if backend:
             query += " AND backend = ?"
             args.append(backend)
-        with self._db() as db:
-            return [self._row(r) for r in db.execute(query + " ORDER BY created DESC, rowid DESC", args)]
+        return [self._row(r) for r in self._query(query + " ORDER BY created DESC, rowid DESC", args)]
 
     def find(self, digest: str, tag: str | None) -> JobRecord | None:
         """The latest record of the same payload and tag that did not fail."""
-        with self._db() as db:
-            row = db.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE payload_hash = ? AND tag IS ? "
-                "AND status NOT IN ('failed', 'cancelled') ORDER BY rowid DESC LIMIT 1",
-                (digest, tag),
-            ).fetchone()
-        return self._row(row) if row else None
+        rows = self._query(
+            f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE payload_hash = ? AND tag IS ? "
+            "AND status NOT IN ('failed', 'cancelled') ORDER BY rowid DESC LIMIT 1",
+            (digest, tag),
+        )
+        return self._row(rows[0]) if rows else None
+
+    def _writable(self) -> None:
+        if self.readonly:
+            raise RegistryError(f"the job registry {self.root} was opened read-only")
+
+    def _insert(self, db: sqlite3.Connection, rec: JobRecord) -> None:
+        values = dataclasses.asdict(rec)
+        values["options"] = json.dumps(rec.options, sort_keys=True, default=str)
+        db.execute(
+            f"INSERT INTO jobs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
+            tuple(values[c] for c in _COLUMNS),
+        )
+
+    def _save_record(self, rec: JobRecord) -> None:
+        """The record as ``records/<id>.json``: what :func:`doctor` rebuilds the database from."""
+        data = dataclasses.asdict(rec)
+        atomic_write(self._record_path(rec.id), json.dumps(data, indent=1, default=str).encode())
 
     def create(
         self, kind: str, backend: str, mode: str, tag: str | None, payload: Any, options: dict
     ) -> JobRecord:
         """Record a submission (status ``pending``) and store its payload, before anything is sent."""
+        self._writable()
         digest = payload_hash(kind, backend, payload, options)
         rec = JobRecord(
             id=uuid.uuid4().hex,
@@ -292,33 +464,18 @@ class JobRegistry:
             mode=mode,
             tag=tag,
             payload_hash=digest,
-            options=options,
+            options=json.loads(json.dumps(options, sort_keys=True, default=str)),
             status="pending",
         )
         _atomic_write(self._payload_path(rec.id), _dumps(payload))
+        self._save_record(rec)
         with self._db() as db:
-            db.execute(
-                f"INSERT INTO jobs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-                (
-                    rec.id,
-                    rec.created,
-                    rec.updated,
-                    kind,
-                    backend,
-                    mode,
-                    tag,
-                    digest,
-                    json.dumps(options, sort_keys=True, default=str),
-                    "pending",
-                    None,
-                    None,
-                    0,
-                ),
-            )
+            self._insert(db, rec)
         return rec
 
     def update(self, rec: JobRecord, **fields) -> JobRecord:
         """Change fields of a record (status, job_id, error, attempts) and stamp it."""
+        self._writable()
         unknown = set(fields) - {"status", "job_id", "error", "attempts"}
         if unknown:
             raise KetmlError(f"cannot update {sorted(unknown)}")
@@ -330,27 +487,67 @@ class JobRegistry:
                 f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
                 (*fields.values(), rec.id),
             )
-        return self.get(rec.id)
+        new = self.get(rec.id)
+        self._save_record(new)
+        return new
 
     # -- payloads and results ------------------------------------------------------------------------
     def _payload_path(self, local_id: str) -> Path:
         return self.root / "payloads" / f"{local_id}.pkl"
 
+    def _record_path(self, local_id: str) -> Path:
+        return self.root / "records" / f"{local_id}.json"
+
     def _result_path(self, local_id: str) -> Path:
-        return self.root / "results" / f"{local_id}.pkl"
+        """The cached result: JSON (``results/<id>.json``); older registries kept ``<id>.pkl``."""
+        path = self.root / "results" / f"{local_id}.json"
+        old = path.with_suffix(".pkl")
+        return old if old.exists() and not path.exists() else path
 
     def payload(self, rec: JobRecord) -> Any:
-        return _loads(self._payload_path(rec.id).read_bytes())
+        path = self._payload_path(rec.id)
+        try:
+            return _loads(path.read_bytes())
+        except FileNotFoundError:
+            raise RegistryError(f"job {rec.id}: its payload {path} is missing; {DOCTOR_HINT}") from None
+        except UnsafePickleError as exc:
+            raise RegistryError(
+                f"job {rec.id}: its payload {path} references {exc} (ketml payloads hold circuits, "
+                "arrays and observables only); it is not loaded"
+            ) from None
+        except Exception as exc:
+            raise RegistryError(
+                f"job {rec.id}: its payload {path} is damaged ({type(exc).__name__}); the job cannot "
+                f"be resent or re-run from it; {DOCTOR_HINT}"
+            ) from None
 
     def store_result(self, rec: JobRecord, result: Any) -> JobRecord:
-        _atomic_write(self._result_path(rec.id), pickle.dumps(result, protocol=4))
+        self._writable()
+        _atomic_write(self.root / "results" / f"{rec.id}.json", dump_result(result))
         return self.update(rec, status="done", error=None)
 
     def cached_result(self, rec: JobRecord) -> Any:
         path = self._result_path(rec.id)
         if rec.status != "done" or not path.exists():
             raise KetmlError(f"job {rec.id} has no stored result (status {rec.status})")
-        return pickle.loads(path.read_bytes())
+        return read_result(path, rec.id)
+
+
+def read_result(path: Path, local_id: str) -> Any:
+    """A cached result: JSON, or an old pickle read with :func:`safe_unpickle` (numbers and
+    arrays only); a :class:`RegistryError` naming the file when it is damaged or unsafe."""
+    recover = f"delete it and run 'ketml ibm result {local_id[:8]}' to fetch the result again"
+    try:
+        data = path.read_bytes()
+        return safe_unpickle(data) if path.suffix == ".pkl" else load_result(data)
+    except UnsafePickleError as exc:
+        raise RegistryError(
+            f"the cached result {path} is an old pickle that references {exc}: loading it could run "
+            f"code, so it is not loaded; {recover}"
+        ) from None
+    except Exception as exc:
+        bad = f"the cached result {path} is damaged ({type(exc).__name__})"
+        raise RegistryError(f"{bad}; {recover}") from None
 
 
 # -- the submission flow -----------------------------------------------------------------------------

@@ -138,6 +138,16 @@ def default_build(cls: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         sizes = {k: v for k, v in dims.items() if k in params}
         return cls(**sizes, **({"engine": engine} if takes_engine else {}), **options)
 
+    # the options it names, with defaults (None: required), checked before data is loaded
+    varkw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    plain = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    defaults = {
+        k: None if p.default is inspect.Parameter.empty else p.default
+        for k, p in params.items()
+        if p.kind in plain and k != "engine"
+    }
+    build.option_defaults = defaults  # type: ignore[attr-defined]
+    build.open_options = varkw  # type: ignore[attr-defined]  # more options pass through (**kwargs)
     return build
 
 

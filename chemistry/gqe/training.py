@@ -10,7 +10,6 @@ paper, cudaqx main) and GRPO (cudaqx's newer branch), both over a replay buffer.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from chemistry.gqe.model import exp_loss, grpo_loss, make_model, sample
 from chemistry.gqe.pool import OperatorPool
 from chemistry.pauli_evolution import PauliSequence
 from circuits.errors import ChemistryError, KetmlError
+from circuits.files import write_json
 
 
 class NothingToResumeError(KetmlError, FileNotFoundError):
@@ -225,19 +225,17 @@ def run_gqe(
         names=[pool.names[j] for j in tokens],
     )
     if out is not None:
-        (out / "gqe.json").write_text(
-            json.dumps(
-                {
-                    "energy": result.energy,
-                    "tokens": tokens,
-                    "names": result.names,
-                    "iterations": it,
-                    "n_evaluations": result.n_evaluations,
-                    "seconds": result.seconds,
-                    "history": {k: v for k, v in history.items() if k != "seconds"},
-                    "config": asdict(config),
-                },
-                indent=2,
-            )
+        write_json(  # atomically: a reader never sees half a file
+            out / "gqe.json",
+            {
+                "energy": result.energy,
+                "tokens": tokens,
+                "names": result.names,
+                "iterations": it,
+                "n_evaluations": result.n_evaluations,
+                "seconds": result.seconds,
+                "history": {k: v for k, v in history.items() if k != "seconds"},
+                "config": asdict(config),
+            },
         )
     return result

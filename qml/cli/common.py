@@ -55,10 +55,15 @@ def fail(message: str) -> NoReturn:
 
 @contextlib.contextmanager
 def cli_errors() -> Iterator[None]:
-    """Turn a :class:`KetmlError` into one line on stderr and exit status 2; other errors propagate."""
+    """Turn a :class:`KetmlError` into one line on stderr and exit status 2 (or the error's own
+    ``exit_code``, with its ``label``); other errors propagate."""
     try:
         yield
     except KetmlError as exc:
+        code = getattr(exc, "exit_code", EXIT_USAGE)  # e.g. 130: training stopped by Ctrl-C
+        if code != EXIT_USAGE:
+            typer.echo(f"ketml: {getattr(exc, 'label', 'error')}: {exc}", err=True)
+            raise typer.Exit(code=code) from None
         fail(str(exc))
 
 

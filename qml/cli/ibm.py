@@ -35,10 +35,12 @@ DEFAULT_SHOTS = 4096
 _ERROR_WIDTH = 48  # widest error text shown in the jobs table
 
 
-def _registry():
+def _registry(readonly: bool = False):
+    """The job registry; ``readonly`` for commands that only read it (they work on a read-only
+    or missing ``KETML_HOME`` and change nothing)."""
     from circuits.jobs import JobRegistry
 
-    return JobRegistry()
+    return JobRegistry(readonly=readonly)
 
 
 # ---------------------------------------------------------------------------------- backends
@@ -311,7 +313,7 @@ def jobs(
     with cli_errors():
         if status is not None and status not in STATES:
             raise CliError(f"--status must be one of {', '.join(STATES)}, got {status!r}")
-        records = _registry().list(status=status, backend=backend)
+        records = _registry(readonly=True).list(status=status, backend=backend)
     if as_json:
         typer.echo(json.dumps([_record_dict(r) for r in records], indent=2))
         return
@@ -343,7 +345,7 @@ def status_(
     from circuits.ibm_backends import engine_for_record, is_fake
 
     with cli_errors():
-        rec = _registry().get(job)
+        rec = _registry(readonly=True).get(job)
         remote = None
         if not rec.finished and rec.job_id:
             if is_fake(rec.backend):
@@ -389,11 +391,16 @@ def result(
     from circuits.jobs import resume
 
     with cli_errors():
-        registry = _registry()
+        registry = _registry(readonly=True)
         rec = registry.get(job)
+        if plot is not None:
+            from circuits.files import check_output_file
+
+            check_output_file(plot, "--plot")
         if rec.status == "done":
             raw = registry.cached_result(rec)
         else:
+            registry = _registry()  # finishing the job records its result
             engine = engine_for_record(rec) if rec.status in ("pending", "submitted") else None
             try:
                 raw = resume(registry, engine.runner if engine else None, rec)
@@ -450,6 +457,44 @@ def cancel(
                 ) from None
         registry.update(rec, status="cancelled", error="cancelled by the user")
     typer.echo(f"cancelled job {rec.id[:8]}" + (f" (remote id {rec.job_id})" if rec.job_id else ""))
+
+
+@ibm_app.command()
+def doctor(
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Fix what was found: rebuild a damaged jobs.db from the record files (the old one "
+            "is kept under a new name), write missing record files, convert old pickled results.",
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
+) -> None:
+    """Check the job registry ($KETML_HOME): database, record files, payloads and cached results."""
+    from circuits.job_doctor import doctor as check
+
+    with cli_errors():
+        report = check(repair=repair)
+        after = check() if repair and not report.ok else report
+    if as_json:
+        out = {"root": str(report.root), "jobs": report.jobs, "ok": report.ok}
+        out.update(problems=report.problems, actions=report.actions, remaining=after.problems)
+        typer.echo(json.dumps(out, indent=2))
+    else:
+        typer.echo(f"job registry {report.root}: {report.jobs} job(s)")
+        for line in report.problems:
+            typer.echo(f"problem: {line}")
+        for line in report.actions:
+            typer.echo(f"done: {line}")
+        for line in after.problems if after is not report else []:
+            typer.echo(f"still: {line}")
+        if after.ok:
+            typer.echo("no problems found" if report.ok else "the registry is sound now")
+        elif not repair:
+            typer.echo("run 'ketml ibm doctor --repair' to fix these (nothing is deleted)")
+    if not after.ok:
+        raise typer.Exit(code=1)
 
 
 app.add_typer(ibm_app, name="ibm")

@@ -10,16 +10,34 @@ from __future__ import annotations
 
 import ast
 import json
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
+from click.core import ParameterSource
 from typer.core import TyperCommand
 
 from circuits.errors import KetmlError
 
 from .app import app
 from .common import CliError, cli_errors
+
+
+class _Choices(click.Choice):
+    """The values of a ``TrainConfig`` setting (``OPTIMIZERS``, ...) as a click choice, the one list
+    that parsing, ``--help`` and the config share; read when first used, so importing the CLI
+    does not import torch."""
+
+    def __init__(self, name: str):
+        self._name, self.case_sensitive = name, True
+
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
+        from qml.training import config
+
+        return getattr(config, self._name)
 
 
 def _model_options(specs: list[str], flag: str = "--option", example: str = "n_layers=1") -> dict[str, Any]:
@@ -122,11 +140,14 @@ def train(
     ] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate (default: the model's).")] = None,
     optimizer: Annotated[
-        str | None, typer.Option(help="adam, adamw, sgd or rmsprop (default: the model's).")
+        str | None,
+        typer.Option(click_type=_Choices("OPTIMIZERS"), help="Optimiser (default: the model's)."),
     ] = None,
     scheduler: Annotated[
         str | None,
-        typer.Option(help="none, cosine, onecycle, cosine-restarts or step (default: the model's)."),
+        typer.Option(
+            click_type=_Choices("SCHEDULERS"), help="Learning-rate schedule (default: the model's)."
+        ),
     ] = None,
     weight_decay: Annotated[float | None, typer.Option(help="Weight decay (default: the model's).")] = None,
     patience: Annotated[
@@ -137,7 +158,8 @@ def train(
         float | None, typer.Option(help="Fraction of the training set held out for validation.")
     ] = None,
     augment: Annotated[
-        str | None, typer.Option(help="none or affine (random rotation/shift per batch).")
+        str | None,
+        typer.Option(click_type=_Choices("AUGMENTATIONS"), help="affine: random rotation/shift per batch."),
     ] = None,
     engine: Annotated[
         str, typer.Option("--engine", "-e", help="Engine of the quantum layers (see 'ketml engines').")
@@ -196,14 +218,19 @@ def train(
         from qml.training.experiment import train as train_run
         from qml.training.runs import read_run
 
+        def given(name: str, value: Any) -> Any:
+            """The value when given on the command line; None (the run's or the model's) otherwise."""
+            source = ctx.get_parameter_source(name)
+            return value if source not in (None, ParameterSource.DEFAULT) else None
+
         run_dir, metrics = train_run(
             model,
-            dataset,
-            out=out,
-            engine=engine,
+            given("dataset", dataset),
+            out=given("out", out),
+            engine=given("engine", engine),
             subset=subset,
             test_subset=test_subset,
-            seed=seed,
+            seed=given("seed", seed),
             progress=progress,
             resume=resume,
             data_root=data_root,
@@ -221,7 +248,7 @@ def train(
             patience=patience,
             val_fraction=val_fraction,
             augment=augment,
-            device=device,
+            device=given("device", device),
         )
         task = run_task(read_run(run_dir))
     typer.echo(task.headline(metrics))
@@ -253,9 +280,11 @@ def evaluate(
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar.")] = True,
 ) -> None:
     """Clean and adversarial test accuracy of a trained run (appended to RUN/evaluation.json)."""
-    with cli_errors():
+    with cli_errors(), warnings.catch_warnings(record=True) as caught:
         from qml.training.experiment import evaluate_run
+        from qml.training.runs import RunFileWarning
 
+        warnings.simplefilter("always", RunFileWarning)
         entry = evaluate_run(
             run,
             attack=attack,
@@ -269,6 +298,11 @@ def evaluate(
             data_root=data_root,
             progress=progress,
         )
+    for w in caught:
+        if issubclass(w.category, RunFileWarning):
+            typer.echo(f"ketml: warning: {w.message}", err=True)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     if as_json:
         typer.echo(json.dumps(entry, indent=2))
         return

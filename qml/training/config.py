@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +61,14 @@ class TrainConfig:
             raise ConfigurationError(f"val_fraction must be in [0, 1); got {self.val_fraction}")
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ConfigurationError(f"grad_clip must be > 0 or None; got {self.grad_clip}")
+        if not self.weight_decay >= 0 or not self.momentum >= 0:
+            raise ConfigurationError(
+                f"weight_decay and momentum must be >= 0; got {self.weight_decay}, {self.momentum}"
+            )
+        if not math.isfinite(self.lr) or not math.isfinite(self.weight_decay):
+            raise ConfigurationError(
+                f"lr and weight_decay must be finite; got {self.lr}, {self.weight_decay}"
+            )
         if self.patience < 0:
             raise ConfigurationError(f"patience must be >= 0; got {self.patience}")
 

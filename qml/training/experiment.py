@@ -9,17 +9,23 @@ measure it again.
 
 from __future__ import annotations
 
+import difflib
+import inspect
+import re
+import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from circuits.errors import ConfigurationError
+from circuits.errors import ConfigurationError, DataError, KetmlError
+from circuits.files import CorruptFileError, check_output_dir
 
 from .. import registry
 from .config import TrainConfig
-from .runs import RunNotFoundError, new_run_dir, read_run, write_json
+from .optim import check_extension
+from .runs import RunNotFoundError, load_torch, new_run_dir, read_run, write_json
 from .task import Task
 
 
@@ -30,15 +36,162 @@ def run_task(saved: dict[str, Any]) -> Task:
     return registry.task_for(saved["dataset"], registry.get(saved["model"]))
 
 
+#: TrainConfig fields that resuming may change: the device runs it, the epochs extend it
+RESUMABLE = ("epochs", "device")
+
+
+def check_engine(engine: str) -> str:
+    """``engine`` if it names a registered engine (or ``auto``); an error listing them otherwise,
+    before any work, also for models without quantum layers (the run records the engine)."""
+    from circuits.engines import UnknownEngineError, capabilities
+
+    known = [*capabilities(), "auto"]
+    if engine not in known:
+        close = difflib.get_close_matches(str(engine), known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise UnknownEngineError(
+            f"unknown engine {engine!r}{hint} (known engines: {', '.join(known)}; see 'ketml engines')"
+        )
+    return engine
+
+
+def check_device(device: str, note: str = "") -> str:
+    """A torch device that exists on this machine: ``cuda`` needs a GPU torch can see."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ConfigurationError(
+            f"device {device!r} is not a torch device; use cpu, cuda or cuda:N"
+        ) from None
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ConfigurationError(
+                f"device {device!r}: torch sees no CUDA GPU on this machine{note}; use cpu"
+            )
+        if dev.index is not None and dev.index >= count:
+            raise ConfigurationError(f"device {device!r}: this machine has {count} CUDA GPU(s) (cuda:0..)")
+    elif dev.type not in ("cpu", "mps", "meta"):
+        raise ConfigurationError(f"device {device!r} is not supported here; use cpu or cuda")
+    return device
+
+
+def _option_defaults(spec) -> dict[str, Any] | None:
+    """The model options a model takes, with their defaults, where its build says (None: unknown)."""
+    return getattr(spec.build, "option_defaults", None)
+
+
+def _close(name: str, spec) -> str:
+    """'; did you mean ...?' with the model's option names closest to ``name`` (or nothing)."""
+    close = difflib.get_close_matches(name, list(_option_defaults(spec) or {}), n=2)
+    return f"; did you mean {' or '.join(close)}?" if close else ""
+
+
+def check_model_options(spec, options: dict[str, Any]) -> None:
+    """Options the model does not take (with the closest names) or strings where it takes a
+    number, found before any data is loaded, where the model's constructor names its options."""
+    known = _option_defaults(spec)
+    if known is None:
+        return
+    for name, value in options.items():
+        if name not in known:
+            if getattr(spec.build, "open_options", False):  # passed on (**kwargs): checked when built
+                continue
+            listed = ", ".join(sorted(known)) or "none"
+            raise ConfigurationError(
+                f"{spec.name} has no option {name!r}{_close(name, spec)} (its options: {listed})"
+            )
+        default = known[name]
+        numeric = isinstance(default, (int, float)) and not isinstance(default, bool)
+        if numeric and not isinstance(value, (int, float)):
+            raise ConfigurationError(
+                f"option {name} of {spec.name} takes a number (default {default}), got {value!r}"
+            )
+
+
+def check_data_options(task: Task, options: dict[str, Any]) -> None:
+    """Data options the task's loading does not take, named with the closest ones, before loading."""
+    params = inspect.signature(task.load).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    known = [k for k, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    known = [k for k in known if k not in ("seed", "subset", "test_subset", "data_root")]
+    for name in options:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=2)
+            hint = f"; did you mean {' or '.join(close)}?" if close else ""
+            listed = ", ".join(known) or "none"
+            raise ConfigurationError(
+                f"the {task.name} task has no data option {name!r}{hint} (its data options: {listed})"
+            )
+
+
+def check_data_root(data_root: str | None) -> None:
+    """``data_root`` (``--data-root``) must be an existing folder when given."""
+    if data_root is None:
+        return
+    path = Path(data_root)
+    if not path.is_dir():
+        what = "is a file" if path.exists() else "does not exist"
+        raise DataError(f"--data-root {data_root} {what}; give the folder holding the dataset's files")
+
+
+def _build(task: Task, spec, dims: dict[str, Any], engine: str, options: dict[str, Any]):
+    """The model; a bad option (a name or value the model rejects) is a one-line error naming it."""
+    try:
+        return task.build(spec, dims, engine, options)
+    except TypeError as exc:
+        bad = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+        if bad and bad.group(1) in options:
+            name = bad.group(1)
+            raise ConfigurationError(f"{spec.name} has no option {name!r}{_close(name, spec)}") from None
+        if not options:
+            raise
+        raise ConfigurationError(f"{spec.name} cannot be built with the options {options}: {exc}") from None
+    except ValueError as exc:
+        if not options or isinstance(exc, ConfigurationError):
+            raise
+        raise ConfigurationError(f"{spec.name} cannot be built with the options {options}: {exc}") from None
+
+
+def _conflicts(saved: dict[str, Any], config: TrainConfig, given: dict[str, Any]) -> list[str]:
+    """The options given with ``resume`` that differ from what the run recorded, as 'name (run:
+    value, given: value)'."""
+    recorded = {
+        "model": saved["model"],
+        "dataset": saved["dataset"],
+        "engine": saved["engine"],
+        "seed": config.seed,
+        "subset": saved.get("subset"),
+        "test_subset": saved.get("test_subset"),
+        **{k: v for k, v in config.to_dict().items() if k not in RESUMABLE},
+    }
+    out = []
+    for name, value in given.items():
+        if value is None or name in RESUMABLE:
+            continue
+        if name in ("model_options", "data_options"):
+            have = saved.get(name, {}) or {}
+            diff = {k: v for k, v in value.items() if have.get(k, object()) != v}
+            out += [
+                f"{name[:-8]} option {k} (run: {have.get(k, 'unset')}, given: {v})" for k, v in diff.items()
+            ]
+        elif name in recorded and recorded[name] != value:
+            out.append(f"{name} (run: {recorded[name]}, given: {value})")
+        elif name not in recorded:
+            out.append(f"{name} (does not apply when resuming)")
+    return out
+
+
 def train(
     model: str | None,
-    dataset: str = "mnist",
+    dataset: str | None = None,
     *,
-    out: Path = Path("runs"),
-    engine: str = "torch",
+    out: Path | None = None,
+    engine: str | None = None,
     subset: int | None = None,
     test_subset: int | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     progress: bool = True,
     resume: Path | None = None,
     data_root: str | None = None,
@@ -48,42 +201,84 @@ def train(
     extra: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> tuple[Path, dict[str, Any]]:
-    """Train a registered model on a dataset; returns ``(run_dir, metrics)``.
+    """Train a registered model on a dataset (default mnist); returns ``(run_dir, metrics)``.
 
     ``overrides`` are :class:`TrainConfig` fields (``None`` keeps the model's default or the
     preset's); ``model_options`` and ``data_options`` go over the preset's for this dataset;
     ``subset=0`` trains on every sample; ``run_name`` replaces ``<model>-<dataset>`` in the run
-    folder's name; ``extra`` is copied into metrics.json. ``resume`` continues a run folder (its
-    run.json decides everything but ``epochs`` and ``device``)."""
+    folder's name; ``extra`` is copied into metrics.json; ``out`` (default ``runs``) is the folder
+    the run folder is made in. ``resume`` continues a run folder exactly: its run.json decides
+    everything but ``epochs`` and ``device``, and any other option given that differs from the
+    run is refused, named."""
     if resume is not None:
         saved = read_run(resume)
+        config = TrainConfig.from_dict(saved["config"])
+        given = {
+            "model": model,
+            "dataset": dataset,
+            "engine": engine,
+            "seed": seed,
+            "subset": subset,
+            "test_subset": test_subset,
+            "model_options": model_options or None,
+            "data_options": data_options or None,
+            "run_name": run_name,
+            "out": out,
+            **overrides,
+        }
+        conflicts = _conflicts(saved, config, given)
+        if conflicts:
+            raise ConfigurationError(
+                f"--resume {resume} continues the run as it was recorded; these options conflict "
+                f"with it: {'; '.join(conflicts)}. Leave them out, or train a new run"
+            )
         model, dataset, engine = saved["model"], saved["dataset"], saved["engine"]
         subset, test_subset = saved.get("subset"), saved.get("test_subset")
         options, data_opts = saved["model_options"], saved.get("data_options", {})
-        config = TrainConfig.from_dict(saved["config"])
+        planned = config.epochs
         config = config.updated(epochs=overrides.get("epochs"), device=overrides.get("device"))
+        check_extension(config, planned)
+        check_device(config.device, " (the run was trained on it; give --device cpu)")
         seed, task = config.seed, run_task(saved)
     if model is None:
         raise ConfigurationError("name a model (ketml train --list shows them) or give a run to resume")
     spec = registry.get(model)
     if resume is None:
+        dataset = "mnist" if dataset is None else dataset
+        engine = check_engine("torch" if engine is None else engine)
+        seed = 0 if seed is None else seed
+        out = check_output_dir(Path("runs") if out is None else out)
         task = registry.task_for(dataset, spec)
         preset = spec.preset(dataset, task.name)
         options = {**preset.options, **(model_options or {})}
+        check_model_options(spec, model_options or {})
         data_opts = {**preset.data, **(data_options or {})}
         config = TrainConfig(**{**spec.defaults, **preset.train, "seed": seed}).updated(**overrides)
+        check_device(config.device)
         if subset is None:
             subset = data_opts.pop("subset", spec.subset)
         else:
             data_opts.pop("subset", None)
         subset = subset or None
+        check_data_options(task, data_opts)  # "subset" (of presets) is no data option: popped above
+    check_data_root(data_root)
     prepared = task.load(
         dataset, seed=seed, subset=subset, test_subset=test_subset, data_root=data_root, **data_opts
     )
     torch.manual_seed(seed)
-    net = task.build(spec, prepared.dims, engine, options)
+    net = _build(task, spec, prepared.dims, engine, options)
     if resume is not None:
         run_dir = Path(resume)
+        if config.to_dict() != saved["config"]:  # run.json says what the run is now trained for
+            history = saved.get("resumed", [])
+            step = {
+                "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                "epochs": config.epochs,
+                "device": config.device,
+            }
+            write_json(
+                run_dir / "run.json", {**saved, "config": config.to_dict(), "resumed": [*history, step]}
+            )
     else:
         run_dir = new_run_dir(out, model, dataset) if run_name is None else new_run_dir(out, run_name, None)
         write_json(
@@ -102,16 +297,21 @@ def train(
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
             },
         )
-    metrics = task.fit(
-        net,
-        prepared,
-        config,
-        out_dir=run_dir,
-        title=f"{model} on {dataset}",
-        progress=progress,
-        resume=resume is not None,
-        extra={"model": model, "dataset": dataset, "engine": engine, "seed": seed, **(extra or {})},
-    )
+    try:
+        metrics = task.fit(
+            net,
+            prepared,
+            config,
+            out_dir=run_dir,
+            title=f"{model} on {dataset}",
+            progress=progress,
+            resume=resume is not None,
+            extra={"model": model, "dataset": dataset, "engine": engine, "seed": seed, **(extra or {})},
+        )
+    except KetmlError:
+        if resume is None and [p.name for p in run_dir.iterdir()] == ["run.json"]:
+            shutil.rmtree(run_dir)  # refused before training: leave no empty run folder behind
+        raise
     return run_dir, metrics
 
 
@@ -122,8 +322,15 @@ def load_trained(run_dir: Path, device: str = "cpu"):
     if not weights.is_file():
         raise RunNotFoundError(f"{run_dir} has no model.pt (the run did not finish an epoch)")
     spec = registry.get(saved["model"])
+    check_device(device)
     net = run_task(saved).build(spec, saved["info"], saved["engine"], saved["model_options"])
-    net.load_state_dict(torch.load(weights, map_location=device, weights_only=True))
+    try:
+        net.load_state_dict(load_torch(weights, device, "weights"))
+    except RuntimeError as exc:  # weights of another model (mismatched keys or shapes)
+        raise CorruptFileError(
+            f"{weights} does not hold the weights of the model run.json describes ({saved['model']}): "
+            f"{str(exc).splitlines()[0]}; restore it from a backup, or train the run again"
+        ) from None
     return net.to(device).eval(), saved
 
 

@@ -19,8 +19,8 @@ from torch import nn
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
-from .optim import make_optimizer, make_scheduler, update
-from .runs import save_torch, write_json
+from .optim import TrainingInterrupted, check_extension, make_optimizer, make_scheduler, update
+from .runs import load_torch, save_torch, write_json
 
 
 def count_parameters(model: nn.Module) -> dict[str, int]:
@@ -82,6 +82,43 @@ def _starts(n: int, batch_size: int, skip_single: bool) -> list[int]:
     return [i for i in range(0, n, batch_size) if not (skip_single and min(batch_size, n - i) < 2)]
 
 
+def _planned(scheduler, steps_per_epoch: int) -> int | None:
+    """The epochs a loaded schedule was planned for (checkpoints that did not record them)."""
+    if scheduler is None:
+        return None
+    total = getattr(scheduler, "T_max", None) or getattr(scheduler, "total_steps", None)
+    return None if not total else max(1, round(total / steps_per_epoch))
+
+
+def _epoch(model, hooks, config, epoch, starts, optimizer, scheduler, generator, history, progress) -> dict:
+    """Train one epoch; its record (loss, the hooks' measures, lr, seconds) is appended to
+    ``history`` and returned."""
+    from tqdm.auto import tqdm
+
+    model.train()
+    hooks.begin_epoch()
+    t0 = time.perf_counter()
+    order = torch.randperm(hooks.n_train, generator=generator)
+    total, seen = 0.0, 0
+    bar = tqdm(starts, desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False, unit="batch")
+    for i in bar:
+        idx = order[i : i + config.batch_size]
+        optimizer.zero_grad(set_to_none=True)
+        loss = hooks.batch_loss(model, idx, generator)
+        total += update(model, loss, optimizer, scheduler, config.grad_clip) * len(idx)
+        seen += len(idx)
+        bar.set_postfix(loss=f"{total / seen:.4f}", **hooks.postfix())
+    seconds = time.perf_counter() - t0
+    record = {"train_loss": total / max(seen, 1), **hooks.end_epoch(model, generator)}
+    record.update(lr=optimizer.param_groups[0]["lr"], seconds=seconds)
+    for key, value in record.items():
+        history.setdefault(key, []).append(value)
+    line = hooks.message(epoch, record)
+    if progress and line:
+        tqdm.write(line)
+    return record
+
+
 def train_loop(
     model: nn.Module,
     hooks: Hooks,
@@ -94,9 +131,9 @@ def train_loop(
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train ``model`` for ``config.epochs``; returns the metrics also written to
-    ``out_dir/metrics.json``. ``out_dir`` receives ``model.pt``, ``checkpoint.pt`` and the plots."""
-    from tqdm.auto import tqdm
-
+    ``out_dir/metrics.json``. ``out_dir`` receives ``model.pt``, ``checkpoint.pt`` and the plots.
+    Ctrl-C raises :class:`~.optim.TrainingInterrupted` saying how to resume (``checkpoint.pt``
+    holds the last finished epoch, epoch 0 before the first one)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.to(config.device)
@@ -111,52 +148,61 @@ def train_loop(
     ckpt_path = out_dir / "checkpoint.pt"
     if resume:
         state = load_checkpoint(ckpt_path, model, optimizer, scheduler, generator, config.device)
+        check_extension(config, state.get("planned_epochs", _planned(scheduler, len(starts))))
         history, start = state["history"], state["epoch"] + 1
         saved_best = state.get("best") or {}
         best = {
             "score": saved_best.get("score", saved_best.get("accuracy", -math.inf)),
             "epoch": saved_best.get("epoch", 0),
         }
-    since_best = len(history.get("train_loss", [])) - best["epoch"]
-    for epoch in range(start, config.epochs + 1):
-        model.train()
-        hooks.begin_epoch()
-        t0 = time.perf_counter()
-        order = torch.randperm(n, generator=generator)
-        total, seen = 0.0, 0
-        desc = f"epoch {epoch}/{config.epochs}"
-        bar = tqdm(starts, desc=desc, disable=not progress, leave=False, unit="batch")
-        for i in bar:
-            idx = order[i : i + config.batch_size]
-            optimizer.zero_grad(set_to_none=True)
-            loss = hooks.batch_loss(model, idx, generator)
-            total += update(model, loss, optimizer, scheduler, config.grad_clip) * len(idx)
-            seen += len(idx)
-            bar.set_postfix(loss=f"{total / seen:.4f}", **hooks.postfix())
-        seconds = time.perf_counter() - t0
-        record = {"train_loss": total / max(seen, 1), **hooks.end_epoch(model, generator)}
-        record.update(lr=optimizer.param_groups[0]["lr"], seconds=seconds)
-        for key, value in record.items():
-            history.setdefault(key, []).append(value)
-        line = hooks.message(epoch, record)
-        if progress and line:
-            tqdm.write(line)
-        if hooks.keep_best:
-            score = hooks.score(record)
-            if score > best["score"]:
-                best = {"score": score, "epoch": epoch}
-                save_torch(out_dir / "model.pt", model.state_dict())
-                since_best = 0
-            else:
-                since_best += 1
+    else:  # epoch 0: a run stopped in its first epoch can be resumed too
         save_checkpoint(
-            ckpt_path, model, optimizer, scheduler, generator, history=history, best=best, epoch=epoch
+            ckpt_path,
+            model,
+            optimizer,
+            scheduler,
+            generator,
+            history=history,
+            best=best,
+            epoch=0,
+            planned_epochs=config.epochs,
         )
-        if hooks.keep_best and config.patience and since_best >= config.patience:
-            stopped_early = True
-            break
+    since_best = len(history.get("train_loss", [])) - best["epoch"]
+    epoch = start
+    try:
+        for epoch in range(start, config.epochs + 1):
+            record = _epoch(
+                model, hooks, config, epoch, starts, optimizer, scheduler, generator, history, progress
+            )
+            if hooks.keep_best:
+                score = hooks.score(record)
+                if score > best["score"]:
+                    best = {"score": score, "epoch": epoch}
+                    save_torch(out_dir / "model.pt", model.state_dict())
+                    since_best = 0
+                else:
+                    since_best += 1
+            save_checkpoint(
+                ckpt_path,
+                model,
+                optimizer,
+                scheduler,
+                generator,
+                history=history,
+                best=best,
+                epoch=epoch,
+                planned_epochs=config.epochs,
+            )
+            if hooks.keep_best and config.patience and since_best >= config.patience:
+                stopped_early = True
+                break
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(
+            f"training stopped during epoch {epoch}; {ckpt_path} holds epoch {epoch - 1}: "
+            f"continue with 'ketml train --resume {out_dir}'"
+        ) from None
     if hooks.keep_best and (out_dir / "model.pt").is_file():
-        model.load_state_dict(torch.load(out_dir / "model.pt", map_location=config.device, weights_only=True))
+        model.load_state_dict(load_torch(out_dir / "model.pt", config.device))
     else:
         save_torch(out_dir / "model.pt", model.state_dict())
     seconds = history.get("seconds", [])

@@ -6,13 +6,47 @@ import math
 
 import torch
 
-from circuits.errors import KetmlError
+from circuits.errors import ConfigurationError, KetmlError
 
 from .config import TrainConfig
 
 
 class TrainingDivergedError(KetmlError, FloatingPointError):
     """The training loss became NaN or infinite."""
+
+
+class TrainingInterrupted(KetmlError):
+    """Training was stopped (Ctrl-C); the message says how to continue from the last checkpoint."""
+
+    exit_code = 130  # 128 + SIGINT, as shells report a Ctrl-C
+    label = "interrupted"
+
+
+#: schedules whose shape is planned for the run's length: a run using one cannot be extended
+LENGTH_BOUND = ("cosine", "onecycle")
+
+
+def length_bound(config: TrainConfig) -> bool:
+    """Whether the run's learning-rate schedule is planned for exactly ``config.epochs`` epochs
+    (cosine, one-cycle, and the step schedule without an explicit ``step_epochs``)."""
+    if config.scheduler == "step":
+        return "step_epochs" not in config.scheduler_options
+    return config.scheduler in LENGTH_BOUND
+
+
+def check_extension(config: TrainConfig, planned: int | None) -> None:
+    """Refuse to resume a run planned for ``planned`` epochs with ``config.epochs`` epochs when its
+    schedule is planned for its length: the schedule cannot continue exactly past (or stop
+    before) its end, so resuming would silently train with another schedule."""
+    if planned is None or planned == config.epochs or not length_bound(config):
+        return
+    how = "more" if config.epochs > planned else "fewer"
+    raise ConfigurationError(
+        f"cannot resume with {config.epochs} epochs: the run's {config.scheduler} learning-rate "
+        f"schedule is planned for its {planned} epochs, and {how} epochs would change or restart it; "
+        f"resume with --epochs {planned}, or train a new run with --epochs {config.epochs} (the "
+        "schedules none, cosine-restarts and step with step_epochs can be extended)"
+    )
 
 
 def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:

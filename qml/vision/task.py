@@ -3,7 +3,6 @@ loop, test accuracy as the headline, and ``ketml evaluate``'s clean and adversar
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ from circuits.errors import ConfigurationError
 from qml.registry import register_task
 from qml.training.classification import fit
 from qml.training.evaluation import evaluate_classifier
-from qml.training.runs import write_json
+from qml.training.runs import append_json_list
 from qml.training.task import Prepared, Task
 from qml.vision.attacks import ATTACKS, robust_accuracy
 
@@ -22,6 +21,9 @@ DIGITS_SIZE = 28
 
 def load_split(dataset: str, split: str, root: str | None = None, image_size: int | None = None):
     """An image dataset split by name (digits are resized to ``image_size``, default 28 x 28)."""
+    whole = isinstance(image_size, int) and not isinstance(image_size, bool)
+    if image_size is not None and not (whole and image_size >= 1):
+        raise ConfigurationError(f"image_size must be a whole number of pixels >= 1; got {image_size!r}")
     if dataset == "digits":
         return data.load_digits(split, size=image_size or DIGITS_SIZE)
     if image_size is not None:
@@ -127,9 +129,7 @@ class ImageClassification(Task):
                 seed=seed,
                 progress=progress,
             )
-        path = Path(run_dir) / "evaluation.json"
-        previous = json.loads(path.read_text()) if path.is_file() else []
-        write_json(path, [*previous, entry])
+        append_json_list(Path(run_dir) / "evaluation.json", entry)  # an unreadable one is set aside
         return entry
 
 

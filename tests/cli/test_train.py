@@ -79,12 +79,11 @@ def test_train_then_evaluate_on_digits(tmp_path):
     assert "robust accuracy" in result.stdout
     assert len(json.loads((run / "evaluation.json").read_text())) == 2
 
-    # resuming a finished run with more epochs continues its history
+    # its cosine schedule is planned for 3 epochs: resuming with more is refused, not restarted
+    # (extending runs exactly: tests/reliability/test_runs.py)
     result = invoke("train", "--resume", run, "--epochs", "4", "--no-progress")
-    assert result.exit_code == 0, result.output
-    resumed = json.loads((run / "metrics.json").read_text())
-    assert resumed["epochs"] == 4
-    assert resumed["history"]["train_loss"][:3] == metrics["history"]["train_loss"]
+    assert result.exit_code == 2 and "cosine learning-rate schedule is planned for its 3" in result.stderr
+    assert json.loads((run / "metrics.json").read_text())["epochs"] == 3
 
 
 def test_train_classical_twin_with_model_option(tmp_path):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 
 from chemistry.gqe.config import GQEConfig
@@ -32,6 +34,16 @@ def make_model(vocab_size: int, config: GQEConfig):
     return GPT2LMHeadModel(gpt)
 
 
+def kv_cache(model, out=None) -> dict:
+    """The key/value cache argument for the next forward call: ``cache`` (a ``DynamicCache``) on
+    transformers >= 5.2x, ``past_key_values`` before (the old name warns and goes in 5.40)."""
+    if "cache" in inspect.signature(model.forward).parameters:
+        from transformers import DynamicCache
+
+        return {"cache": DynamicCache(config=model.config) if out is None else out.cache}
+    return {"past_key_values": None if out is None else out.past_key_values}
+
+
 @torch.no_grad()
 def sample(model, n: int, ngates: int, beta: float, generator: torch.Generator | None = None):
     """``n`` token sequences ``(n, ngates + 1)`` starting with token 0, each next token drawn from
@@ -40,10 +52,10 @@ def sample(model, n: int, ngates: int, beta: float, generator: torch.Generator |
     device = next(model.parameters()).device
     seq = torch.zeros(n, 1, dtype=torch.long, device=device)
     logp = torch.zeros(n, dtype=torch.float64, device=device)
-    past, last = None, seq
+    cache, last = kv_cache(model), seq
     for _ in range(ngates):
-        out = model(input_ids=last, past_key_values=past, use_cache=True)
-        past = out.past_key_values
+        out = model(input_ids=last, use_cache=True, **cache)
+        cache = kv_cache(model, out)
         log_probs = torch.log_softmax(-beta * out.logits[:, -1, :].double(), dim=-1)
         nxt = torch.multinomial(log_probs.exp(), 1, generator=generator)
         logp += log_probs.gather(1, nxt).squeeze(1)

@@ -67,5 +67,5 @@ def _controlled(out: QuantumCircuit, body: QuantumCircuit, qubits, controls, sta
     for i in body.data:
         if i.operation.name != "barrier":
             bare.append(i.operation, [body.find_bit(q).index for q in i.qubits])
-    gate = bare.to_gate(label="if").control(len(controls), ctrl_state=state)
+    gate = bare.to_gate(label="if").control(len(controls), ctrl_state=state, annotated=False)
     out.append(gate, list(controls) + list(qubits))

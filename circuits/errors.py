@@ -47,6 +47,10 @@ class MemoryLimitError(KetmlError, MemoryError):
     """The simulation would need more memory than is available."""
 
 
+class LoopLimitError(KetmlError, RuntimeError):
+    """A classical ``while`` loop was still running when it reached its iteration cap."""
+
+
 class EngineUnavailableError(KetmlError, RuntimeError):
     """The engine (or its device / target) is not usable on this machine."""
 

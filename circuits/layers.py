@@ -23,7 +23,8 @@ class QuantumLayer(torch.nn.Module):
 
     ``inputs`` / ``weights`` name the circuit's ``ParameterVector``s (``None`` when the
     circuit has no such vector). Weights start uniform in [0, 2pi) unless
-    ``initial_weights`` is given.
+    ``initial_weights`` is given. Values are not checked for NaN here (a diverging training run is
+    reported by the trainer); the functional API (``expval``...) refuses non-finite values.
 
     Examples:
         >>> import math
@@ -208,10 +209,12 @@ class ParallelQuantumLayer(torch.nn.Module):
             )
         batch, g = x.shape[0], self.copies
         # copy-major rows: row g * B + b is sample b through copy g
-        xs = x.reshape(batch, g, -1).transpose(0, 1).reshape(g * batch, -1)
-        ws = self.weights.unsqueeze(1).expand(g, batch, -1).reshape(g * batch, -1)
+        n_in, n_w, n_obs = self.layer.n_inputs, self.layer.n_weights, len(self.layer.observables)
+        # explicit sizes, not -1: an empty batch has no elements to infer them from
+        xs = x.reshape(batch, g, n_in).transpose(0, 1).reshape(g * batch, n_in)
+        ws = self.weights.unsqueeze(1).expand(g, batch, n_w).reshape(g * batch, n_w)
         out = self.layer(xs, ws)  # (g * B, n_obs)
-        return out.reshape(g, batch, -1).transpose(0, 1).reshape(batch, -1)
+        return out.reshape(g, batch, n_obs).transpose(0, 1).reshape(batch, g * n_obs)
 
     def extra_repr(self) -> str:
         return f"copies={self.copies}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from qiskit.quantum_info import Pauli, SparsePauliOp
 
 from .errors import ObservableError
@@ -28,6 +29,8 @@ def _one(obs: SparsePauliOp | Pauli | str, n_qubits: int) -> SparsePauliOp:
             f"observable of type {type(obs).__name__} is not supported; "
             "give a SparsePauliOp, a Pauli or a Pauli label string"
         )
+    if op.coeffs.dtype != object and not np.isfinite(op.coeffs).all():
+        raise ObservableError(f"observable {pauli_label(op)} has a NaN or infinite coefficient")
     if op.num_qubits != n_qubits:
         raise ObservableError(f"observable acts on {op.num_qubits} qubit(s) but the circuit has {n_qubits}")
     return op

@@ -10,6 +10,10 @@ qubit-wise commuting measurement bases.
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -18,7 +22,15 @@ from qiskit.circuit import ParameterExpression
 from qiskit.quantum_info import SparsePauliOp
 
 from ..errors import ConfigurationError, EngineUnavailableError, KetmlError, UnsupportedOperationError
+from . import memory
 from .deferred import defer_measurements
+from .loops import (
+    MAX_LOOP_ITERATIONS,
+    bound_while_loops,
+    cap_bit,
+    cap_error,
+    has_while_loops,
+)
 from .lowering import BASIS, GateProgram
 from .shift import ShiftRuleEngine, counts_key_width
 from .shots import ShotEstimator
@@ -35,7 +47,10 @@ class AerEngine(ShiftRuleEngine):
     ``"GPU"`` (needs qiskit-aer-gpu). ``noise_model``: a ``qiskit_aer.noise.NoiseModel``,
     a backend (its noise is read with ``NoiseModel.from_backend``) or the name of a
     fake IBM backend such as ``"fake_manila"``. ``precision``: ``"double"`` or ``"single"``.
-    Other keyword arguments go to ``AerSimulator`` unchanged.
+    ``max_loop_iterations``: the most iterations an OpenQASM 3 / Qiskit ``while`` loop may run per
+    shot (default 1000); a loop still running then raises :class:`LoopLimitError` rather than
+    spinning forever. ``max_memory``: bytes a run may use (default: what is free), checked before
+    Aer allocates. Other keyword arguments go to ``AerSimulator`` unchanged.
     """
 
     name = "aer"
@@ -55,6 +70,8 @@ class AerEngine(ShiftRuleEngine):
         aer_device: str = "CPU",
         noise_model: Any = None,
         precision: str = "double",
+        max_loop_iterations: int = MAX_LOOP_ITERATIONS,
+        max_memory: int | None = None,
         **backend_options: Any,
     ):
         from qiskit_aer import AerSimulator
@@ -70,6 +87,12 @@ class AerEngine(ShiftRuleEngine):
             raise EngineUnavailableError(
                 f"Aer device {aer_device!r} is not available here{hint}; available: {', '.join(devices)}"
             )
+        if isinstance(max_loop_iterations, bool) or not isinstance(max_loop_iterations, int):
+            raise ConfigurationError(f"max_loop_iterations must be an integer, got {max_loop_iterations!r}")
+        if max_loop_iterations < 1:
+            raise ConfigurationError(f"max_loop_iterations must be positive, got {max_loop_iterations}")
+        self.max_loop_iterations = max_loop_iterations
+        self.max_memory = max_memory
         self.method = method
         self.aer_device = aer_device
         self.precision = precision
@@ -77,6 +100,7 @@ class AerEngine(ShiftRuleEngine):
         self.backend_options = backend_options
         self._sims: dict[str, Any] = {}
         self._noisy: dict[int, tuple[QuantumCircuit, QuantumCircuit]] = {}
+        self._bounded: dict[int, tuple[QuantumCircuit, QuantumCircuit]] = {}
         self._expval_circuits: dict[tuple, QuantumCircuit] = {}
 
     # -- simulators and circuits -------------------------------------------------------------
@@ -111,6 +135,48 @@ class AerEngine(ShiftRuleEngine):
         self._noisy[id(circuit)] = (circuit, out)  # holding the circuit keeps its id unique
         return out
 
+    def _memory_need(self, prog, rows, n_obs, grad):
+        method = self.method
+        if method == "matrix_product_state":
+            return None  # its size depends on the entanglement, not the width
+        density = method == "density_matrix" or (
+            method == "automatic" and (prog.mid_circuit or self.noise_model is not None)
+        )
+        itemsize = 8 if self.precision == "single" else 16
+        kind = "density matrix" if density else "state vector"
+        return 2 * memory.amplitudes(prog.n_qubits, density) * itemsize, f"{kind} ({self.precision})"
+
+    def _memory_device(self) -> str:
+        return "cuda" if self.aer_device == "GPU" else "cpu"
+
+    def _bound_loops(self, circuit: QuantumCircuit) -> QuantumCircuit:
+        """``circuit`` with its ``while`` loops capped at ``max_loop_iterations`` (a flag register
+        records where the cap was reached; see :mod:`.loops`)."""
+        hit = self._bounded.get(id(circuit))
+        if hit is not None and hit[0] is circuit:
+            return hit[1]
+        out = bound_while_loops(circuit, self.max_loop_iterations)
+        if len(self._bounded) > 256:
+            self._bounded.clear()
+        self._bounded[id(circuit)] = (circuit, out)  # holding the circuit keeps its id unique
+        return out
+
+    def _counts(self, result, index: int, circuit: QuantumCircuit, offset: int, width: int) -> dict[str, int]:
+        """Counts of experiment ``index`` over the classical bits ``offset .. offset + width - 1``,
+        keys in Qiskit order. Read from Aer's raw counts (bit k = clbit k), not its register-joined
+        strings, which leave out bits outside any register (OpenQASM 3's ``bit b;``). Refused if
+        a ``while`` loop ran into the cap."""
+        flag = cap_bit(circuit)
+        mask = (1 << width) - 1
+        out: dict[str, int] = {}
+        for key, hits in result.data(index)["counts"].items():
+            value = int(key, 16)
+            if flag is not None and hits and (value >> flag) & 1:
+                raise cap_error(self.max_loop_iterations)
+            bits = format((value >> offset) & mask, f"0{width}b") if width else ""
+            out[bits] = out.get(bits, 0) + int(hits)
+        return out
+
     def _run(
         self, circuits: list[QuantumCircuit], prog: GateProgram, rows: np.ndarray, method: str, **run_options
     ):
@@ -119,9 +185,11 @@ class AerEngine(ShiftRuleEngine):
         if prog.n_angles:
             binds = {p: rows[:, k].tolist() for k, p in enumerate(prog.angle_vector)}
             params = [binds if c.num_parameters else {} for c in circuits]
-            result = sim.run(circuits, parameter_binds=params, **run_options).result()
+            with interruptible():
+                result = sim.run(circuits, parameter_binds=params, **run_options).result()
         else:
-            result = sim.run(circuits, **run_options).result()
+            with interruptible():
+                result = sim.run(circuits, **run_options).result()
         if not result.success:
             raise KetmlError(f"Aer failed: {result.status}")
         return result
@@ -135,18 +203,24 @@ class AerEngine(ShiftRuleEngine):
             est = ShotEstimator(observables)
             if not est.bases:
                 return est.estimate([])[np.zeros(n_rows, dtype=np.int64)]
-            circuits = [self._native(prog, c) for c in est.circuits(prog.body)]
+            circuits = [self._native(prog, c) for c in est.circuits(self._bound_loops(prog.body))]
             opts = {"shots": shots}
             if seed is not None:
                 opts["seed_simulator"] = int(seed)
             result = self._run(circuits, prog, rows, self._method(prog, exact=False), **opts)
             per = n_rows if prog.n_angles else 1
+            n = prog.n_qubits  # the bases' measurements: the last n classical bits
             counts = [
-                [_register(result.get_counts(b * per + r), 0) for r in range(per)]
-                for b in range(len(circuits))
+                [self._counts(result, b * per + r, c, c.num_clbits - n, n) for r in range(per)]
+                for b, c in enumerate(circuits)
             ]
             out = est.estimate(counts)
             return out if prog.n_angles else np.repeat(out, n_rows, axis=0)
+        if has_while_loops(prog.body):
+            raise UnsupportedOperationError(
+                "a circuit with a while loop has no exact expectation values here (its number of "
+                "iterations is random); pass shots= for an estimate, or use sample"
+            )
         circuit = self._expval_circuit(prog, observables)
         method = self._method(prog, exact=True)
         if method != "density_matrix" and (prog.mid_circuit or self.noise_model is not None):
@@ -202,30 +276,35 @@ class AerEngine(ShiftRuleEngine):
         if not prog.measured:
             circuit = circuit.copy()
             circuit.measure_all()
-        circuit = self._native(prog, circuit)
+        circuit = self._native(prog, self._bound_loops(circuit))
         opts = {"shots": shots}
         if seed is not None:
             opts["seed_simulator"] = int(seed)
         result = self._run([circuit], prog, rows, self._method(prog, exact=False), **opts)
         width = counts_key_width(prog)
         count = rows.shape[0] if prog.n_angles else 1
-        if prog.measured:
-            out = [
-                {k.replace(" ", "").zfill(width): v for k, v in result.get_counts(i).items()}
-                for i in range(count)
-            ]
-        else:  # only the register measure_all added (printed left-most)
-            out = [_register(result.get_counts(i), 0) for i in range(count)]
+        # every classical bit of the circuit, or only the register measure_all added after them
+        offset = 0 if prog.measured else prog.circuit.num_clbits
+        out = [self._counts(result, i, circuit, offset, width) for i in range(count)]
         return out if prog.n_angles else [dict(out[0]) for _ in range(rows.shape[0])]
 
 
-def _register(counts: dict[str, int], index: int) -> dict[str, int]:
-    """Counts of one register (0 = the one added last, printed left-most)."""
-    out: dict[str, int] = {}
-    for key, value in counts.items():
-        part = key.split(" ")[index]
-        out[part] = out.get(part, 0) + value
-    return out
+@contextmanager
+def interruptible():
+    """Let Ctrl-C end the process while Aer runs: Aer's C++ loop holds the interpreter lock and
+    never returns to Python, so a KeyboardInterrupt would wait (and be dropped) until the job ends.
+    Only where Python's own handler is active in the main thread of a plain script; an IPython
+    kernel (whose interrupt would kill it) and a caller's own handler are left alone."""
+    in_main = threading.current_thread() is threading.main_thread()
+    ours = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if not in_main or not ours or "ipykernel" in sys.modules:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _check_single_use(circuit: QuantumCircuit) -> None:

@@ -107,3 +107,20 @@ class Engine(ABC):
         shared: Sequence[bool] | None = None,
     ) -> list[dict[str, int]]:
         """Measurement counts per batch entry, bitstrings in Qiskit order."""
+
+
+def empty_expval(values: torch.Tensor, n_obs: int, dtype: torch.dtype) -> torch.Tensor:
+    """The ``(0, n_obs)`` result of an empty batch, attached to the graph of ``values`` so that a
+    training step on it backpropagates (zero-size) gradients like any other batch."""
+    return values.sum(dim=1, keepdim=True).to(dtype).expand(0, n_obs)
+
+
+def empty_statevector(values: torch.Tensor, n_qubits: int, dtype: torch.dtype) -> torch.Tensor:
+    """The ``(0, 2**n)`` state vectors of an empty batch (no amplitudes are stored)."""
+    return torch.zeros(0, 2**n_qubits, dtype=dtype, device=values.device)
+
+
+def check_optional_shots(shots: object) -> None:
+    """Raise a clear error unless ``shots`` is None (exact) or a positive integer."""
+    if shots is not None and (not isinstance(shots, int) or isinstance(shots, bool) or shots < 1):
+        raise ConfigurationError(f"shots must be a positive integer, got {shots!r}")

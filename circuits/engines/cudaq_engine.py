@@ -21,9 +21,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+import torch
 from qiskit.quantum_info import SparsePauliOp
 
 from ..errors import ConfigurationError, EngineUnavailableError, KetmlError, UnsupportedOperationError
+from . import memory
 from .lowering import GateProgram
 from .shift import ShiftRuleEngine, key_picker
 
@@ -69,7 +71,9 @@ class CudaqEngine(ShiftRuleEngine):
     ``"density-matrix-cpu"``, ``"nvidia"`` (cuStateVec; single precision unless
     ``option="fp64"``), ``"nvidia-fp64"``, ``"nvidia-mgpu"`` (one state vector over
     many GPUs and nodes: launch with ``mpiexec -np N python ...``), ``"tensornet"``...
-    Other keyword arguments go to ``cudaq.set_target`` unchanged (e.g. ``option="fp64"``).
+    ``max_memory``: bytes a run may use (default: what is free), checked before CUDA-Q allocates
+    (rather than its ``std::bad_alloc``). Other keyword arguments go to ``cudaq.set_target``
+    unchanged (e.g. ``option="fp64"``).
     Mid-circuit measurement, reset and feed-forward are refused: use ``"aer"`` or ``"torch"``.
     """
 
@@ -84,8 +88,9 @@ class CudaqEngine(ShiftRuleEngine):
             return "cudaq is not installed: pip install 'ketml[cudaq]'"
         return "ok"
 
-    def __init__(self, target: str = "qpp-cpu", **target_options: Any):
+    def __init__(self, target: str = "qpp-cpu", max_memory: int | None = None, **target_options: Any):
         cq = _cudaq()
+        self.max_memory = max_memory
         if not isinstance(target, str) or not cq.has_target(target):
             raise EngineUnavailableError(
                 f"unknown CUDA-Q target {target!r}; valid targets include {_SOME_TARGETS} "
@@ -108,6 +113,20 @@ class CudaqEngine(ShiftRuleEngine):
         self.target_options = dict(target_options)
         self._key = (target, tuple(sorted((k, repr(v)) for k, v in self.target_options.items())))
         self._activate()  # bad target options fail here, not on the first run
+
+    def _memory_need(self, prog, rows, n_obs, grad):
+        target = self.target
+        if target.startswith(("tensornet", "nvidia-mgpu", "remote")) or target in ("nvidia-mqpu",):
+            return None  # tensor networks, or a state split over many GPUs or machines
+        density = target.startswith("density-matrix")
+        fp32 = target == "nvidia" and "fp64" not in str(self.target_options.get("option", ""))
+        itemsize = 8 if fp32 else 16
+        kind = "density matrix" if density else "state vector"
+        return 3 * memory.amplitudes(prog.n_qubits, density) * itemsize, f"{kind} (3 copies)"
+
+    def _memory_device(self) -> str:
+        gpu = needs_gpu(self.target) and torch.cuda.is_available()
+        return "cuda" if gpu else "cpu"
 
     # -- target and kernels -----------------------------------------------------------------------
     def _activate(self):

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from qiskit import QuantumCircuit
+from qiskit import ClassicalRegister, QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
 from ..errors import (
@@ -360,6 +360,9 @@ class IBMEngine(ShiftRuleEngine):
         self.last_record = None
         self._isa: dict[int, tuple[GateProgram, QuantumCircuit, QuantumCircuit, dict]] = {}
 
+    def _memory_need(self, prog, rows, n_obs, grad):
+        return None  # hardware, or a fake backend whose Aer simulator checks its own memory
+
     # -- transpilation and cost ---------------------------------------------------------------
     def isa(self, prog: GateProgram, measured: bool = False) -> tuple[QuantumCircuit, dict]:
         """``prog``'s body (or its measured circuit) in the backend's ISA, and its cost report."""
@@ -371,6 +374,8 @@ class IBMEngine(ShiftRuleEngine):
         if measured and not prog.measured:
             circuit = circuit.copy()
             circuit.measure_all()
+        if measured and any(not circuit.find_bit(b).registers for b in circuit.clbits):
+            circuit = _in_one_register(circuit)
         if circuit.num_qubits > self.backend.num_qubits:
             raise ConfigurationError(
                 f"the circuit has {circuit.num_qubits} qubits but backend {self.backend.name!r} has "
@@ -444,6 +449,20 @@ class IBMEngine(ShiftRuleEngine):
     def close(self) -> None:
         """End the batch or session, if one is open."""
         self.runner.close()
+
+
+def _in_one_register(circuit: QuantumCircuit) -> QuantumCircuit:
+    """``circuit`` with all its classical bits in one register, in index order: the sampler returns
+    registers, so bits outside any (OpenQASM 3's ``bit b;``) would be left out of every key."""
+    register = ClassicalRegister(circuit.num_clbits, "clbits")
+    out = QuantumCircuit(list(circuit.qubits), register, global_phase=circuit.global_phase)
+    out.compose(circuit, qubits=range(circuit.num_qubits), clbits=list(register), inplace=True)
+    if len(out.cregs) != 1:
+        raise UnsupportedOperationError(
+            "the circuit has classical bits outside any register and conditions on registers; the "
+            "sampler would leave those bits out: declare every bit in a register, or use engine='aer'"
+        )
+    return out
 
 
 def _is_fake(backend: Any) -> bool:

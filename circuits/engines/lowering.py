@@ -20,6 +20,7 @@ from qiskit.transpiler.exceptions import TranspilerError
 
 from ..errors import UnsupportedOperationError
 from .cache import CompileCache
+from .loops import unroll_for_loops
 from .torch_engine.expressions import Evaluator, compile_parameter
 
 ROTATIONS = ("rx", "ry", "rz")
@@ -110,7 +111,7 @@ def _mid_circuit(body: QuantumCircuit) -> bool:
 
 def _build(circuit: QuantumCircuit) -> GateProgram:
     try:
-        t = transpile(circuit, basis_gates=list(BASIS), optimization_level=0)
+        t = transpile(unroll_for_loops(circuit), basis_gates=list(BASIS), optimization_level=0)
     except TranspilerError as exc:
         raise UnsupportedOperationError(
             f"cannot lower the circuit to the gate set {{{', '.join(BASIS)}}}: {exc}"

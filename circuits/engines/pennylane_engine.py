@@ -19,8 +19,10 @@ import torch
 from qiskit.quantum_info import SparsePauliOp
 
 from ..errors import ConfigurationError, EngineUnavailableError, UnsupportedOperationError
+from . import memory
+from .base import check_optional_shots, empty_expval
 from .lowering import GateProgram
-from .shift import ShiftRuleEngine, key_picker
+from .shift import ShiftRuleEngine, key_picker, real_dtype
 
 # pip packages of the PennyLane devices that do not ship with PennyLane itself
 _PACKAGES = {
@@ -94,7 +96,8 @@ class PennyLaneEngine(ShiftRuleEngine):
     ``"lightning.gpu"``, ``"lightning.kokkos"`` or any other installed PennyLane state-vector
     device. ``diff_method``: passed to the QNode (``"best"``, ``"backprop"``, ``"adjoint"``,
     ``"parameter-shift"``...; with ``shots=``, adjoint and backprop give way to ``"best"``, which is
-    parameter-shift). Other keyword arguments go to ``pennylane.device`` unchanged.
+    parameter-shift). ``max_memory``: bytes a run may use (default: what is free), checked before
+    PennyLane allocates. Other keyword arguments go to ``pennylane.device`` unchanged.
     Mid-circuit measurement, reset and feed-forward are refused: use ``"torch"`` or ``"aer"``.
     """
 
@@ -110,9 +113,14 @@ class PennyLaneEngine(ShiftRuleEngine):
         return "ok"
 
     def __init__(
-        self, pennylane_device: str = "default.qubit", diff_method: str | None = "best", **device_options: Any
+        self,
+        pennylane_device: str = "default.qubit",
+        diff_method: str | None = "best",
+        max_memory: int | None = None,
+        **device_options: Any,
     ):
         p = _pnl()
+        self.max_memory = max_memory
         self.pennylane_device = pennylane_device
         self.diff_method = diff_method
         self.device_options = dict(device_options)
@@ -125,6 +133,21 @@ class PennyLaneEngine(ShiftRuleEngine):
             p.QNode(lambda: p.state(), probe, diff_method=diff_method)
         except p.exceptions.QuantumFunctionError as exc:
             raise ConfigurationError(f"bad diff_method {diff_method!r} for PennyLane: {exc}") from None
+
+    def _memory_need(self, prog, rows, n_obs, grad):
+        # default.qubit runs a broadcast batch at once and measures each observable on a copy;
+        # its backprop keeps about 1.5 states per gate; lightning devices run one row at a time
+        broadcast = self.pennylane_device == "default.qubit"
+        at_once = rows if broadcast else 1
+        copies = 4 + n_obs
+        backprop = grad and broadcast and self.diff_method in ("best", "backprop")
+        if backprop:
+            copies += 1.5 * prog.n_angles
+        what = f"{at_once} state vector(s) x {copies:.0f} copies{' (backprop)' if backprop else ''}"
+        return at_once * copies * memory.amplitudes(prog.n_qubits) * 16, what
+
+    def _memory_device(self) -> str:
+        return "cuda" if self.pennylane_device == "lightning.gpu" and torch.cuda.is_available() else "cpu"
 
     # -- devices, operations, observables ----------------------------------------------------------
     def _device(self, n_qubits: int, seed: int | None):
@@ -252,10 +275,13 @@ class PennyLaneEngine(ShiftRuleEngine):
     # -- the three primitives ----------------------------------------------------------------------
     def expval(self, circuit, observables, values, *, shots=None, seed=None, shared=None):
         """Expectation values ``(B, n_obs)``, differentiated by PennyLane through its torch interface."""
-        if shots is not None and (not isinstance(shots, int) or isinstance(shots, bool) or shots < 1):
-            raise ConfigurationError(f"shots must be a positive integer, got {shots!r}")
+        check_optional_shots(shots)
         prog = self.program(circuit)
         batch = values.shape[0]
+        if batch == 0:
+            return empty_expval(values, len(observables), real_dtype(values))
+        grad = torch.is_grad_enabled() and values.requires_grad
+        self.check_memory(prog, batch, n_obs=len(observables), grad=grad, shots=shots)
         angles = prog.angles(values.to(torch.float64))  # PennyLane runs in double; the result is cast back
         need_grad = torch.is_grad_enabled() and angles.requires_grad
         if not need_grad:

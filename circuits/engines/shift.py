@@ -18,8 +18,8 @@ from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
 from ..errors import UnsupportedOperationError
-from . import capabilities, capabilities_of
-from .base import Engine
+from . import capabilities, capabilities_of, memory
+from .base import Engine, check_optional_shots, empty_expval, empty_statevector
 from .lowering import GateProgram, lower
 
 # rows (N, K) float64, seed -> (N, n_obs) float64
@@ -62,6 +62,41 @@ class ShiftRuleEngine(Engine):
     converts the results to torch tensors in Qiskit's conventions.
     """
 
+    #: bytes a run may use (None: what the machine has free); engines take it as ``max_memory=``
+    max_memory: int | None = None
+
+    def _memory_need(self, prog: GateProgram, rows: int, n_obs: int, grad: bool) -> tuple[float, str] | None:
+        """Bytes a run of ``rows`` angle rows holds at its peak and what it is (for the message);
+        None where it cannot be told (tensor networks, hardware). Default: one double-precision
+        state vector at a time, a few copies."""
+        return 4 * memory.amplitudes(prog.n_qubits) * 16, "state vector (double precision, 4 copies)"
+
+    def _memory_device(self) -> str:
+        return "cpu"
+
+    def check_memory(
+        self, prog: GateProgram, rows: int, *, n_obs: int = 0, grad: bool = False, shots=None, states=False
+    ) -> None:
+        """Refuse, before anything is allocated, a run that would not fit in memory: its
+        simulation, the ``rows`` state vectors it returns (``states``) and its shots table."""
+        need = self._memory_need(prog, rows, n_obs, grad)
+        if need is not None or states:
+            size, what = need if need is not None else (0.0, "")
+            if states:
+                size += 2 * rows * memory.amplitudes(prog.n_qubits) * 16
+                what += (" and " if what else "") + f"{rows} returned state vector(s)"
+            memory.check(
+                size,
+                f"the {self.name} engine's {what} for {prog.n_qubits} qubits",
+                "use fewer qubits or a smaller batch; for larger circuits use engine='cudaq' with "
+                "target='nvidia-mgpu' (one state over many GPUs) or engine='aer' with "
+                "method='matrix_product_state' (weakly entangled circuits)",
+                limit=self.max_memory,
+                device=self._memory_device(),
+            )
+        if shots is not None:
+            memory.check_shots(shots, rows, prog.n_qubits, self.name, limit=self.max_memory)
+
     def program(self, circuit: QuantumCircuit, *, sampling: bool = False) -> GateProgram:
         """The circuit's gate-level program; refuses a dynamic circuit unless this engine's declared
         capabilities run one for this primitive (``sampling``: ``sample``, else ``expval``)."""
@@ -100,7 +135,12 @@ class ShiftRuleEngine(Engine):
         """Counts per row, keys in Qiskit order over the measured classical bits (or all qubits)."""
 
     def expval(self, circuit, observables, values, *, shots=None, seed=None, shared=None):
+        check_optional_shots(shots)
         prog = self.program(circuit)
+        if values.shape[0] == 0:
+            return empty_expval(values, len(observables), real_dtype(values))
+        grad = torch.is_grad_enabled() and values.requires_grad
+        self.check_memory(prog, values.shape[0], n_obs=len(observables), grad=grad, shots=shots)
         angles = prog.angles(values)
 
         def evaluate(rows: np.ndarray, seed: int | None) -> np.ndarray:
@@ -109,7 +149,7 @@ class ShiftRuleEngine(Engine):
         if torch.is_grad_enabled() and angles.requires_grad:
             return ParameterShift.apply(angles, evaluate, seed)
         out = evaluate(angles.detach().double().cpu().numpy(), seed)
-        return torch.as_tensor(out, dtype=_real(values), device=values.device)
+        return torch.as_tensor(out, dtype=real_dtype(values), device=values.device)
 
     def statevector(self, circuit, values, *, shared=None):
         prog = self.program(circuit)
@@ -118,20 +158,26 @@ class ShiftRuleEngine(Engine):
                 "the circuit measures or resets a qubit mid-circuit, so its final state is mixed "
                 "and has no state vector; use expval or sample"
             )
+        dtype = torch.complex128 if real_dtype(values) == torch.float64 else torch.complex64
+        if values.shape[0] == 0:
+            return empty_statevector(values, prog.n_qubits, dtype)
+        self.check_memory(prog, values.shape[0], states=True)
         with torch.no_grad():
             rows = prog.angles(values).double().cpu().numpy()
             states = self._statevector_rows(prog, rows) * np.exp(1j * prog.global_phase(values))[:, None]
-        dtype = torch.complex128 if _real(values) == torch.float64 else torch.complex64
         return torch.as_tensor(states, dtype=dtype, device=values.device)
 
     def sample(self, circuit, values, *, shots, seed, shared=None):
         prog = self.program(circuit, sampling=True)
+        if values.shape[0] == 0:
+            return []
+        self.check_memory(prog, values.shape[0], shots=shots)
         with torch.no_grad():
             rows = prog.angles(values).double().cpu().numpy()
         return self._sample_rows(prog, rows, shots, seed)
 
 
-def _real(values: torch.Tensor) -> torch.dtype:
+def real_dtype(values: torch.Tensor) -> torch.dtype:
     return values.dtype if values.is_floating_point() else torch.float64
 
 

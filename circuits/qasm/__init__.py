@@ -27,19 +27,24 @@ from qiskit import QuantumCircuit
 from ..errors import ConfigurationError, ParameterError, QasmError
 from . import qasm2, qasm3
 from .export import QasmExportError, to_qasm2, to_qasm3
+from .guards import MAX_QUBITS, check_includes, check_sizes
 from .source import PathLike, Source
 from .version import detect, detect_version
 
 __all__ = ["QasmExportError", "detect_version", "dump", "dumps", "load", "loads"]
 
 
-def loads(text: str, *, include_path: Iterable[PathLike] | None = None) -> QuantumCircuit:
+def loads(
+    text: str, *, include_path: Iterable[PathLike] | None = None, max_qubits: int = MAX_QUBITS
+) -> QuantumCircuit:
     """Parse an OpenQASM 2 or 3 program into a ``QuantumCircuit``.
 
     The version comes from the ``OPENQASM`` header; without one, a program using 3-only syntax
     (``qubit``, ``input``, ``stdgates.inc``...) is read as 3, anything else as 2. OpenQASM 3
     ``input float[64] name;`` declarations become free ``Parameter``s. ``include_path`` is searched
-    for OpenQASM 2 includes (``qelib1.inc`` is built in).
+    for OpenQASM 2 includes (``qelib1.inc`` is built in); an include outside those folders (an
+    absolute path, ``..``) is refused. A program declaring more than ``max_qubits`` qubits or
+    classical bits is refused before it is parsed.
 
     Raises:
         QasmError: malformed or unsupported input, with the 1-based ``line`` and ``column``.
@@ -82,14 +87,18 @@ def loads(text: str, *, include_path: Iterable[PathLike] | None = None) -> Quant
         text = " " + text[1:]
     src = Source(text)
     version, had_header = detect(src)
+    folders = tuple(include_path) if include_path is not None else ()
+    check_sizes(src, max_qubits)
+    check_includes(src, folders)
     note = "" if had_header else f"no OPENQASM header; read as OpenQASM {version}"
     if version == 2:
-        return qasm2.read(src, tuple(include_path) if include_path is not None else (), note)
+        return qasm2.read(src, folders, note)
     return qasm3.read(src, note)
 
 
-def load(path: PathLike) -> QuantumCircuit:
-    """Read an OpenQASM 2 or 3 file; OpenQASM 2 includes are also searched beside the file."""
+def load(path: PathLike, *, max_qubits: int = MAX_QUBITS) -> QuantumCircuit:
+    """Read an OpenQASM 2 or 3 file; OpenQASM 2 includes are searched beside the file (and only
+    there, besides the standard library)."""
     path = Path(path)
     data = path.read_bytes()
     try:
@@ -98,7 +107,7 @@ def load(path: PathLike) -> QuantumCircuit:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise QasmError(f"{path} is not UTF-8 text", line, column) from exc
-    return loads(text, include_path=[path.parent])
+    return loads(text, include_path=[path.parent], max_qubits=max_qubits)
 
 
 def dumps(circuit: QuantumCircuit, version: int = 3) -> str:

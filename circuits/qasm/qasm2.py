@@ -39,7 +39,9 @@ def _qasm2_parse(text: str, include_path: Sequence[PathLike]) -> QuantumCircuit:
 def read(src: Source, include_path: Sequence[PathLike], note: str) -> QuantumCircuit:
     """Parse OpenQASM 2 ``src``, searching ``include_path`` and then Qiskit's legacy includes;
     ``note`` (e.g. that the header was missing) is appended to any error."""
-    include_path = (*include_path, *qasm2.LEGACY_INCLUDE_PATH)
+    # the standard library, but not the working directory that Qiskit's legacy path also holds
+    library = [p for p in qasm2.LEGACY_INCLUDE_PATH if str(p) not in (".", "")]
+    include_path = (*include_path, *library)
     try:
         return _qasm2_parse(src.text, include_path)
     except MemoryError:

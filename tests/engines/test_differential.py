@@ -12,10 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from qiskit import QuantumCircuit
 from qiskit.quantum_info import Statevector
 from scipy.stats import chi2_contingency, chisquare
 
 import circuits
+from circuits.errors import MemoryLimitError
 
 from ..circuits.helpers import bound, random_circuit, random_pauli_sum, reference_state
 from .branching import branch_expval
@@ -255,3 +257,58 @@ def test_parameter_free_circuit_and_batch_of_one(name):
         np.testing.assert_allclose(
             circuits.statevector(qc, engine=eng).numpy()[0], Statevector(qc).data, atol=1e-6
         )
+
+
+@pytest.mark.parametrize("name", engine_params())
+def test_empty_batch_gives_empty_results(name):
+    """A batch of zero rows gives ``(0, n_obs)`` expectation values (that backpropagate), no
+    counts and ``(0, 2**n)`` states on every engine; Aer once died of a segmentation fault here
+    (tests/reliability/test_api.py runs that case in a subprocess)."""
+    rng = np.random.default_rng(17)
+    qc = random_circuit(3, 12, rng, max_gate_qubits=3)
+    obs = [random_pauli_sum(3, 3, rng), random_pauli_sum(3, 1, rng)]
+    eng = make_engine(name)
+    values = torch.zeros(0, qc.num_parameters, dtype=torch.float64, requires_grad=True)
+    out = circuits.expval(qc, obs, values, engine=eng)
+    assert out.shape == (0, 2) and not out.is_complex()
+    out.sum().backward()
+    assert values.grad is not None and values.grad.shape == (0, qc.num_parameters)
+    empty = values.detach()
+    assert circuits.expval(qc, obs, empty, engine=eng, shots=100, seed=1).shape == (0, 2)
+    assert circuits.sample(qc, empty, shots=10, seed=1, engine=eng) == []
+    if name not in NO_STATEVECTOR:
+        state = circuits.statevector(qc, empty, engine=eng)
+        assert state.shape == (0, 8) and state.is_complex()
+    layer = circuits.QuantumLayer(qc, obs, inputs="x", weights=None, engine=name, **ENGINES[name][0])
+    assert layer(torch.zeros(0, layer.n_inputs)).shape == (0, 2)
+    # the engine still checks the circuit it was given: a batch of one row after the empty one
+    one = circuits.expval(qc, obs, torch.zeros(1, qc.num_parameters, dtype=torch.float64), engine=eng)
+    assert one.shape == (1, 2)
+
+
+@pytest.mark.parametrize("name", engine_params(DYNAMIC_SAMPLE))
+def test_empty_batch_of_a_dynamic_circuit(name):
+    qc = random_dynamic_circuit(2, 12, np.random.default_rng(3))
+    assert circuits.sample(qc, torch.zeros(0, qc.num_parameters), shots=10, engine=make_engine(name)) == []
+
+
+@pytest.mark.parametrize("name", engine_params())
+def test_memory_guard_refuses_before_allocating(name):
+    """Every engine checks what a run needs against ``max_memory`` (default: what is free) and
+    refuses with the size it would need; a trillion shots are refused on every engine."""
+    qc = QuantumCircuit(2)
+    qc.h(0)
+    qc.cx(0, 1)
+    with pytest.raises(MemoryLimitError, match=r"1,000,000,000,000 shots.*needs about .* GiB"):
+        circuits.sample(qc, shots=10**12, engine=make_engine(name))
+    if name == "ibm":  # hardware (or a fake backend's own Aer) holds the state, not this process
+        return
+    wide = QuantumCircuit(12)
+    wide.h(range(12))
+    eng = circuits.engines.get(name, **ENGINES[name][0], max_memory=2**12)
+    with pytest.raises(MemoryLimitError, match=r"12 qubits.*needs about .* GiB but only .* is available"):
+        circuits.expval(wide, "Z" * 12, engine=eng)
+    with pytest.raises(MemoryLimitError, match="shots"):
+        circuits.sample(qc, shots=10**6, engine=eng)
+    roomy = circuits.engines.get(name, **ENGINES[name][0], max_memory=2**30)
+    np.testing.assert_allclose(circuits.expval(wide, "Z" * 12, engine=roomy).numpy(), [[0.0]], atol=1e-6)

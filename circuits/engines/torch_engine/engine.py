@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -17,7 +16,8 @@ from ...errors import (
     MemoryLimitError,
     UnsupportedOperationError,
 )
-from ..base import Engine
+from .. import memory
+from ..base import Engine, check_optional_shots, empty_expval, empty_statevector
 from ..cache import CompileCache
 from . import program as prog
 from .adjoint import AdjointRun, adjoint_expval
@@ -91,24 +91,11 @@ def _build(circuit: QuantumCircuit) -> Compiled:
     )
 
 
+#: state copies a forward pass holds at its peak (input, output, fused-gate and measurement buffers)
+FORWARD_COPIES = 5
+
 compile_circuit = CompileCache(_build)
 compile_circuit.__doc__ = "Compile (or fetch from the cache) the torch program for a circuit."
-
-
-def _available_bytes(device: torch.device) -> int:
-    if device.type == "cuda":
-        free, _ = torch.cuda.mem_get_info(device)
-        return int(free)
-    try:
-        import psutil
-
-        return int(psutil.virtual_memory().available)
-    except ImportError:  # pragma: no cover
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-
-
-def _gib(b: float) -> str:
-    return f"{b / 2**30:.3g} GiB"
 
 
 class TorchEngine(Engine):
@@ -160,26 +147,25 @@ class TorchEngine(Engine):
     def _check_memory(self, n: int, batch: int, density: bool, ops: int, grad: bool) -> None:
         if n > 62 or (density and 2 * n > 62):
             raise MemoryLimitError(f"{n} qubits cannot be simulated as a state vector")
-        width = 2 * n if density else n
         itemsize = torch.empty((), dtype=self.dtype).element_size()
-        state = float(batch) * (2.0**width) * itemsize
-        copies = 4 + (ops if grad and self.diff_method == "backprop" else 0)
-        need = state * copies
-        if need < 2**28 and self.max_memory is None:
-            return  # a quarter GiB: not worth asking the OS
-        limit = self.max_memory if self.max_memory is not None else _available_bytes(self.device)
-        if need > limit:
-            kind = "density matrix" if density else "state vector"
-            hint = (
-                " Try diff_method='adjoint', which keeps only a few state vectors."
-                if grad and self.diff_method == "backprop" and state * 4 <= limit
-                else " Use a smaller batch, fewer qubits, or a GPU / distributed engine."
-            )
-            raise MemoryLimitError(
-                f"simulating {n} qubits (batch {batch}, {self.dtype}) needs about {_gib(need)} "
-                f"({_gib(state)} per {kind}, {copies} copies) but only {_gib(limit)} is "
-                f"available on {self.device}.{hint}"
-            )
+        state = float(batch) * memory.amplitudes(n, density) * itemsize
+        backprop = grad and self.diff_method == "backprop"
+        # measured peaks: a forward pass holds ~4.7 states; backprop keeps ~1.4 per fused step
+        copies = FORWARD_COPIES + (1.5 * ops if backprop else 0)
+        if state * copies < memory.SMALL and self.max_memory is None:
+            return  # not worth asking the OS
+        kind = "density matrix" if density else "state vector"
+        hint = (
+            "try diff_method='adjoint', which keeps only a few state vectors"
+            if backprop and state * FORWARD_COPIES <= (self.max_memory or memory.available_bytes(self.device))
+            else "use a smaller batch, fewer qubits, or a GPU / distributed engine"
+        )
+        what = (
+            f"simulating {n} qubits (batch {batch}, {self.dtype}"
+            f"{', backprop gradients' if backprop else ''}) at {memory.gib(state)} per {kind}, "
+            f"{copies:.0f} copies,"
+        )
+        memory.check(state * copies, what, hint + ".", limit=self.max_memory, device=self.device)
 
     def _plan(self, observables: list[SparsePauliOp], n: int) -> PauliPlan:
         last = self._last_plan
@@ -228,6 +214,9 @@ class TorchEngine(Engine):
         compiled = compile_circuit(circuit)
         values = self._values(values)
         n = compiled.n_qubits
+        if values.shape[0] == 0:
+            check_optional_shots(shots)
+            return empty_expval(values, len(observables), self.real_dtype)
         if shots is not None:
             return self._shot_expval(compiled, observables, values, shots, seed, shared)
         if compiled.records:  # expectation values on the system qubits, records traced out
@@ -287,12 +276,17 @@ class TorchEngine(Engine):
                 "the circuit measures or resets a qubit mid-circuit, so its final state is mixed "
                 "and has no state vector; use expval or sample (density-matrix mode)"
             )
+        if values.shape[0] == 0:
+            return empty_statevector(values.to(self.device), compiled.n_qubits, self.dtype)
         return self._simulate(compiled, self._values(values), shared).state
 
     def sample(self, circuit, values, *, shots, seed, shared=None):
         compiled = compile_circuit(circuit)
         values = self._values(values)
         n = compiled.n_qubits
+        if values.shape[0] == 0:
+            return []
+        memory.check_shots(shots, values.shape[0], 0, self.name, limit=self.max_memory)
         with torch.no_grad():
             record = compiled.needs_density and any(o.kind == "measure" for o in compiled.lowered)
             sim = self._simulate(compiled, values, shared, record=record)

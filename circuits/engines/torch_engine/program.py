@@ -19,6 +19,7 @@ from qiskit.circuit import ControlledGate, Gate, Instruction, Parameter, Paramet
 from qiskit.quantum_info import Operator, SparsePauliOp
 
 from ...errors import UnsupportedOperationError
+from ..loops import loop_bodies
 from . import gates
 from .expressions import compile_parameter
 
@@ -313,9 +314,14 @@ def _lower_into(circuit, qmap, cmap, index, ops, controls, n_qubits) -> None:
                 flipped = ((cond[0][0], 1 - cond[0][1]),)
                 _lower_into(false_body, list(qubits), list(clbits), index, ops, controls + flipped, n_qubits)
             continue
+        if name == "for_loop":  # a fixed number of iterations: unrolled
+            for body in loop_bodies(op):
+                _lower_into(body, list(qubits), list(clbits), index, ops, controls, n_qubits)
+            continue
         if name in _CONTROL_FLOW:
+            where = "engine='aer' (sample, or expval with shots=)" if name == "while_loop" else "engine='aer'"
             raise UnsupportedOperationError(
-                f"classical control flow ({name}) is not supported by the torch engine; use engine='aer'"
+                f"classical control flow ({name}) is not supported by the torch engine; use {where}"
             )
         if name in SKIPPED:
             continue

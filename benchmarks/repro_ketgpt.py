@@ -1,0 +1,386 @@
+"""KetGPT study (issue 19; Apak, Bandic, Sarkar, Feld, arXiv 2402.13352).
+
+1. Train KetGPT (``ketml train ketgpt``: byte-level line BPE, GPT-2 from scratch) on the training
+   split of the MQT Bench corpus ``algorithm-circuits`` (circuits up to ``--max-chars``
+   characters; CPU budget), checkpointed every epoch and resumed if interrupted.
+2. Generate ``--n`` circuits from the header prompt (N drawn from the training widths), no filter.
+3. Verify three sets with one :class:`qml.generators.verify.Verifier` (classifier trained on the
+   corpus's training split against matched random circuits): KetGPT's output, the held-out real
+   test split (unseen family/size) and random circuits matched in width and gate count to the
+   held-out real ones (and, beside KetGPT's row, a random baseline matched to its valid output).
+   Folds: valid fraction, fraction called real, structural Wasserstein distances to real (random
+   baseline), novelty (exact / near copies of training circuits).
+
+Each stage is skipped when its output exists in ``--work`` (default ``$KETML_DATA/repro_ketgpt``),
+so an interrupted run continues; results that are partial say so in ``status``.
+
+    nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/repro_ketgpt.py
+    (--quick: the quick corpus, a tiny model, 40 circuits)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.harness import (  # noqa: E402
+    add_out,
+    add_quick,
+    machine_summary,
+    markdown_table,
+    new_parser,
+    run_main,
+    write_results,
+)
+
+TARGETS = {"valid": 0.99, "called_real": 0.90, "random_called_real": 0.10}
+RANDOM = "random (matched to the held-out real in width and gate count)"
+
+
+def train_stage(work: Path, quick: bool, args) -> Path:
+    """The finished run folder (trained now, resumed, or found)."""
+    from qml.training.experiment import train
+
+    runs = work / "runs"
+    found = sorted(runs.glob("ketgpt-*")) if runs.is_dir() else []
+    if found and (found[-1] / "metrics.json").is_file():
+        print(f"training: found {found[-1]}", flush=True)
+        return found[-1]
+    dataset = "algorithm-circuits-quick" if quick else "algorithm-circuits"
+    data_options = {} if quick else {"max_chars": args.max_chars}
+    resume = found[-1] if found and (found[-1] / "checkpoint.pt").is_file() else None
+    print(f"training on {dataset} ({'resuming ' + str(resume) if resume else 'new run'})", flush=True)
+    if resume is not None:  # the run folder decides everything but the epochs
+        return train(None, resume=resume, epochs=args.epochs, progress=True)[0]
+    run_dir, _ = train(
+        "ketgpt",
+        dataset,
+        out=runs,
+        progress=True,
+        model_options={} if quick else {"size": args.size},
+        data_options=data_options,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+    )
+    return run_dir
+
+
+def finish_from_checkpoint(work: Path) -> Path:
+    """Finish a run that was stopped for time: the best weights so far (``model.pt``) become the
+    model, and the task's own finish writes tokenizer.json, curves.png and metrics.json (marked
+    ``stopped_at_epoch``). Used with ``--finish-now``; the results say so."""
+    import torch
+
+    from qml import registry
+    from qml.generators.lm_task import CircuitLMHooks
+    from qml.training.config import TrainConfig
+    from qml.training.loop import count_parameters
+    from qml.training.runs import read_run, write_json
+
+    (run_dir,) = sorted((work / "runs").glob("ketgpt-*"))[-1:]
+    saved = read_run(run_dir)
+    task = registry.get_task(saved["task"])
+    prepared = task.load(saved["dataset"], seed=saved["config"]["seed"], **saved["data_options"])
+    net = task.build(registry.get(saved["model"]), prepared.dims, "torch", saved["model_options"])
+    net.load_state_dict(torch.load(run_dir / "model.pt", weights_only=True))
+    state = torch.load(run_dir / "checkpoint.pt", weights_only=False)
+    history = state["history"]
+    config = TrainConfig.from_dict(saved["config"])
+    hooks = CircuitLMHooks(prepared.train, config)
+    metrics = {**count_parameters(net), "epochs": len(history["train_loss"]), "planned_epochs": config.epochs}
+    metrics["stopped_at_epoch"] = state["epoch"]
+    metrics["best_epoch"] = (state.get("best") or {}).get("epoch")
+    metrics["seconds_per_epoch"] = sum(history["seconds"]) / len(history["seconds"])
+    metrics.update(hooks.finish(net, history, run_dir, "ketgpt (stopped for time)"))
+    metrics.update(history=history, config=config.to_dict())
+    write_json(run_dir / "metrics.json", metrics)
+    return run_dir
+
+
+def generate_stage(run_dir: Path, work: Path, n: int, args) -> Path:
+    """``n`` circuits in ``work/generated``, drawn in chunks of 100 (each written when drawn, so an
+    interrupted run keeps what it drew; a later run continues from there)."""
+    from qml.generators.ketgpt import generate, load_generator, write_circuits
+
+    out = work / "generated"
+    out.mkdir(parents=True, exist_ok=True)
+    meta = out / "generation.json"
+    info = json.loads(meta.read_text()) if meta.is_file() else {"seconds": 0.0, "chunks": 0}
+    have = len(list(out.glob("*.qasm")))
+    if have >= n or (args.use_generated and have):
+        print(f"generation: found {have} circuits in {out}", flush=True)
+        return out
+    gen = load_generator(run_dir)
+    chunk = 100
+    while have < n:
+        t0 = time.perf_counter()
+        k = min(chunk, n - have)
+        texts = generate(
+            gen,
+            k,
+            temperature=args.temperature,
+            top_k=args.top_k,
+            max_new_tokens=args.max_tokens,
+            batch_size=args.batch,
+            seed=1000 * info["chunks"],
+            progress=True,
+        )
+        tmp = work / ".chunk.part"
+        shutil.rmtree(tmp, ignore_errors=True)
+        for path in write_circuits(texts, tmp, prefix=f"ketgpt_c{info['chunks']:02d}"):
+            path.rename(out / path.name)
+        shutil.rmtree(tmp, ignore_errors=True)
+        have += len(texts)
+        info["chunks"] += 1
+        info["seconds"] += time.perf_counter() - t0
+        info["n"] = have
+        meta.write_text(json.dumps(info))
+        print(f"generated {have} of {n} ({info['seconds']:.0f} s)", flush=True)
+    return out
+
+
+def verify_stage(folder: Path, corpus: str, out: Path, quick: bool) -> dict:
+    from data.algorithm_circuits import load_algorithm_circuits
+    from qml.generators.verify import Verifier
+    from qml.generators.verify.validity import check_text
+
+    t0 = time.perf_counter()
+    verifier = Verifier.from_corpus(corpus, epochs=4 if quick else 8, progress=True)
+    print(f"classifier: {verifier.heldout} ({time.perf_counter() - t0:.0f} s)", flush=True)
+    files = sorted(folder.glob("*.qasm"))
+    generated = [p.read_text() for p in files]
+    real = load_algorithm_circuits(corpus, progress=False).split("test")
+    sets = {}
+    checks = [check_text(t, p.name) for t, p in zip(generated, files, strict=True)]
+    sets["ketgpt"] = verifier.assess(
+        generated, [p.name for p in files], checks=checks, plot=out / "structure_ketgpt.png", label="ketgpt"
+    )
+    print("ketgpt done", flush=True)
+    sets["real (held-out test)"] = verifier.assess(
+        [r.text for r in real], [r.path.name for r in real], plot=out / "structure_real.png", label="real"
+    )
+    print("real done", flush=True)
+    shapes = [(r.num_qubits, r.n_gates) for r in real]  # as many as the held-out real, matched to them
+    random_texts = verifier.random_baseline(shapes, seed=11)
+    sets[RANDOM] = verifier.assess(
+        random_texts, None, plot=out / "structure_random.png", label="random", baseline=False
+    )
+    print("random done", flush=True)
+    return {"classifier": verifier.summary(), "sets": sets, "seconds": time.perf_counter() - t0}
+
+
+def checks(result: dict) -> dict:
+    """The issue's targets, each True or False as measured."""
+    sets = result["sets"]
+    k, r = sets["ketgpt"], sets[RANDOM]
+    structure = k.get("structure") or {}
+    closer = structure.get("closer_than_random", [])
+    compared = [
+        m for m in structure.get("metrics", []) if m not in structure.get("matched_by_construction", [])
+    ]
+    return {
+        "KetGPT valid >= 99 %": k["valid_fraction"] >= TARGETS["valid"],
+        "classifier calls >= 90 % of KetGPT's circuits real": k.get("called_real_fraction", 0)
+        >= TARGETS["called_real"],
+        "classifier calls <= 10 % of random circuits real": r.get("called_real_fraction", 1)
+        <= TARGETS["random_called_real"],
+        f"every structural distance to real smaller than random's ({len(closer)} of {len(compared)})": bool(
+            compared
+        )
+        and len(closer) == len(compared),
+    }
+
+
+def tables(result: dict) -> tuple[list[dict], list[dict]]:
+    """Flat records: the folds and novelty per set, and the structural distances per set."""
+    entries, structure = [], []
+    for name, s in result["sets"].items():
+        nov = s.get("novelty") or {}
+        entries.append(
+            {
+                "set": name,
+                "circuits": s["n_files"],
+                "valid": round(s["valid_fraction"], 4),
+                "called_real": round(s.get("called_real_fraction", float("nan")), 4),
+                "exact_copies": round(nov.get("exact_copy_fraction", float("nan")), 4),
+                "near_copies": round(nov.get("near_copy_fraction", float("nan")), 4),
+                "mean_best_similarity": round(nov.get("mean_best_similarity", float("nan")), 4),
+            }
+        )
+        st = s.get("structure")
+        if st:
+            key = f"{s['label']}_to_real"
+            structure.append({"set": name, **{m: round(st[key][m], 4) for m in st["metrics"]}})
+            if "random_to_real" in st and name == "ketgpt":
+                structure.append(
+                    {
+                        "set": "random matched to KetGPT",
+                        **{m: round(st["random_to_real"][m], 4) for m in st["metrics"]},
+                    }
+                )
+    return entries, structure
+
+
+def _epochs(model: dict) -> str:
+    if model["planned_epochs"] != model["epochs"]:
+        return (
+            f"{model['epochs']} of {model['planned_epochs']} planned epochs (stopped for time; best "
+            f"epoch {model['best_epoch']})"
+        )
+    return f"{model['epochs']} epochs"
+
+
+def markdown(summary: dict) -> list[str]:
+    lines = ["# KetGPT reproduction (arXiv 2402.13352)", "", f"Status: **{summary['status']}**.", ""]
+    model = summary.get("model")
+    if model:
+        lines += [
+            f"Model: GPT-2 {model['shape']}, {model['n_parameters']} parameters, vocabulary "
+            f"{model['vocab_size']}; {_epochs(model)} ({model['seconds_per_epoch']:.0f} s/epoch) on "
+            f"{model['train_circuits']} training circuits (up to {summary['max_chars']} characters); "
+            f"test perplexity {model['test_perplexity']:.3f} on {model['test_circuits']} circuits of unseen "
+            "(family, size).",
+            "",
+        ]
+    held = summary.get("classifier")
+    if held:
+        lines += [
+            f"Real-vs-random classifier (tiny BERT over gate tokens, {held['n_train']} training circuits): "
+            f"held-out accuracy {held['accuracy']:.3f}, AUC {held['auc']:.3f} on {held['n_real']} real and "
+            f"{held['n_random']} matched random test circuits.",
+            "",
+        ]
+    if summary.get("entries"):
+        keys = list(summary["entries"][0])
+        lines += markdown_table(
+            [k.replace("_", " ") for k in keys], [[e[k] for k in keys] for e in summary["entries"]]
+        )
+        lines += [
+            "",
+            "Structural Wasserstein distance to the real training circuits (units of the real std; "
+            "qubits and gates of the random set are matched by construction):",
+            "",
+        ]
+        keys = list(summary["structure"][0])
+        lines += markdown_table(
+            [k.replace("_", " ") for k in keys], [[e[k] for k in keys] for e in summary["structure"]]
+        )
+        lines += ["", "Targets of the issue:", ""]
+        lines += [f"- {'met' if ok else 'NOT met'}: {name}" for name, ok in summary["checks"].items()]
+    lines += ["", f"Command: `{summary['command']}`", ""]
+    return lines
+
+
+def _all_but_first(k: int):
+    """``shutil.copytree`` ignore function keeping the first ``k`` .qasm files (a sample to read)."""
+
+    def ignore(folder, names):
+        keep = sorted(n for n in names if n.endswith(".qasm"))[:k]
+        return [n for n in names if n not in keep]
+
+    return ignore
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = new_parser(__doc__)
+    add_out(parser)
+    add_quick(parser, "the quick corpus, a tiny model, 40 circuits")
+    parser.add_argument(
+        "--work", type=Path, default=None, help="folder of the run and the generated circuits"
+    )
+    parser.add_argument("--n", type=int, default=None, help="circuits to generate (default 1000, quick 40)")
+    parser.add_argument("--epochs", type=int, default=None, help="training epochs (default: the model's)")
+    parser.add_argument("--batch-size", type=int, default=None, help="training batch (default: the model's)")
+    parser.add_argument("--size", default="small", help="model size: tiny, small, paper")
+    parser.add_argument("--max-chars", type=int, default=8000, help="longest training circuit, in characters")
+    parser.add_argument("--temperature", type=float, default=0.8)
+    parser.add_argument("--top-k", type=int, default=20)
+    parser.add_argument("--max-tokens", type=int, default=1500)
+    parser.add_argument("--batch", type=int, default=50, help="circuits sampled at once")
+    parser.add_argument(
+        "--use-generated",
+        action="store_true",
+        help="verify the circuits generated so far, even if fewer than --n (time budget; labelled partial)",
+    )
+    parser.add_argument(
+        "--finish-now", action="store_true", help="stop training at the best checkpoint so far (time budget)"
+    )
+    parser.add_argument(
+        "--stage", choices=("train", "generate", "verify"), default="verify", help="stop after"
+    )
+    args = parser.parse_args(argv)
+    from data.cache import data_home
+
+    quick = args.quick
+    work = args.work or data_home() / ("repro_ketgpt_quick" if quick else "repro_ketgpt")
+    n = args.n or (40 if quick else 1000)
+    name = "repro_ketgpt_quick" if quick else "repro_ketgpt"
+    out = args.out / name
+    out.mkdir(parents=True, exist_ok=True)
+    corpus = "algorithm-circuits-quick" if quick else "algorithm-circuits"
+    summary: dict = {
+        "machine": machine_summary("torch", "transformers", "tokenizers", "qiskit", "mqt.bench"),
+        "corpus": corpus,
+        "max_chars": None if quick else args.max_chars,
+        "n_generate": n,
+        "sampling": {"temperature": args.temperature, "top_k": args.top_k, "max_new_tokens": args.max_tokens},
+        "command": "nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/repro_ketgpt.py "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
+        "quick": quick,
+        "status": "partial: training",
+    }
+    start = time.perf_counter()
+    if args.finish_now:
+        finish_from_checkpoint(work)
+    run_dir = train_stage(work, quick, args)
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    summary["model"] = {
+        "shape": metrics["model_shape"],
+        "n_parameters": metrics["n_parameters"],
+        "vocab_size": metrics["vocab_size"],
+        "epochs": metrics["epochs"],
+        "planned_epochs": metrics.get("planned_epochs", metrics["epochs"]),
+        "best_epoch": metrics.get("best_epoch"),
+        "seconds_per_epoch": metrics["seconds_per_epoch"],
+        "train_circuits": metrics["n_circuits"]["train"],
+        "test_circuits": metrics["n_circuits"]["test"],
+        "test_loss": metrics["test_loss"],
+        "test_perplexity": metrics["test_perplexity"],
+    }
+    details: dict = {"history": {k: metrics["history"][k] for k in ("train_loss", "val_loss")}}
+    shutil.copy(run_dir / "curves.png", out / "training_curve.png")
+    summary["status"] = "partial: trained, not generated"
+    if args.stage != "train":
+        folder = generate_stage(run_dir, work, n, args)
+        generation = json.loads((folder / "generation.json").read_text())
+        summary["generation"] = {
+            "n": generation["n"],
+            "requested": n,
+            "seconds": round(generation["seconds"], 1),
+        }
+        summary["status"] = "partial: generated, not verified"
+        if args.stage == "verify":
+            result = verify_stage(folder, corpus, out, quick)
+            summary["classifier"] = result["classifier"]["classifier_heldout"]
+            summary["entries"], summary["structure"] = tables(result)
+            summary["checks"] = checks(result)
+            summary["status"] = "complete"
+            if generation["n"] < n:
+                summary["status"] = f"partial: {generation['n']} of {n} circuits generated (time budget)"
+            details["verification"] = result
+            shutil.copytree(folder, out / "generated_sample", dirs_exist_ok=True, ignore=_all_but_first(20))
+    (out / "details.json").write_text(json.dumps(details, indent=1, default=str))
+    summary["seconds"] = time.perf_counter() - start
+    write_results(args.out, name, summary, markdown(summary))
+    print("\n".join(markdown(summary)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))

@@ -1,0 +1,131 @@
+"""Drawing circuits from a trained KetGPT run: header prompt, temperature, top-k, valid-only filter.
+
+A run folder of ``ketml train ketgpt`` holds ``model.pt``, ``tokenizer.json`` and ``run.json``;
+:func:`load_generator` rebuilds the model from them and :func:`generate` draws circuits from the
+prompt ``OPENQASM 2.0; include "qelib1.inc"; qreg q[N];``, N given or drawn from the qubit counts
+of the training split, and :func:`write_circuits` writes them as ``.qasm`` files.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from circuits.errors import ConfigurationError
+from qml.training.runs import RunNotFoundError
+
+from ..lm import CircuitLM
+from ..qasm_text import header, parse
+from ..sampling import sample_tokens
+from ..tokenizer import QasmTokenizer
+
+__all__ = ["Generator", "generate", "load_generator", "write_circuits"]
+
+
+@dataclass
+class Generator:
+    """A trained circuit language model, its tokenizer and the qubit counts it was trained on."""
+
+    model: CircuitLM
+    tokenizer: QasmTokenizer
+    train_qubits: list[int]
+    run: dict
+
+
+def load_generator(run_dir: str | os.PathLike, device: str = "cpu") -> Generator:
+    """The model of a finished ``ketml train ketgpt`` run folder."""
+    from qml.training.experiment import load_trained
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunNotFoundError(f"no model at {run_dir}: give the run folder written by 'ketml train ketgpt'")
+    for need in ("run.json", "model.pt", "tokenizer.json"):
+        if not (run_dir / need).is_file():
+            raise RunNotFoundError(f"{run_dir} has no {need}: not a finished 'ketml train ketgpt' run folder")
+    model, saved = load_trained(run_dir, device)
+    if not isinstance(model, CircuitLM):
+        raise ConfigurationError(f"{run_dir} holds a {saved['model']} run, not a circuit language model")
+    tokenizer = QasmTokenizer.load(run_dir / "tokenizer.json")
+    qubits = saved.get("train_qubits") or []
+    if not qubits:
+        from data.algorithm_circuits import load_algorithm_circuits
+
+        corpus = load_algorithm_circuits(saved.get("corpus", saved["dataset"]), progress=False)
+        qubits = [r.num_qubits for r in corpus.split("train")]
+    return Generator(model, tokenizer, qubits, saved)
+
+
+def generate(
+    gen: Generator,
+    n: int,
+    *,
+    qubits: int | None = None,
+    temperature: float = 1.0,
+    top_k: int | None = 50,
+    max_new_tokens: int = 2048,
+    valid_only: bool = False,
+    max_tries: int = 5,
+    seed: int = 0,
+    batch_size: int = 16,
+    progress: bool = False,
+) -> list[str]:
+    """``n`` QASM texts drawn from the header prompt (``qubits`` N, else N drawn per circuit from
+    the training split's qubit counts). ``valid_only`` keeps drawing (up to ``max_tries`` x ``n``
+    circuits) until ``n`` parse with Qiskit; fewer come back if that many do not."""
+    from tqdm.auto import tqdm
+
+    if n < 1:
+        raise ConfigurationError(f"n must be at least 1; got {n}")
+    rng = random.Random(seed)
+    out: list[str] = []
+    tries, round_ = 0, 0
+    bar = tqdm(total=n, desc="kept", disable=not (progress and valid_only), unit="circuit")
+    while len(out) < n and tries < max_tries * n:
+        want = n - len(out)
+        sizes = sorted(qubits or rng.choice(gen.train_qubits) for _ in range(want))
+        prompts = [[gen.tokenizer.eos_id, *gen.tokenizer.encode(header(size))] for size in sizes]
+        drawn = sample_tokens(
+            gen.model.gpt,
+            prompts,
+            want,
+            eos_id=gen.tokenizer.eos_id,
+            temperature=temperature,
+            top_k=top_k,
+            max_new_tokens=max_new_tokens,
+            seed=seed + 7919 * round_,
+            batch_size=batch_size,
+            progress=progress,
+        )
+        texts = [header(size) + gen.tokenizer.decode(d) for size, d in zip(sizes, drawn, strict=True)]
+        tries += want
+        round_ += 1
+        for text in texts:
+            if valid_only:
+                try:
+                    parse(text)
+                except (KeyboardInterrupt, SystemExit):
+                    raise
+                except BaseException:  # QASM2ParseError, or the parser's Rust panic on huge integers
+                    continue
+            out.append(text)
+            bar.update(1)
+        if not valid_only:
+            break
+    bar.close()
+    return out[:n]
+
+
+def write_circuits(texts: list[str], out: str | os.PathLike, prefix: str = "ketgpt") -> list[Path]:
+    """Write each text to ``out/<prefix>_NNNN.qasm`` (the folder is created); returns the paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, text in enumerate(texts):
+        path = out / f"{prefix}_{i:04d}.qasm"
+        tmp = path.with_name(f".{path.name}.part")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+        paths.append(path)
+    return paths

@@ -1,0 +1,112 @@
+"""GPT-2 language models over QASM tokens, trained from scratch: sizes, the model, chunking.
+
+Sizes are presets of ``transformers.GPT2Config``: ``tiny`` (tests and tutorials, seconds),
+``small`` (the default: trains here in minutes) and ``paper`` (GPT-2 with 6 layers and 768-wide
+embeddings, the configuration noted for KetGPT; [I] the paper's exact size is not in the notes).
+Dropout is 0 by default so that an interrupted and resumed run equals an uninterrupted one.
+Circuits longer than the context are cut into consecutive blocks of one stream in which every
+circuit ends with ``<eos>`` (:func:`chunk`), so the model learns where circuits end.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from circuits.errors import ConfigurationError
+
+__all__ = ["LM_SIZES", "CircuitLM", "chunk", "make_lm"]
+
+#: GPT-2 sizes: layers, heads, embedding width, context length (tokens).
+LM_SIZES: dict[str, dict[str, int]] = {
+    "tiny": {"n_layer": 2, "n_head": 2, "n_embd": 64, "n_positions": 256},
+    "small": {"n_layer": 4, "n_head": 4, "n_embd": 128, "n_positions": 512},
+    "paper": {"n_layer": 6, "n_head": 12, "n_embd": 768, "n_positions": 1024},
+}
+
+
+def make_lm(vocab_size: int, size: str = "small", dropout: float = 0.0, **overrides: int):
+    """A randomly initialised ``GPT2LMHeadModel`` of preset ``size`` (fields overridable)."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+    from transformers.utils import logging as hf_logging
+
+    if size not in LM_SIZES:
+        raise ConfigurationError(f"unknown model size {size!r}; known: {', '.join(LM_SIZES)}")
+    hf_logging.set_verbosity_error()
+    fields = {**LM_SIZES[size], **{k: v for k, v in overrides.items() if v is not None}}
+    config = GPT2Config(
+        vocab_size=vocab_size,
+        resid_pdrop=dropout,
+        embd_pdrop=dropout,
+        attn_pdrop=dropout,
+        bos_token_id=0,
+        eos_token_id=0,
+        **fields,
+    )
+    return GPT2LMHeadModel(config)
+
+
+class CircuitLM(nn.Module):
+    """A GPT-2 over QASM tokens with the settings it was built from (``vocab_size``, ``size``,
+    ``eos_id``, ``pad_id``); ``forward(ids)`` returns the next-token logits ``(B, T, V)``."""
+
+    def __init__(
+        self,
+        vocab_size: int,
+        size: str = "small",
+        eos_id: int = 0,
+        pad_id: int = 1,
+        dropout: float = 0.0,
+        n_layer: int | None = None,
+        n_embd: int | None = None,
+        n_head: int | None = None,
+        n_positions: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.gpt = make_lm(
+            vocab_size,
+            size,
+            dropout,
+            n_layer=n_layer,
+            n_embd=n_embd,
+            n_head=n_head,
+            n_positions=n_positions,
+        )
+        self.gpt.config.eos_token_id = self.gpt.config.bos_token_id = eos_id
+        self.gpt.config.pad_token_id = pad_id
+        self.eos_id, self.pad_id = eos_id, pad_id
+
+    @property
+    def context(self) -> int:
+        return self.gpt.config.n_positions
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.gpt(input_ids=ids).logits
+
+    def loss(self, blocks: torch.Tensor) -> torch.Tensor:
+        """Mean next-token cross-entropy over blocks ``(B, T)`` (padding ignored)."""
+        labels = blocks.clone()
+        labels[labels == self.pad_id] = -100
+        return self.gpt(input_ids=blocks, labels=labels).loss
+
+    def describe(self) -> dict[str, Any]:
+        c = self.gpt.config
+        return {"n_layer": c.n_layer, "n_head": c.n_head, "n_embd": c.n_embd, "context": c.n_positions}
+
+
+def chunk(token_lists: list[list[int]], block: int, eos_id: int, pad_id: int) -> torch.Tensor:
+    """Blocks ``(N, block)`` of one stream of circuits, each followed by ``<eos>``, cut every
+    ``block`` tokens; the last block is padded. Every circuit appears once, in order."""
+    if block < 2:
+        raise ConfigurationError(f"block must be at least 2 tokens; got {block}")
+    stream: list[int] = []
+    for ids in token_lists:
+        stream.extend(ids)
+        stream.append(eos_id)
+    if not stream:
+        raise ConfigurationError("no circuits to train on")
+    n = -(-len(stream) // block)
+    stream.extend([pad_id] * (n * block - len(stream)))
+    return torch.tensor(stream, dtype=torch.long).view(n, block)

@@ -1,0 +1,175 @@
+"""The ``circuit-lm`` task: a causal language model over a QASM corpus, through the shared trainer.
+
+``load`` reads a corpus from :mod:`data.algorithm_circuits`, trains the tokenizer on the training
+split's text and cuts each split into ``<eos>``-separated blocks of ``block`` tokens
+(:func:`.lm.chunk`); the fit is :func:`qml.training.loop.train_loop` (checkpoint after every
+epoch, resume, progress bars, the weights of the best validation loss), and writes
+``tokenizer.json`` beside ``model.pt`` so the run folder is all a generator needs.
+Headline: test perplexity on circuits of unseen (family, size).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from circuits.errors import ConfigurationError
+from qml.registry import register_task
+from qml.training.loop import Hooks
+from qml.training.task import Prepared, Task
+
+from .lm import chunk
+from .tokenizer import QasmTokenizer, train_tokenizer
+
+__all__ = ["CORPUS_DATASETS", "CircuitLMTask", "LMData", "read_corpus_texts"]
+
+#: the corpora the task trains on (catalogue names)
+CORPUS_DATASETS = ("algorithm-circuits", "algorithm-circuits-quick")
+
+
+@dataclass
+class LMData:
+    """Token blocks ``(N, block)`` of the train/val/test splits and the tokenizer they use."""
+
+    train: torch.Tensor
+    val: torch.Tensor
+    test: torch.Tensor
+    tokenizer: QasmTokenizer
+    n_circuits: dict[str, int]
+
+
+def read_corpus_texts(dataset: str, data_root: str | None = None, max_chars: int | None = None):
+    """``{split: [(qasm text, qubits)]}`` of a catalogued corpus (circuits over ``max_chars``
+    characters left out)."""
+    from data.algorithm_circuits import load_algorithm_circuits
+
+    corpus = load_algorithm_circuits(dataset, root=data_root, progress=False)
+    out = {}
+    for split in ("train", "val", "test"):
+        pairs = [(r.text, r.num_qubits) for r in corpus.split(split)]
+        out[split] = [(t, q) for t, q in pairs if max_chars is None or len(t) <= max_chars]
+    return out
+
+
+class CircuitLMHooks(Hooks):
+    keep_best = True
+
+    def __init__(self, data: LMData, config) -> None:
+        self.data, self.config = data, config
+        self.n_train = len(data.train)
+
+    def batch_loss(self, model, idx, generator):
+        return model.loss(self.data.train[idx].to(self.config.device))
+
+    @torch.no_grad()
+    def mean_loss(self, model, blocks: torch.Tensor) -> float:
+        if len(blocks) == 0:
+            return float("nan")
+        model.eval()
+        total, tokens = 0.0, 0
+        for i in range(0, len(blocks), self.config.eval_batch_size):
+            b = blocks[i : i + self.config.eval_batch_size].to(self.config.device)
+            n = int((b[:, 1:] != model.pad_id).sum())
+            total += float(model.loss(b)) * n
+            tokens += n
+        model.train()
+        return total / max(tokens, 1)
+
+    def end_epoch(self, model, generator):
+        return {"val_loss": self.mean_loss(model, self.data.val)}
+
+    def score(self, record):
+        value = record.get("val_loss", float("nan"))
+        return -value if value == value else -record["train_loss"]
+
+    def message(self, epoch, record):
+        return f"epoch {epoch}: train loss {record['train_loss']:.4f}, val loss {record['val_loss']:.4f}"
+
+    def finish(self, model, history, out_dir, title):
+        from qml.training.plots import plot_losses
+
+        test_loss = self.mean_loss(model, self.data.test)
+        self.data.tokenizer.save(Path(out_dir) / "tokenizer.json")
+        plot_losses(
+            {"train": history["train_loss"], "validation": history["val_loss"]},
+            Path(out_dir) / "curves.png",
+            title,
+        )
+        return {
+            "test_loss": test_loss,
+            "test_perplexity": math.exp(test_loss) if test_loss == test_loss else float("nan"),
+            "n_blocks": {
+                "train": len(self.data.train),
+                "val": len(self.data.val),
+                "test": len(self.data.test),
+            },
+            "n_circuits": self.data.n_circuits,
+            "vocab_size": self.data.tokenizer.vocab_size,
+            "model_shape": model.describe(),
+        }
+
+
+class CircuitLMTask(Task):
+    name = "circuit-lm"
+    kind = "QASM corpus"
+    metric = "test_perplexity"
+    metric_label = "test perplexity"
+    description = "causal language model over OpenQASM 2 circuits (test perplexity on unseen family/size)"
+
+    def datasets(self) -> tuple[str, ...]:
+        return CORPUS_DATASETS
+
+    def load(
+        self,
+        dataset,
+        *,
+        seed=0,
+        subset=None,
+        test_subset=None,
+        data_root=None,
+        vocab_size: int = 2000,
+        block: int = 512,
+        max_chars: int | None = None,
+    ) -> Prepared:
+        pairs = read_corpus_texts(dataset, data_root, max_chars)
+        if subset:
+            pairs["train"] = pairs["train"][:subset]
+        texts = {s: [t for t, _ in p] for s, p in pairs.items()}
+        if not texts["train"]:
+            raise ConfigurationError(f"{dataset} has no training circuits (max_chars={max_chars})")
+        tokenizer = train_tokenizer(texts["train"], vocab_size)
+        eos, pad = tokenizer.eos_id, tokenizer.pad_id
+        blocks = {
+            s: chunk(tokenizer.encode_batch(t), block, eos, pad)
+            if t
+            else torch.zeros(0, block, dtype=torch.long)
+            for s, t in texts.items()
+        }
+        data = LMData(
+            blocks["train"], blocks["val"], blocks["test"], tokenizer, {s: len(t) for s, t in texts.items()}
+        )
+        dims = {"vocab_size": tokenizer.vocab_size, "eos_id": eos, "pad_id": pad, "block": block}
+        record = {
+            "corpus": dataset,
+            "vocab_size": vocab_size,
+            "block": block,
+            "max_chars": max_chars,
+            "train_qubits": [q for _, q in pairs["train"]],
+        }
+        return Prepared(data, dims=dims, record=record)
+
+    def hooks(self, prepared: Prepared, config) -> Hooks:
+        return CircuitLMHooks(prepared.train, config)
+
+    def headline(self, metrics: dict[str, Any]) -> str:
+        return (
+            f"test perplexity: {metrics['test_perplexity']:.3f} (loss {metrics['test_loss']:.4f}; "
+            f"{metrics['n_parameters']} parameters, {metrics['seconds_per_epoch']:.1f} s/epoch)"
+        )
+
+
+register_task(CircuitLMTask())

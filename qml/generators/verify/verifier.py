@@ -1,0 +1,240 @@
+"""The three folds and novelty for any set of circuits, against a corpus of real ones.
+
+:class:`Verifier` is built once from a corpus (:mod:`data.algorithm_circuits`): it trains the
+real-vs-random classifier on the corpus's training split against random circuits matched to them,
+scores it on the test split against its own matched random circuits, and keeps the training
+split's structure metrics and a novelty index. :meth:`Verifier.assess` then gives any list of QASM
+texts the three folds (valid fraction with per-file reasons, the fraction called real, structural
+distances to the real circuits, against a random baseline matched to the given circuits) and
+novelty. :func:`verify_folder` does it for a folder of ``.qasm`` files (``ketml verify``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from circuits.errors import DataError
+
+from ..qasm_text import gate_sequence, parse
+from .classifier import RealRandomClassifier, train_classifier
+from .novelty import NoveltyIndex
+from .random_circuits import gate_frequencies, random_like
+from .structure import MATCHED, METRICS, distances, metrics, plot_metrics
+from .validity import check_file, check_text
+
+__all__ = ["Verifier", "list_qasm_files", "verify_folder"]
+
+
+def _auc(labels: list[int], scores: list[float]) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(labels, scores)) if len(set(labels)) == 2 else float("nan")
+
+
+@dataclass
+class Verifier:
+    """A trained real-vs-random classifier and the reference circuits of one corpus."""
+
+    corpus: str
+    classifier: RealRandomClassifier
+    freqs: dict[str, float]
+    reference: list[dict]
+    novelty: NoveltyIndex
+    heldout: dict[str, Any]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_corpus(
+        cls,
+        corpus: str = "algorithm-circuits",
+        *,
+        data_root: str | None = None,
+        random_kind: str = "matched",
+        epochs: int = 8,
+        max_len: int = 256,
+        seed: int = 0,
+        progress: bool = False,
+    ) -> Verifier:
+        from data.algorithm_circuits import load_algorithm_circuits
+
+        data = load_algorithm_circuits(corpus, root=data_root, progress=progress)
+        train = [(r.text, parse(r.text)) for r in data.split("train")]
+        test = [parse(r.text) for r in data.split("test")]
+        real = [c for _, c in train]
+        freqs = gate_frequencies(real)
+        shapes = [(c.num_qubits, len(gate_sequence(c))) for c in real]
+        random_train = random_like(shapes, freqs, random_kind, seed)
+        clf = train_classifier(
+            real, random_train, max_len=max_len, epochs=epochs, seed=seed, progress=progress
+        )
+        test_shapes = [(c.num_qubits, len(gate_sequence(c))) for c in test]
+        random_test = random_like(test_shapes, freqs, random_kind, seed + 1)
+        p_real, p_rand = clf.prob_real(test), clf.prob_real(random_test)
+        labels, scores = [1] * len(p_real) + [0] * len(p_rand), p_real + p_rand
+        correct = sum(p > 0.5 for p in p_real) + sum(p <= 0.5 for p in p_rand)
+        heldout = {
+            "accuracy": correct / max(len(scores), 1),
+            "auc": _auc(labels, scores),
+            "n_real": len(p_real),
+            "n_random": len(p_rand),
+            "real_called_real": sum(p > 0.5 for p in p_real) / max(len(p_real), 1),
+            "random_called_real": sum(p > 0.5 for p in p_rand) / max(len(p_rand), 1),
+            "n_train": len(real) + len(random_train),
+        }
+        seqs = [gate_sequence(c) for c in real]
+        novelty = NoveltyIndex([t for t, _ in train], seqs, [c.num_qubits for c in real])
+        reference = [metrics(c, s) for c, s in zip(real, seqs, strict=True)]
+        options = {"random_kind": random_kind, "epochs": epochs, "max_len": max_len, "seed": seed}
+        return cls(corpus, clf, freqs, reference, novelty, heldout, options)
+
+    def random_baseline(self, shapes: list[tuple[int, int]], seed: int = 1) -> list[str]:
+        """QASM texts of random circuits matched to ``shapes`` ``(qubits, gates)``."""
+        import qiskit.qasm2
+
+        kind = self.options.get("random_kind", "matched")
+        return [qiskit.qasm2.dumps(c) for c in random_like(shapes, self.freqs, kind, seed)]
+
+    def assess(
+        self,
+        texts: list[str],
+        names: list[str] | None = None,
+        *,
+        max_statevector_qubits: int = 12,
+        near_threshold: float = 0.9,
+        baseline: bool = True,
+        plot: str | os.PathLike | None = None,
+        label: str = "given",
+        progress: bool = False,
+        checks: list | None = None,
+    ) -> dict[str, Any]:
+        """The three folds and novelty for QASM ``texts`` (``checks``: fold-1 results already made,
+        one per text, with the parsed circuit or ``None``)."""
+        from tqdm.auto import tqdm
+
+        names = names or [f"circuit_{i:04d}" for i in range(len(texts))]
+        if checks is None:
+            checks = [
+                check_text(t, n, max_statevector_qubits=max_statevector_qubits)
+                for t, n in tqdm(
+                    list(zip(texts, names, strict=True)), desc="fold 1: valid", disable=not progress
+                )
+            ]
+        valid = [(t, c) for t, (chk, c) in zip(texts, checks, strict=True) if chk.valid and c is not None]
+        circuits = [c for _, c in valid]
+        report: dict[str, Any] = {
+            "label": label,
+            "n_files": len(texts),
+            "n_valid": len(valid),
+            "valid_fraction": len(valid) / max(len(texts), 1),
+            "invalid": [{"file": chk.name, "reason": chk.reason} for chk, _ in checks if not chk.valid],
+            "methods": sorted({chk.method for chk, _ in checks if chk.valid}),
+        }
+        if not circuits:
+            report.update(called_real_fraction=0.0, structure=None, novelty=None)
+            return report
+        probs = self.classifier.prob_real(circuits)
+        report["called_real_fraction"] = sum(p > 0.5 for p in probs) / len(probs)  # of the valid ones
+        report["called_real_of_all_files"] = sum(p > 0.5 for p in probs) / len(texts)
+        report["mean_prob_real"] = sum(probs) / len(probs)
+        seqs = [gate_sequence(c) for c in circuits]
+        mine = [metrics(c, s) for c, s in zip(circuits, seqs, strict=True)]
+        structure: dict[str, Any] = {
+            "metrics": list(METRICS),
+            "matched_by_construction": list(MATCHED),
+            f"{label}_to_real": distances(self.reference, mine),
+            "means": {label: _means(mine), "real": _means(self.reference)},
+        }
+        sets = {"real (corpus train)": self.reference, label: mine}
+        if baseline:
+            shapes = [(c.num_qubits, len(s)) for c, s in zip(circuits, seqs, strict=True)]
+            rand = [parse(t) for t in self.random_baseline(shapes)]
+            rand_metrics = [metrics(c) for c in rand]
+            structure["random_to_real"] = distances(self.reference, rand_metrics)
+            structure["means"]["random"] = _means(rand_metrics)
+            closer = [
+                m
+                for m in METRICS
+                if m not in MATCHED and structure[f"{label}_to_real"][m] < structure["random_to_real"][m]
+            ]
+            structure["closer_than_random"] = closer
+            r_probs = self.classifier.prob_real(rand)
+            report["random_baseline_called_real_fraction"] = sum(p > 0.5 for p in r_probs) / len(r_probs)
+            sets["random (matched)"] = rand_metrics
+        report["structure"] = structure
+        found = [
+            self.novelty.check(t, s, c.num_qubits, near_threshold)
+            for (t, c), s in tqdm(list(zip(valid, seqs, strict=True)), desc="novelty", disable=not progress)
+        ]
+        report["novelty"] = {
+            "exact_copy_fraction": sum(f["exact"] for f in found) / len(found),
+            "near_copy_fraction": sum(f["near"] for f in found) / len(found),
+            "mean_best_similarity": sum(f["similarity"] for f in found) / len(found),
+            "near_threshold": near_threshold,
+        }
+        if plot is not None:
+            plot_metrics(sets, plot, f"structure: {label} vs real vs random")
+            report["plot"] = str(plot)
+        return report
+
+    def summary(self) -> dict[str, Any]:
+        return {"corpus": self.corpus, "classifier_heldout": self.heldout, **self.options}
+
+
+def _means(rows: list[dict]) -> dict[str, float]:
+    return {m: sum(r[m] for r in rows) / max(len(rows), 1) for m in METRICS}
+
+
+def list_qasm_files(folder: str | os.PathLike) -> list[Path]:
+    """The ``.qasm`` files of ``folder``, sorted; a clear :class:`DataError` for a missing,
+    unreadable or empty folder."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise DataError(f"{folder} does not exist: give a folder of .qasm files")
+    if not folder.is_dir():
+        raise DataError(f"{folder} is not a folder: give a folder of .qasm files")
+    try:
+        files = sorted(p for p in folder.iterdir() if p.suffix == ".qasm" and not p.name.startswith("."))
+    except OSError as exc:
+        raise DataError(f"cannot read the folder {folder}: {exc.strerror or exc}") from None
+    if not files:
+        raise DataError(f"{folder} holds no .qasm files")
+    return files
+
+
+def verify_folder(
+    folder: str | os.PathLike,
+    *,
+    against: str = "algorithm-circuits",
+    data_root: str | None = None,
+    out: str | os.PathLike | None = None,
+    verifier: Verifier | None = None,
+    max_statevector_qubits: int = 12,
+    progress: bool = False,
+    **options: Any,
+) -> dict[str, Any]:
+    """Every fold for the ``.qasm`` files of ``folder`` against corpus ``against``; with ``out``,
+    ``report.json`` and ``structure.png`` are written there."""
+    from tqdm.auto import tqdm
+
+    files = list_qasm_files(folder)
+    results = [
+        check_file(p, max_statevector_qubits=max_statevector_qubits)
+        for p in tqdm(files, desc="fold 1: valid", disable=not progress)
+    ]
+    texts = [t for _, _, t in results]
+    checks = [(chk, c) for chk, c, _ in results]
+    verifier = verifier or Verifier.from_corpus(against, data_root=data_root, progress=progress, **options)
+    plot = None
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        plot = Path(out) / "structure.png"
+    report = verifier.assess(texts, [p.name for p in files], checks=checks, plot=plot, progress=progress)
+    report = {"folder": str(folder), "against": against, **verifier.summary(), **report}
+    if out is not None:
+        from qml.training.runs import write_json
+
+        write_json(Path(out) / "report.json", report)
+    return report

@@ -50,7 +50,11 @@ SETTINGS = {"clients": 10, "rounds": 20, "partition": "dirichlet:0.5", "local_ep
 
 
 def federated_part(
-    out: Path, quick: bool, only: list[str] | None = None, local_epochs: int | None = None
+    out: Path,
+    quick: bool,
+    only: list[str] | None = None,
+    local_epochs: int | None = None,
+    rounds: int | None = None,
 ) -> dict:
     from qml.federated.config import FedConfig
     from qml.federated.runs import plot_rounds, train_central
@@ -59,7 +63,10 @@ def federated_part(
     settings = dict(SETTINGS, **({"clients": 3, "rounds": 3} if quick else {}))
     if local_epochs is not None:
         settings["local_epochs"] = local_epochs
+    if rounds is not None:
+        settings["rounds"] = rounds
     suffix = "" if settings["local_epochs"] == SETTINGS["local_epochs"] else f"-{settings['local_epochs']}ep"
+    suffix += "" if settings["rounds"] == SETTINGS["rounds"] or quick else f"-{settings['rounds']}r"
     runs = [r for r in FED_RUNS if only is None or f"{r[0]}:{r[1]}" in only]
     rows = []
     for dataset, strategy in runs[: 2 if quick else None]:
@@ -102,12 +109,12 @@ def federated_part(
     previous = (
         json.loads((out / "federated.json").read_text())["runs"] if (out / "federated.json").is_file() else []
     )
-    key = lambda r: (r["dataset"], r["strategy"], r["local_epochs"])  # noqa: E731
+    key = lambda r: (r["dataset"], r["strategy"], r["local_epochs"], r["rounds"])  # noqa: E731
     rows = [r for r in previous if key(r) not in {key(x) for x in rows}] + rows
     for dataset in sorted({r["dataset"] for r in rows}):
         mine = [r for r in rows if r["dataset"] == dataset]
         plot_rounds(
-            {f"{r['strategy']}, {r['local_epochs']} local epochs": r["curve"] for r in mine},
+            {f"{r['strategy']}, {r['local_epochs']} ep x {r['rounds']} rounds": r["curve"] for r in mine},
             out / f"rounds_{dataset}.png",
             f"federated VQC on {dataset}",
             central=mine[0]["central_test_accuracy"],
@@ -266,7 +273,7 @@ def render(out: Path, results: Path) -> None:
     if fed:
         s = fed["settings"]
         lines += [
-            f"## Federated training: {s['clients']} clients, {s['rounds']} rounds, {s['partition']}, "
+            f"## Federated training: {s['clients']} clients, {s['partition']}, "
             f"Adam lr {s['lr']} (simulation engine, Ray, 2 actors); central: the same model on the pooled "
             "data for rounds x local epochs epochs",
             "",
@@ -276,6 +283,7 @@ def render(out: Path, results: Path) -> None:
                 "dataset",
                 "strategy",
                 "local epochs",
+                "rounds",
                 "central acc",
                 "federated acc (final)",
                 "best round",
@@ -289,6 +297,7 @@ def render(out: Path, results: Path) -> None:
                     r["dataset"],
                     r["strategy"],
                     r["local_epochs"],
+                    r["rounds"],
                     f"{r['central_test_accuracy']:.4f}",
                     f"{r['federated_test_accuracy']:.4f}",
                     f"{r['federated_best_test_accuracy']:.4f}",
@@ -393,11 +402,12 @@ def main(argv=None) -> int:
         "--runs", nargs="*", help="federated runs to make, as dataset:strategy (default: all)"
     )
     parser.add_argument("--local-epochs", type=int, help="local epochs per round (default 2)")
+    parser.add_argument("--rounds", type=int, help="federated rounds (default 20)")
     args = parser.parse_args(argv)
     out = args.out / ("repro_federated_quick" if args.quick else "repro_federated")
     out.mkdir(parents=True, exist_ok=True)
     if args.part == "federated":
-        federated_part(out, args.quick, args.runs, args.local_epochs)
+        federated_part(out, args.quick, args.runs, args.local_epochs, args.rounds)
     elif args.part == "privacy":
         privacy_part(out, args.quick)
     if not args.quick:

@@ -236,6 +236,7 @@ class QNLPModel(nn.Module):
 
     # -- saving ---------------------------------------------------------------------------------
     def get_extra_state(self) -> dict[str, Any]:
+        """Vocabulary, functor settings, unknown-word policy and readout, saved in the state dict."""
         return {
             "format": _FORMAT,
             "vocabulary": list(self.vocabulary),
@@ -245,6 +246,7 @@ class QNLPModel(nn.Module):
         }
 
     def set_extra_state(self, state: dict[str, Any]) -> None:
+        """Refuse a state dict saved with other settings or another vocabulary, naming the difference."""
         mine = self.get_extra_state()
         if state.get("settings") != mine["settings"]:
             diff = {

@@ -39,8 +39,9 @@ def test_catalogue_lists_every_dataset_the_toolkit_uses():
     assert data.names("bit sequences") == BIT_SEQUENCES
     assert data.names("RL environment") == RL
     assert set(data.names("sentences")) == SENTENCES
-    assert data.names("QASM corpus") == ("algorithm-circuits", "algorithm-circuits-quick", "qasmbench")
-    assert data.names("tables") == ("corrosion-iso9223", "gaussian-classes")
+    # within a kind, the order is that of registration, which depends on what was imported first
+    assert set(data.names("QASM corpus")) == {"algorithm-circuits", "algorithm-circuits-quick", "qasmbench"}
+    assert set(data.names("tables")) == {"corrosion-iso9223", "gaussian-classes"}
     assert set(data.names("molecules")) == MOLECULES
     everything = data.catalogue()
     assert len(everything) == len({d.name for d in everything}) == 35

@@ -27,6 +27,7 @@ EXPECTED_OUTPUT = {
     "30_chemistry_gqe_auger_water.ipynb": "FCI/OCA peaks (eV, relative height):",
     "40_reservoir_onion_qrc.ipynb": "exact channel vs Aer density matrix: max |Δ| = ",
     "60_generators_ketgpt.ipynb": "verify: held-out real called real = ",
+    "61_llm_circuit_generator.ipynb": "grammar-constrained: valid = 100.0 %",
     "70_federated_privacy.ipynb": "shallow angle encoding: attacker's MSE = ",
     "50_qnlp_sentences_to_circuits.ipynb": "functor vs lambeq Diagram.eval: max |diff| = ",
 }

@@ -2,11 +2,14 @@
 
 ``ketml generate dataset --problems maxcut,vertex-cover --nodes 4-8 --out DIR`` optimises every
 (problem, random graph, method) and appends its record to ``DIR/records.jsonl``; run it again to
-resume an interrupted build.
+resume an interrupted build. ``--workers N`` optimises batches in N processes, ``--dask ADDRESS``
+on the workers of a Dask scheduler.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +31,29 @@ def _ints(text: str, what: str) -> list[int]:
     return out
 
 
+@contextmanager
+def _executor(workers: int, dask: str | None) -> Iterator:
+    """None (this process), a process pool of ``workers``, or a Dask client of ``dask``."""
+    if dask is not None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise CliError("--dask needs the 'distributed' package (pip install distributed)") from None
+        try:
+            client = Client(dask, timeout=10)
+        except OSError as exc:
+            raise CliError(f"no Dask scheduler at {dask}: {exc}") from None
+        with client:
+            yield client
+    elif workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers) as pool:
+            yield pool
+    else:
+        yield None
+
+
 @generate_app.command("dataset")
 def dataset(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder of records.jsonl (resumed if present).")],
@@ -44,6 +70,14 @@ def dataset(
     lr: Annotated[float, typer.Option(help="Adam learning rate (paper: 0.01).", min=0.0)] = 0.01,
     restarts: Annotated[int, typer.Option(help="Restarts of instances not solved (paper: 3).", min=0)] = 3,
     batch_size: Annotated[int, typer.Option(help="Instances optimised at once.", min=1)] = 16,
+    workers: Annotated[
+        int, typer.Option(help="Processes that optimise batches at once (1: this process).", min=1)
+    ] = 1,
+    dask: Annotated[
+        str | None,
+        typer.Option(help="Address of a Dask scheduler (tcp://host:8786) whose workers optimise batches."),
+    ] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar.")] = True,
 ) -> None:
     """Build (or resume) a dataset of optimised QAOA/VQE circuits as JSON lines."""
     with cli_errors():
@@ -67,15 +101,17 @@ def dataset(
             raise CliError("no method: give --qaoa-layers, --vqe-ansatze or --adaptive")
         todo = tasks(names, _ints(nodes, "--nodes"), range(instances), methods)
         path = out / "records.jsonl"
-        counts = build_dataset(
-            todo,
-            path,
-            batch_size=batch_size,
-            steps=steps,
-            lr=lr,
-            restarts=restarts,
-            on_batch=lambda done, total: typer.echo(f"batch {done}/{total}", err=True),
-        )
+        with _executor(workers, dask) as executor:
+            counts = build_dataset(
+                todo,
+                path,
+                batch_size=batch_size,
+                steps=steps,
+                lr=lr,
+                restarts=restarts,
+                executor=executor,
+                progress=progress,
+            )
     typer.echo(
         f"{counts['written']} records written to {path} ({counts['existing']} already there, "
         f"{counts['too_large']} instances above the qubit limit skipped)"

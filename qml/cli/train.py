@@ -180,7 +180,12 @@ def train(
         Path | None, typer.Option(help="Continue the run in this folder from its last checkpoint.")
     ] = None,
     data_root: Annotated[
-        str | None, typer.Option(help="Folder holding the dataset's files (default: $KETML_DATA/<dataset>).")
+        str | None,
+        typer.Option(
+            "--data-root",
+            "--data",
+            help="Folder holding the dataset's files (default: $KETML_DATA/<dataset>).",
+        ),
     ] = None,
     option: Annotated[
         list[str] | None,

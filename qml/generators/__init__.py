@@ -11,6 +11,7 @@ this package registers the models and the task and imports neither ``transformer
 
 from . import ketgpt as _ketgpt  # noqa: F401  (registers the ketgpt model)
 from . import lm_task as _lm_task  # noqa: F401  (registers the circuit-lm task)
+from .llm import sft as _llm_sft  # noqa: F401  (registers the llm-circuits task and model)
 from .lm import LM_SIZES, CircuitLM, chunk, make_lm
 from .qasm_text import gate_sequence, header, parse
 from .sampling import sample_tokens

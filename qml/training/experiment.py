@@ -40,6 +40,14 @@ def run_task(saved: dict[str, Any]) -> Task:
 RESUMABLE = ("epochs", "device")
 
 
+def default_dataset(spec) -> str:
+    """mnist for the models that take it, else the first dataset of the model's first task."""
+    tasks = [registry.get_task(t) for t in spec.tasks]
+    if not tasks or any("mnist" in t.datasets() for t in tasks) or not tasks[0].datasets():
+        return "mnist"
+    return tasks[0].datasets()[0]
+
+
 def check_engine(engine: str) -> str:
     """``engine`` if it names a registered engine (or ``auto``); an error listing them otherwise,
     before any work, also for models without quantum layers (the run records the engine)."""
@@ -244,7 +252,7 @@ def train(
         raise ConfigurationError("name a model (ketml train --list shows them) or give a run to resume")
     spec = registry.get(model)
     if resume is None:
-        dataset = "mnist" if dataset is None else dataset
+        dataset = default_dataset(spec) if dataset is None else dataset
         engine = check_engine("torch" if engine is None else engine)
         seed = 0 if seed is None else seed
         out = check_output_dir(Path("runs") if out is None else out)

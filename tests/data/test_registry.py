@@ -40,11 +40,16 @@ def test_catalogue_lists_every_dataset_the_toolkit_uses():
     assert data.names("RL environment") == RL
     assert set(data.names("sentences")) == SENTENCES
     # within a kind, the order is that of registration, which depends on what was imported first
-    assert set(data.names("QASM corpus")) == {"algorithm-circuits", "algorithm-circuits-quick", "qasmbench"}
+    assert set(data.names("QASM corpus")) == {
+        "algorithm-circuits",
+        "algorithm-circuits-quick",
+        "qasmbench",
+        "llm-circuit-records",
+    }
     assert set(data.names("tables")) == {"corrosion-iso9223", "gaussian-classes"}
     assert set(data.names("molecules")) == MOLECULES
     everything = data.catalogue()
-    assert len(everything) == len({d.name for d in everything}) == 35
+    assert len(everything) == len({d.name for d in everything}) == 36
     assert [d.kind for d in everything] == sorted((d.kind for d in everything), key=KINDS.index)
 
 

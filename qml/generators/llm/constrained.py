@@ -7,19 +7,20 @@ parameter count, qubit indices in ``0..N-1`` and distinct within a gate, and num
 most three integer and eight decimal digits (so every line is bounded). The check works on
 decoded text, so any tokenizer with ``decode(ids)`` fits; ``<eos>`` is allowed only after a
 complete line once at least one gate is written. :func:`QasmGrammar.truncate` cuts a generation
-stopped by a length limit back to its last complete line, so every output parses.
+stopped by a length limit back to its last complete line, so every output parses. The prefix
+automaton and token trie are the shared ones of :mod:`qml.generators.grammar` (the OpenQASM 2
+grammar of KetGPT uses them too).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import regex
-import torch
 
 from circuits.errors import ConfigurationError
 
+from ..grammar import GrammarLogitsProcessor, LineGrammar, State, TokenTrie, distinct_operands
 from .hamiltonians import QUBIT_LIMIT
 
 __all__ = ["GATES", "QasmGrammar", "QasmLogitsProcessor"]
@@ -34,11 +35,11 @@ GATES: dict[str, tuple[int, int]] = {
     **{g: (3, 0) for g in ("ccx", "cswap")},
 }
 _ANGLE = r"-?(?:0|[1-9][0-9]{0,2})(?:\.[0-9]{1,8})?"
-_INDEX = regex.compile(r"q\[(\d+)\]")
 
 
-class QasmGrammar:
-    """The regular language of the dataset's circuits on ``n_qubits`` qubits, checked line by line."""
+class QasmGrammar(LineGrammar):
+    """The regular language of the dataset's circuits on ``n_qubits`` qubits, checked line by line.
+    Its context is the number of complete lines, capped at one past the header (a gate written)."""
 
     def __init__(self, n_qubits: int, gates: Sequence[str] | None = None) -> None:
         if not 1 <= n_qubits <= 4 * QUBIT_LIMIT:
@@ -60,31 +61,31 @@ class QasmGrammar:
         self._fixed = [regex.compile(regex.escape(h)) for h in self.header]
         self._gate = regex.compile("(?:" + "|".join(alts) + ")")
 
-    def _line_ok(self, number: int, line: str, complete: bool) -> bool:
-        pattern = self._fixed[number] if number < len(self._fixed) else self._gate
+    def start(self) -> int:
+        return 0
+
+    def line_ok(self, context: int, line: str, complete: bool) -> bool:
+        pattern = self._fixed[context] if context < len(self._fixed) else self._gate
         if pattern.fullmatch(line, partial=not complete) is None:
             return False
-        qubits = _INDEX.findall(line)
-        return len(set(qubits)) == len(qubits)
+        return distinct_operands(line, self.n_qubits)
 
-    def allows(self, text: str, *, first_line: int = 0) -> bool:
+    def advance(self, context: int, line: str) -> int:
+        return min(context + 1, len(self.header) + 1)
+
+    def can_end(self, context: int) -> bool:
+        return context > len(self.header)
+
+    def at_line(self, first_line: int) -> State:
+        """The state at the start of line ``first_line`` of the program."""
+        return (min(first_line, len(self.header) + 1), "")
+
+    def allows(self, text: str, state: State | None = None, *, first_line: int = 0) -> bool:
         """Whether ``text`` (starting at line ``first_line`` of the program) can still become a circuit."""
-        lines = text.split("\n")
-        for k, line in enumerate(lines):
-            if not self._line_ok(first_line + k, line, complete=k < len(lines) - 1):
-                return False
-        return True
-
-    def complete(self, text: str) -> bool:
-        """Whether ``text`` is a whole circuit: every line complete, at least one gate."""
-        return text.endswith("\n") and text.count("\n") > len(self.header) and self.allows(text)
-
-    def truncate(self, text: str) -> str:
-        """``text`` cut back to its last complete line (a generation stopped mid-line)."""
-        return text[: text.rfind("\n") + 1]
+        return super().allows(text, state if state is not None else self.at_line(first_line))
 
 
-class QasmLogitsProcessor:
+class QasmLogitsProcessor(GrammarLogitsProcessor):
     """A ``transformers`` logits processor that masks every token breaking the grammar.
 
     ``tokenizer`` needs ``decode(ids) -> str``; ``prompt_length`` is the number of prompt tokens
@@ -102,31 +103,10 @@ class QasmLogitsProcessor:
         first_line: int = 0,
         vocab_size: int | None = None,
     ) -> None:
-        self.grammar = QasmGrammar(n_qubits)
-        self.tokenizer, self.prompt_length, self.eos, self.first_line = (
-            tokenizer,
-            prompt_length,
-            eos_token_id,
-            first_line,
-        )
+        grammar = QasmGrammar(n_qubits)
         size = vocab_size or getattr(tokenizer, "vocab_size", None) or len(tokenizer)
-        self.pieces = [tokenizer.decode([i]) if i != eos_token_id else "" for i in range(size)]
-
-    def _row_mask(self, text: str, size: int) -> torch.Tensor:
-        lines = text.split("\n")
-        done, tail = len(lines) - 1, lines[-1]
-        allowed = torch.zeros(size, dtype=torch.bool)
-        for i, piece in enumerate(self.pieces[:size]):
-            if piece and self.grammar.allows(tail + piece, first_line=self.first_line + done):
-                allowed[i] = True
-        finished = text.endswith("\n") and self.first_line + done > len(self.grammar.header)
-        if (finished or not allowed.any()) and self.eos < size:
-            allowed[self.eos] = True
-        return allowed
-
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        masks = []
-        for row in input_ids:
-            text = self.tokenizer.decode(row[self.prompt_length :].tolist())
-            masks.append(self._row_mask(text, scores.shape[-1]))
-        return scores.masked_fill(~torch.stack(masks).to(scores.device), -math.inf)
+        pieces = [tokenizer.decode([i]) if i != eos_token_id else "" for i in range(size)]
+        super().__init__(
+            grammar, TokenTrie(pieces), pieces, prompt_length, eos_token_id, state=grammar.at_line(first_line)
+        )
+        self.grammar, self.tokenizer, self.first_line = grammar, tokenizer, first_line

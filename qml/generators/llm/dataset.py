@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -27,7 +28,16 @@ from .hamiltonians import QUBIT_LIMIT, diagonal
 from .optimise import Method, Solution, circuit_for, optimise, round_angles
 from .problems import Instance, build, random_instance
 
-__all__ = ["Task", "build_dataset", "instance_of", "make_record", "prompt", "read_records", "tasks"]
+__all__ = [
+    "Task",
+    "build_dataset",
+    "instance_of",
+    "make_record",
+    "prompt",
+    "read_records",
+    "solve_batch",
+    "tasks",
+]
 
 
 @dataclass(frozen=True)
@@ -93,24 +103,10 @@ def instance_of(record: dict) -> Instance:
 
 
 def prompt(record: dict) -> str:
-    """The paper's user prompt for a record, as far as its summary quotes it (the part it elides
-    is left out); ``attrs`` are the record's scalar options."""
-    attrs = ", ".join(
-        f"{k} {v}" for k, v in sorted(record.get("options", {}).items()) if not isinstance(v, list)
-    )
-    graph = json.dumps(
-        {
-            "nodes": [n["id"] for n in record["graph"]["nodes"]],
-            "edges": [[e["source"], e["target"]] for e in record["graph"]["edges"]],
-            **record["graph"].get("graph", {}),  # hyperedges, the second graph of an isomorphism
-        }
-    )
-    return (
-        f"generate a quantum circuit in QASM 3.0 with {record['n_qubits']} qubits and "
-        f"{record['layers']} layers with optimal parameters that solves the {record['problem']} "
-        f"{('(' + attrs + ') ') if attrs else ''}problem for the following graph: {graph}. "
-        "Only return the full QASM code."
-    )
+    """The paper's user prompt for a record (:func:`.prompts.user_prompt`)."""
+    from .prompts import user_prompt
+
+    return user_prompt(record)
 
 
 def read_records(path: str | os.PathLike) -> list[dict]:
@@ -148,6 +144,30 @@ def _batches(items: Sequence[tuple[Task, Instance]], batch_size: int) -> list[li
     return [g[i : i + batch_size] for g in groups.values() for i in range(0, len(g), batch_size)]
 
 
+def solve_batch(batch: Sequence[Task], settings: dict[str, Any]) -> list[dict]:
+    """The records of one batch (tasks of one qubit count and method): what an executor's worker
+    runs. Instances are rebuilt from the tasks (seeded), so only the tasks travel."""
+    instances = [t.instance() for t in batch]
+    decimals = settings.get("decimals", 4)
+    opts = {k: v for k, v in settings.items() if k != "decimals"}
+    sols = optimise(instances, batch[0].method, seeds=[t.seed for t in batch], **opts)
+    return [
+        make_record(t, inst, s, decimals=decimals) for t, inst, s in zip(batch, instances, sols, strict=True)
+    ]
+
+
+def _completed(executor, futures: list):
+    """``futures`` as they finish: ``distributed.as_completed`` for a Dask client, else
+    ``concurrent.futures.as_completed``."""
+    if type(executor).__module__.split(".")[0] == "distributed":
+        from distributed import as_completed
+
+        return as_completed(futures)
+    from concurrent.futures import as_completed
+
+    return as_completed(futures)
+
+
 def build_dataset(
     todo: Sequence[Task],
     out: str | os.PathLike,
@@ -159,14 +179,27 @@ def build_dataset(
     restarts: int = 3,
     check_every: int = 10,
     on_batch: Callable[[int, int], None] | None = None,
+    executor: Any = None,
+    progress: bool = False,
 ) -> dict[str, int]:
     """Optimise every task and append its record to ``out`` (JSON lines); resumes a partial file.
 
     Tasks above the 16-qubit limit are skipped (counted in ``too_large``), as the paper.
-    ``on_batch(done, total)`` is called after each batch is written. Returns counts.
+    ``executor``: anything with ``submit(fn, *args) -> future`` (``concurrent.futures``
+    executors, a Dask ``distributed.Client``) runs the batches at once; records are written, by
+    this process alone, as batches finish, so an interrupted build resumes from what was written.
+    ``on_batch(done, total)`` is called after each batch is written; ``progress`` shows a bar.
+    Returns counts.
     """
+    from tqdm.auto import tqdm
+
     if batch_size < 1:
         raise ConfigurationError(f"batch_size must be at least 1, got {batch_size}")
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise ConfigurationError(
+            f"executor must have submit(fn, *args) (concurrent.futures, distributed.Client); "
+            f"got {type(executor).__name__}"
+        )
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     have = _repair(path)
@@ -179,30 +212,39 @@ def build_dataset(
                 raise
             too_large += 1
     batches = _batches(items, batch_size)
-    written = 0
-    for b, batch in enumerate(batches):
-        if all(t.key in have for t, _ in batch):
-            continue
-        sols = optimise(
-            [inst for _, inst in batch],
-            batch[0][0].method,
-            seeds=[t.seed for t, _ in batch],
-            steps=steps,
-            lr=lr,
-            restarts=restarts,
-            check_every=check_every,
-        )
-        lines = [
-            json.dumps(make_record(t, inst, s, decimals=decimals)) + "\n"
-            for (t, inst), s in zip(batch, sols, strict=True)
-            if t.key not in have
-        ]
+    settings = {
+        "steps": steps,
+        "lr": lr,
+        "restarts": restarts,
+        "check_every": check_every,
+        "decimals": decimals,
+    }
+    pending = [[t for t, _ in b] for b in batches if not all(t.key in have for t, _ in b)]
+    done, written = len(batches) - len(pending), 0
+    bar = tqdm(total=len(batches), initial=done, desc="records", unit="batch", disable=not progress)
+
+    def write(records: list[dict]) -> None:
+        nonlocal done, written
+        lines = [json.dumps(r) + "\n" for r in records if r["key"] not in have]
         with path.open("a") as fh:
             fh.writelines(lines)
             fh.flush()
             os.fsync(fh.fileno())
         written += len(lines)
-        have |= {t.key for t, _ in batch}
+        have.update(r["key"] for r in records)
+        done += 1
+        bar.update(1)
         if on_batch is not None:
-            on_batch(b + 1, len(batches))
+            on_batch(done, len(batches))
+
+    try:
+        if executor is None:
+            for batch in pending:
+                write(solve_batch(batch, settings))
+        else:
+            futures = [executor.submit(solve_batch, batch, settings) for batch in pending]
+            for fut in _completed(executor, futures):
+                write(fut.result())
+    finally:
+        bar.close()
     return {"written": written, "existing": len(items) - written, "too_large": too_large}

@@ -114,6 +114,8 @@ def evaluate_text(
             qc = _parse(extract_qasm(text))
     except Exception as exc:  # noqa: BLE001 - any parser failure is an invalid text, with its reason
         detail = (str(exc).strip() or err.getvalue().strip() or "no message").splitlines()[0]
+        if isinstance(exc, IndexError):  # the importer's message for q[i] beyond the register
+            detail = f"a qubit or bit index beyond its register ({detail})"
         row["reason"] = f"{type(exc).__name__}: {detail}"[:300]
         return row
     row["valid"] = True

@@ -4,7 +4,10 @@ Each problem turns a networkx graph (nodes ``0..n-1``, optional edge ``weight``)
 polynomial over its variables, minimised by the problem's optimum (penalty formulations follow
 Lucas, "Ising formulations of many NP problems", 2014), then into a diagonal ``SparsePauliOp``.
 Variable ``i`` is qubit ``i`` (qubit 0 the right-most character of a bitstring). The penalty
-weights are in ``Instance.options`` so a reader can recompute any bitstring's cost.
+weights are in ``Instance.options`` so a reader can recompute any bitstring's cost. Max-flow
+(unit capacities) is a QUBO over edge directions; the Steiner tree is a HUBO over the choice of
+Steiner nodes, the exact multilinear expansion of "weight of the minimum spanning tree of the
+terminals and the chosen nodes, or a penalty if they are not connected".
 """
 
 from __future__ import annotations
@@ -252,6 +255,63 @@ def _component(g, opts):
     return others, {k: c for k, c in fixed.items() if c != 0.0}, {"node": f, "size_weight": w}
 
 
+def _maxflow(g, opts):
+    s, t = int(opts.get("source", 0)), int(opts.get("sink", g.number_of_nodes() - 1))
+    if s == t or s not in g or t not in g:
+        raise ConfigurationError(
+            f"max-flow needs distinct source and sink nodes of the graph, got {s} and {t}"
+        )
+    # unit capacities: a bit per edge direction, x_(u,v) = 1 sends one unit from u to v. The
+    # penalty a = m + 1 exceeds any flow value, so breaking conservation or using both directions
+    # of an edge never pays; the cost is -(net flow out of the source).
+    arcs = [a for u, v in _edges(g) for a in ((u, v), (v, u))]
+    a = float(opts.get("penalty", g.number_of_edges() + 1))
+
+    def net(v: int) -> Poly:  # units leaving v minus units entering it
+        return add(*[scale(var(i), 1.0 if x == v else -1.0) for i, (x, y) in enumerate(arcs) if v in (x, y)])
+
+    parts = [scale(net(s), -1.0)]
+    parts += [scale(_square(net(v)), a) for v in g.nodes if v not in (s, t) and len(g.adj[v])]
+    parts += [scale(mul(var(2 * k), var(2 * k + 1)), a) for k in range(len(arcs) // 2)]
+    return arcs, add(*parts), {"source": s, "sink": t, "penalty": a}
+
+
+def _moebius(f: Callable[[frozenset], float], k: int) -> Poly:
+    """The multilinear polynomial over ``k`` bits equal to ``f(set of bits that are 1)`` everywhere."""
+    values = np.array([f(frozenset(i for i in range(k) if b >> i & 1)) for b in range(2**k)], dtype=float)
+    for i in range(k):  # in-place Moebius transform: c_A = sum_{B <= A} (-1)^{|A - B|} f(B)
+        step = 1 << i
+        for b in range(2**k):
+            if b & step:
+                values[b] -= values[b ^ step]
+    return {
+        tuple(i for i in range(k) if b >> i & 1): float(c) for b, c in enumerate(values) if abs(c) > 1e-12
+    }
+
+
+def _steiner(g, opts):
+    n = g.number_of_nodes()
+    terminals = sorted(int(v) for v in opts.get("terminals", g.graph.get("terminals", range(min(3, n)))))
+    if len(terminals) < 2 or any(v not in g for v in terminals):
+        raise ConfigurationError(
+            f"steiner tree needs at least 2 terminal nodes of the graph, got {terminals}"
+        )
+    others = [v for v in sorted(g.nodes) if v not in terminals]
+    total = sum(_w(g, u, v) for u, v in g.edges())
+    a = float(opts.get("penalty", total + 1.0))
+
+    def cost(chosen: frozenset) -> float:  # a bit per non-terminal node: is it a Steiner node?
+        sub = g.subgraph([*terminals, *(others[i] for i in chosen)])
+        if not nx.is_connected(sub):
+            return a
+        tree = nx.minimum_spanning_tree(sub, weight="weight")
+        return float(sum(_w(g, u, v) for u, v in tree.edges()))
+
+    # the least-weight tree over T + S is the MST of the subgraph they induce, so min over S of
+    # this cost is the Steiner tree's weight; the HUBO is its exact multilinear expansion
+    return others, _moebius(cost, len(others)), {"terminals": terminals, "penalty": a}
+
+
 # --- decoders: instance, bit values -> solution ------------------------------------------------
 
 
@@ -265,6 +325,14 @@ def _edge_set(inst, x):
 
 def _component_nodes(inst, x):
     return _node_set(inst, x) | {inst.options["node"]}
+
+
+def _arc_set(inst, x):
+    return {a for a, b in zip(inst.variables, x, strict=True) if b}
+
+
+def _steiner_nodes(inst, x):
+    return _node_set(inst, x) | set(inst.options["terminals"])
 
 
 def _assignment(inst, x):  # (v, c) pairs set -> {v: [c, ...]}
@@ -316,6 +384,24 @@ def _few_edges(n, rng):  # an edge per qubit: keep the edge count within the lim
     )
 
 
+def _flow_graph(n, rng):  # two qubits per edge
+    for _ in range(1000):
+        g = _gnp(n, rng, p=min(0.6, 2.0 / max(n - 1, 1)))
+        if nx.is_connected(g) and 2 * g.number_of_edges() <= QUBIT_LIMIT:
+            return g
+    check_qubits(2 * (n - 1), f"max-flow on {n} nodes")  # a spanning tree's arcs
+    raise ConfigurationError(
+        f"no connected random graph on {n} nodes fit the limit of {QUBIT_LIMIT} qubits "
+        "(two per edge) in 1000 draws; use fewer nodes"
+    )
+
+
+def _steiner_graph(n, rng):  # weighted, connected, three terminals drawn at random
+    g = _weighted(n, rng)
+    g.graph["terminals"] = sorted(int(v) for v in rng.choice(n, size=min(3, n), replace=False))
+    return g
+
+
 def _hyper(n, rng):
     g = nx.empty_graph(n)
     m = int(rng.integers(n // 2 + 1, n + 2))
@@ -358,6 +444,8 @@ PROBLEMS: dict[str, Problem] = {
     "graph-isomorphism": Problem(_isomorphism, _assignment, _pair),
     "hamiltonian-path": Problem(_hamiltonian_path, _assignment, _connected),
     "connected-components": Problem(_component, _component_nodes, _sparse),
+    "max-flow": Problem(_maxflow, _arc_set, _flow_graph),
+    "steiner-tree": Problem(_steiner, _steiner_nodes, _steiner_graph),
 }
 
 
@@ -376,6 +464,8 @@ def _qubits_needed(name: str, g: nx.Graph, opts: dict) -> int:
         "graph-isomorphism": n * n,
         "hamiltonian-path": n * n,
         "connected-components": n - 1,
+        "max-flow": 2 * m,
+        "steiner-tree": n - len(opts.get("terminals", g.graph.get("terminals", range(min(3, n))))),
     }.get(name, n)
 
 

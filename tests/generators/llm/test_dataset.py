@@ -46,6 +46,35 @@ def test_interrupted_build_resumes_to_the_same_file(full, tmp_path):
     assert build_dataset(TASKS, path, **QUICK)["written"] == 0
 
 
+def _by_key(path):
+    return {r["key"]: r for r in read_records(path)}
+
+
+def test_executor_builds_the_same_records(full, tmp_path):
+    """A process pool (any concurrent.futures executor) writes the serial build's records, in the
+    order its batches finish; interrupted, it resumes like the serial build."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    path = tmp_path / "pool.jsonl"
+    with ProcessPoolExecutor(2) as pool:
+        counts = build_dataset(TASKS[:8], path, executor=pool, **QUICK)
+        assert counts["written"] == 8
+        counts = build_dataset(TASKS, path, executor=pool, progress=True, **QUICK)
+    assert counts == {"written": len(TASKS) - 8, "existing": 8, "too_large": 0}
+    assert _by_key(path) == _by_key(full)
+    with pytest.raises(ConfigurationError, match="submit"):
+        build_dataset(TASKS, path, executor=object())
+
+
+@pytest.mark.slow  # a Dask cluster's start-up: seconds
+def test_dask_client_builds_the_same_records(full, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    path = tmp_path / "dask.jsonl"
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as c:
+        build_dataset(TASKS, path, executor=c, **QUICK)
+    assert _by_key(path) == _by_key(full)
+
+
 def test_records_parse_and_reproduce_their_probabilities(full):
     records = read_records(full)
     assert sorted(r["key"] for r in records) == sorted(t.key for t in TASKS)

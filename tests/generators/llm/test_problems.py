@@ -118,6 +118,25 @@ def cost_component(inst, x):
     return agree + inst.options["size_weight"] * full.sum(1)
 
 
+def cost_maxflow(inst, x):
+    o, arcs = inst.options, inst.variables
+    net = {v: sum(x[:, i] * ((a == v) - (b == v)) for i, (a, b) in enumerate(arcs)) for v in inst.graph}
+    broken = sum(net[v] ** 2 for v in inst.graph if v not in (o["source"], o["sink"]))
+    both = sum(x[:, 2 * k] * x[:, 2 * k + 1] for k in range(len(arcs) // 2))
+    return -net[o["source"]] + o["penalty"] * (broken + both)
+
+
+def cost_steiner(inst, x):  # connected with the chosen nodes: weight of their lightest spanning tree
+    g, terminals = inst.graph, inst.options["terminals"]
+    out = []
+    for row in x:
+        nodes = set(terminals) | {v for v, b in zip(inst.variables, row, strict=True) if b}
+        sub = g.subgraph(nodes)
+        ok = nx.is_connected(sub)
+        out.append(nx.minimum_spanning_tree(sub).size(weight="weight") if ok else inst.options["penalty"])
+    return np.array(out)
+
+
 COSTS = {
     "maxcut": cost_maxcut,
     "min-cut": cost_mincut,
@@ -131,6 +150,8 @@ COSTS = {
     "graph-isomorphism": cost_isomorphism,
     "hamiltonian-path": cost_hamiltonian_path,
     "connected-components": cost_component,
+    "max-flow": cost_maxflow,
+    "steiner-tree": cost_steiner,
 }
 NODES = {
     "connected-components": 6,
@@ -209,6 +230,36 @@ def test_optima_decode_to_valid_solutions(seed):
         for b in inst.exact().bitstrings:
             s = inst.decode(b)
             assert len(s) == 3 and all(inst.graph.has_edge(u, v) for u, v in combinations(s, 2))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_maxflow_and_steiner_optima(seed):
+    # max-flow: the optimum is networkx's unit-capacity max-flow value, and it decodes to a flow
+    inst = random_instance("max-flow", 5, seed)
+    g, s, t = inst.graph, inst.options["source"], inst.options["sink"]
+    assert inst.n_qubits == 2 * g.number_of_edges() <= 16
+    unit = nx.DiGraph([(u, v, {"c": 1}) for a, b in g.edges() for u, v in ((a, b), (b, a))])
+    value = nx.maximum_flow_value(unit, s, t, capacity="c")
+    assert value > 0
+    assert -inst.exact().energy == value
+    for b in inst.exact().bitstrings:
+        arcs = inst.decode(b)
+        net = {v: sum((a == v) - (c == v) for a, c in arcs) for v in g}
+        assert all(net[v] == 0 for v in g if v not in (s, t)) and net[s] == value
+    # Steiner tree: the lightest edge set connecting the terminals, found over every edge subset
+    inst = random_instance("steiner-tree", 6, seed)
+    g, terms = inst.graph, inst.options["terminals"]
+    edges = list(g.edges(data="weight"))
+    best = min(
+        sum(wt for _, _, wt in sub)
+        for r in range(1, len(edges) + 1)
+        for sub in combinations(edges, r)
+        if set(terms) <= {v for e in sub for v in e[:2]} and nx.is_connected(nx.Graph([e[:2] for e in sub]))
+    )
+    assert inst.exact().energy == pytest.approx(best)
+    for b in inst.exact().bitstrings:
+        tree = nx.minimum_spanning_tree(g.subgraph(inst.decode(b)))
+        assert nx.is_connected(tree) and tree.size(weight="weight") == pytest.approx(best)
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -1,0 +1,123 @@
+"""``ketml generate llm``: circuits from a fine-tuned LLM circuit generator (``ketml train llm-circuits``).
+
+``--records FILE`` answers the prompt of every record of a dataset file (held-out instances);
+``--problem P --graph FILE|--nodes N`` makes one new instance (its reference solution optimised
+with QAOA of ``--layers`` p, for the evaluation) and prints the generated circuit. Either way the
+folder ``--out`` then holds one ``.qasm`` per record and the records: ``ketml evaluate-circuits``
+scores it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import CliError, cli_errors
+from .generate import generate_app
+
+
+def read_graph(path: Path):
+    """A graph from JSON (networkx node-link, or ``{"nodes": [...], "edges": [[u, v(, w)], ...]}``
+    with graph attributes such as ``terminals``) or from an edge list (``u v [weight]`` lines)."""
+    import networkx as nx
+
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise CliError(f"cannot read the graph {path}: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        try:
+            g = nx.parse_edgelist(text.splitlines(), nodetype=int, data=(("weight", float),))
+        except (TypeError, ValueError, IndexError) as exc:
+            raise CliError(
+                f"{path} is neither JSON nor an edge list of 'u v [weight]' lines ({exc})"
+            ) from None
+        return nx.convert_node_labels_to_integers(g, ordering="sorted")
+    if not isinstance(data, dict) or "edges" not in data and "links" not in data:
+        raise CliError(f"{path}: a JSON graph needs 'edges' (or networkx node-link data)")
+    edges = data.get("edges", data.get("links"))
+    if edges and isinstance(edges[0], dict):
+        return nx.node_link_graph(data, edges="edges" if "edges" in data else "links")
+    g = nx.Graph()
+    g.add_nodes_from(data.get("nodes", []))
+    for e in edges:
+        g.add_edge(e[0], e[1], **({"weight": e[2]} if len(e) > 2 else {}))
+    g.graph.update({k: v for k, v in data.items() if k not in ("nodes", "edges", "directed", "multigraph")})
+    return g
+
+
+def _new_record(problem: str, graph, layers: int, seed: int) -> dict:
+    """The record of a new instance: exact optimum and a QAOA reference solution (p = ``layers``)."""
+    from qml.generators.llm import Method, build
+    from qml.generators.llm.dataset import Task, make_record
+    from qml.generators.llm.optimise import optimise
+
+    inst = build(problem, graph)
+    method = Method("qaoa", layers)
+    task = Task(problem, graph.number_of_nodes(), seed, method)
+    solution = optimise([inst], method, seeds=[seed])[0]
+    record = make_record(task, inst, solution)
+    record["key"] = f"{problem}/n{graph.number_of_nodes()}/given/{method.label}"
+    return record
+
+
+@generate_app.command("llm")
+def llm(
+    model: Annotated[Path, typer.Option("--model", "-m", help="Run folder of 'ketml train llm-circuits'.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the .qasm files and records.")] = Path(
+        "generated"
+    ),
+    records: Annotated[
+        Path | None, typer.Option(help="A records .jsonl: answer every record's prompt (held-out instances).")
+    ] = None,
+    problem: Annotated[str | None, typer.Option(help="Problem of a new instance (maxcut, ...).")] = None,
+    graph: Annotated[
+        Path | None, typer.Option(help="Graph of the new instance: JSON or an edge list ('u v [w]').")
+    ] = None,
+    nodes: Annotated[int | None, typer.Option(help="Or a random graph of this many nodes.", min=2)] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the random graph and the reference solution.")] = 0,
+    layers: Annotated[
+        int, typer.Option(help="Layers asked for in the prompt (QAOA p of the reference).")
+    ] = 1,
+    constrained: Annotated[
+        bool, typer.Option("--constrained", help="Grammar-constrained decoding: every answer parses.")
+    ] = False,
+    max_tokens: Annotated[
+        int | None, typer.Option(help="Most tokens per answer (default: what the context leaves).", min=1)
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N records.", min=1)] = None,
+    device: Annotated[str, typer.Option(help="Torch device: cpu, cuda.")] = "cpu",
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar.")] = True,
+) -> None:
+    """Write circuits with a fine-tuned LLM (greedy decoding, settings pinned in generation.json)."""
+    with cli_errors():
+        from qml.generators.llm import random_graph
+        from qml.generators.llm.dataset import read_records
+        from qml.generators.llm.generate import generate_texts, load_llm, write_generated
+
+        if (records is None) == (problem is None):
+            raise CliError("give either --records FILE or --problem P with --graph FILE or --nodes N")
+        if problem is not None and (graph is None) == (nodes is None):
+            raise CliError("a new instance needs --graph FILE or --nodes N (one of them)")
+        gen = load_llm(model, device)
+        if records is not None:
+            if not records.is_file():
+                raise CliError(f"no records file {records}")
+            todo = read_records(records)[:limit]
+        else:
+            g = read_graph(graph) if graph is not None else random_graph(problem, nodes, seed)
+            todo = [_new_record(problem, g, layers, seed)]
+        texts = generate_texts(
+            gen, todo, constrained=constrained, max_new_tokens=max_tokens, progress=progress
+        )
+        folder = write_generated(texts, todo, out, model=str(model), constrained=constrained)
+    if problem is not None:
+        typer.echo(texts[0], nl=not texts[0].endswith("\n"))
+    typer.echo(
+        f"{len(texts)} circuits written to {folder}; score them with 'ketml evaluate-circuits {folder}'"
+    )

@@ -1,0 +1,154 @@
+"""Circuits from a fine-tuned run: the paper's prompt in, OpenQASM 3 out, with pinned decoding.
+
+The paper called ``model.generate`` with no sampling arguments (so the checkpoint's own
+``generation_config`` decided; Qwen-Instruct samples). Here every setting is explicit and
+recorded (:data:`DECODING`): greedy, one beam, no repetition penalty, seed 112 (the paper's).
+``constrained=True`` adds the grammar's logits processor (:class:`.constrained.QasmLogitsProcessor`)
+for the record's register size, so every answer is a valid OpenQASM 3 prefix, cut back to its last
+complete line when the token budget ends it. :func:`write_generated` writes one ``.qasm`` per record
+beside a copy of the records, the folder ``ketml evaluate-circuits`` reads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from circuits.errors import ConfigurationError
+from qml.training.runs import RunNotFoundError
+
+from .evaluate import file_name
+from .sft import Encoder
+
+__all__ = ["DECODING", "LLMGenerator", "generate_texts", "load_llm", "write_generated"]
+
+#: the decoding settings, pinned (the paper's were the checkpoint's implicit ones)
+DECODING: dict[str, Any] = {"do_sample": False, "num_beams": 1, "repetition_penalty": 1.0, "seed": 112}
+
+
+@dataclass
+class LLMGenerator:
+    """A fine-tuned causal LM (``model.gpt``), its prompt encoder and its run's settings."""
+
+    model: Any
+    encoder: Encoder
+    run: dict
+
+    @property
+    def context(self) -> int:
+        return int(self.run["info"].get("block") or self.model.context)
+
+
+def load_llm(run_dir: str | os.PathLike, device: str = "cpu") -> LLMGenerator:
+    """The model of a finished ``ketml train llm-circuits`` run folder."""
+    from qml.training.experiment import load_trained
+
+    from ..tokenizer import QasmTokenizer
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunNotFoundError(
+            f"no model at {run_dir}: give the run folder written by 'ketml train llm-circuits'"
+        )
+    for need in ("run.json", "model.pt"):
+        if not (run_dir / need).is_file():
+            raise RunNotFoundError(
+                f"{run_dir} has no {need}: not a finished 'ketml train llm-circuits' run folder"
+            )
+    model, saved = load_trained(run_dir, device)
+    if saved.get("task") != "llm-circuits":
+        raise ConfigurationError(f"{run_dir} holds a {saved['model']} run, not an llm-circuits one")
+    if saved["info"].get("base"):
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(run_dir / "tokenizer")
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+    else:
+        tokenizer = QasmTokenizer.load(run_dir / "tokenizer.json")
+    return LLMGenerator(model, Encoder(tokenizer), saved)
+
+
+def _decode(gen: LLMGenerator, ids: list[int]) -> str:
+    enc = gen.encoder
+    if enc.scratch:
+        return enc.tok.decode(ids)  # stops at <eos>
+    if enc.eos_id in ids:
+        ids = ids[: ids.index(enc.eos_id)]
+    return enc.tok.decode(ids, skip_special_tokens=True)
+
+
+@torch.no_grad()
+def generate_texts(
+    gen: LLMGenerator,
+    records: Sequence[dict],
+    *,
+    constrained: bool = False,
+    max_new_tokens: int | None = None,
+    batch_size: int = 8,
+    progress: bool = False,
+) -> list[str]:
+    """The model's answer to each record's prompt (greedy, :data:`DECODING`); rows are batched
+    by register size and prompt length, so no row is padded."""
+    from tqdm.auto import tqdm
+    from transformers import LogitsProcessorList
+
+    from .constrained import QasmGrammar, QasmLogitsProcessor
+
+    torch.manual_seed(DECODING["seed"])
+    model = gen.model.gpt
+    device = next(model.parameters()).device
+    prompts = [gen.encoder.prompt_ids(r) for r in records]
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, (r, p) in enumerate(zip(records, prompts, strict=True)):
+        groups.setdefault((r["n_qubits"], len(p)), []).append(i)
+    batches = [(k, g[j : j + batch_size]) for k, g in groups.items() for j in range(0, len(g), batch_size)]
+    out: list[str] = [""] * len(records)
+    for (n_qubits, width), idx in tqdm(batches, desc="generating", disable=not progress, unit="batch"):
+        budget = gen.context - width
+        if budget < 1:
+            for i in idx:
+                out[i] = ""
+            continue
+        new = min(budget, max_new_tokens or budget)
+        ids = torch.tensor([prompts[i] for i in idx], device=device)
+        procs = LogitsProcessorList()
+        if constrained:
+            procs.append(QasmLogitsProcessor(gen.encoder.tok, n_qubits, width, gen.encoder.eos_id))
+        seqs = model.generate(
+            input_ids=ids,
+            attention_mask=torch.ones_like(ids),
+            max_new_tokens=new,
+            do_sample=DECODING["do_sample"],
+            num_beams=DECODING["num_beams"],
+            repetition_penalty=DECODING["repetition_penalty"],
+            eos_token_id=gen.encoder.eos_id,
+            pad_token_id=gen.encoder.pad_id,
+            logits_processor=procs,
+        )
+        for row, i in zip(seqs[:, width:].tolist(), idx, strict=True):
+            text = _decode(gen, row)
+            out[i] = (
+                QasmGrammar(n_qubits).truncate(text)
+                if constrained and gen.encoder.eos_id not in row
+                else text
+            )
+    return out
+
+
+def write_generated(texts: Sequence[str], records: Sequence[dict], out: str | os.PathLike, **info) -> Path:
+    """``out/<key>.qasm`` per record, ``out/records.jsonl`` (the records, for the evaluation) and
+    ``out/generation.json`` (``info`` and the decoding settings)."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for text, r in zip(texts, records, strict=True):
+        (folder / file_name(r["key"])).write_text(text)
+    (folder / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (folder / "generation.json").write_text(json.dumps({"decoding": DECODING, **info}, indent=2) + "\n")
+    return folder

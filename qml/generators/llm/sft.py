@@ -1,0 +1,299 @@
+"""Fine-tuning on the circuit records: the ``llm-circuits`` task and model, through the shared trainer.
+
+``ketml train llm-circuits --data DIR`` reads ``DIR/records.jsonl`` (``ketml generate dataset``),
+holds out ``val_fraction`` of the graphs for validation, and trains on each record's paper prompt
+(:mod:`.prompts`) followed by its OpenQASM 3 and ``<eos>``, with the loss on the answer alone
+(completion-only: the prompt's labels are masked, as the paper's ``DataCollatorForCompletionOnlyLM``;
+``trl`` is not needed). The model is a GPT-2 trained from scratch with a byte-level BPE tokenizer
+trained on the records (:mod:`qml.generators.lm`, :mod:`qml.generators.tokenizer`), or any causal
+LM from a local folder (``-D base=PATH``; its own tokenizer and chat template). Checkpoint, resume
+and progress are :func:`qml.training.loop.train_loop`'s. The run folder holds the tokenizer, so it
+is all :mod:`.generate` needs.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from circuits.errors import ConfigurationError, DataError
+from qml.registry import register_model, register_task
+from qml.training.loop import Hooks
+from qml.training.task import Prepared, Task
+
+from ..lm import CircuitLM
+from ..tokenizer import QasmTokenizer, train_tokenizer
+from .dataset import read_records
+from .prompts import chat_prompt
+
+__all__ = [
+    "DATASET",
+    "Encoder",
+    "LLMCircuitsTask",
+    "SFTData",
+    "build_llm",
+    "encode",
+    "load_records",
+    "split_records",
+]
+
+#: the catalogue name of a folder of records (``--data DIR`` gives the folder)
+DATASET = "llm-circuit-records"
+IGNORE = -100
+
+
+def load_records(data_root: str | None) -> tuple[Path, list[dict]]:
+    """The records of ``data_root/records.jsonl`` (default: the catalogue's folder)."""
+    from data.llm_circuit_records import records_path
+
+    path = records_path(data_root)
+    records = read_records(path)
+    if not records:
+        raise DataError(f"{path} holds no complete record")
+    missing = [k for k in ("qasm", "n_qubits", "layers", "problem", "graph") if k not in records[0]]
+    if missing:
+        raise DataError(f"{path}: records lack {', '.join(missing)}; not a 'ketml generate dataset' file")
+    return path, records
+
+
+def graph_key(record: dict) -> str:
+    """The instance a record solves (problem, size, seed): every method's record of it."""
+    return record["key"].rsplit("/", 1)[0]
+
+
+def split_records(records: list[dict], val_fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
+    """Training and validation records, split by instance so no validation graph is trained on."""
+    keys = sorted({graph_key(r) for r in records})
+    random.Random(seed).shuffle(keys)
+    n_val = round(len(keys) * val_fraction) if len(keys) > 1 else 0
+    val = set(keys[:n_val])
+    return [r for r in records if graph_key(r) not in val], [r for r in records if graph_key(r) in val]
+
+
+_PIECES = re.compile(r"\d|[\[\]{}(),:]|[^\d\[\]{}(),:]+")
+
+
+def prompt_pieces(text: str) -> list[str]:
+    """The prompt cut into digits, brackets and punctuation, and the runs between them. The
+    from-scratch tokenizer merges within a line, which would make each training graph one token
+    (unreadable for a graph not seen); encoding these pieces separately keeps every node number
+    its own token."""
+    return _PIECES.findall(text)
+
+
+class Encoder:
+    """Prompt and answer ids with the from-scratch tokenizer or a pretrained one."""
+
+    def __init__(self, tokenizer) -> None:
+        self.tok = tokenizer
+        self.scratch = isinstance(tokenizer, QasmTokenizer)
+        self.eos_id = tokenizer.eos_id if self.scratch else tokenizer.eos_token_id
+        self.pad_id = tokenizer.pad_id if self.scratch else tokenizer.pad_token_id
+
+    def prompt_text(self, record: dict) -> str:
+        return chat_prompt(record, None if self.scratch else self.tok)
+
+    def ids(self, text: str) -> list[int]:
+        return (
+            self.tok.encode(text) if self.scratch else self.tok(text, add_special_tokens=False)["input_ids"]
+        )
+
+    def prompt_ids(self, record: dict) -> list[int]:
+        text = self.prompt_text(record)
+        if not self.scratch:
+            return self.ids(text)
+        return [i for piece in self.tok.encode_batch(prompt_pieces(text)) for i in piece]
+
+
+def encode(records: list[dict], encoder: Encoder, block: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """``ids`` and ``labels`` ``(N, block)`` (prompt labels and padding ``-100``) of the records
+    whose prompt, answer and ``<eos>`` fit in ``block`` tokens, and how many did not."""
+    ids, labels, too_long = [], [], 0
+    for r in records:
+        p, a = encoder.prompt_ids(r), encoder.ids(r["qasm"]) + [encoder.eos_id]
+        if len(p) + len(a) > block:
+            too_long += 1
+            continue
+        pad = block - len(p) - len(a)
+        ids.append(p + a + [encoder.pad_id] * pad)
+        labels.append([IGNORE] * len(p) + a + [IGNORE] * pad)
+    if not ids:
+        return torch.zeros(0, block, dtype=torch.long), torch.zeros(0, block, dtype=torch.long), too_long
+    return torch.tensor(ids), torch.tensor(labels), too_long
+
+
+@dataclass
+class SFTData:
+    """Token ids and completion-only labels of the training and validation records."""
+
+    train_ids: torch.Tensor
+    train_labels: torch.Tensor
+    val_ids: torch.Tensor
+    val_labels: torch.Tensor
+    tokenizer: Any
+
+
+def completion_loss(model, ids: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean next-token cross-entropy over the answer tokens of a batch, cut to its longest row."""
+    answer = labels != IGNORE
+    width = int(answer.nonzero()[:, 1].max()) + 1 if answer.any() else 1
+    # padding follows each row's answer, so causal attention never reaches it from a labelled token
+    return model.gpt(input_ids=ids[:, :width], labels=labels[:, :width]).loss
+
+
+class SFTHooks(Hooks):
+    keep_best = True
+
+    def __init__(self, data: SFTData, config, record: dict) -> None:
+        self.data, self.config, self.record = data, config, record
+        self.n_train = len(data.train_ids)
+
+    def batch_loss(self, model, idx, generator):
+        dev = self.config.device
+        return completion_loss(model, self.data.train_ids[idx].to(dev), self.data.train_labels[idx].to(dev))
+
+    @torch.no_grad()
+    def mean_loss(self, model, ids: torch.Tensor, labels: torch.Tensor) -> float:
+        if len(ids) == 0:
+            return float("nan")
+        model.eval()
+        total, tokens = 0.0, 0
+        for i in range(0, len(ids), self.config.eval_batch_size):
+            b, lab = ids[i : i + self.config.eval_batch_size], labels[i : i + self.config.eval_batch_size]
+            n = int((lab[:, 1:] != IGNORE).sum())
+            total += float(completion_loss(model, b.to(self.config.device), lab.to(self.config.device))) * n
+            tokens += n
+        model.train()
+        return total / max(tokens, 1)
+
+    def end_epoch(self, model, generator):
+        return {"val_loss": self.mean_loss(model, self.data.val_ids, self.data.val_labels)}
+
+    def score(self, record):
+        value = record.get("val_loss", float("nan"))
+        return -value if value == value else -record["train_loss"]
+
+    def message(self, epoch, record):
+        return f"epoch {epoch}: train loss {record['train_loss']:.4f}, val loss {record['val_loss']:.4f}"
+
+    def finish(self, model, history, out_dir, title):
+        from qml.training.plots import plot_losses
+
+        out_dir = Path(out_dir)
+        tok = self.data.tokenizer
+        if isinstance(tok, QasmTokenizer):
+            tok.save(out_dir / "tokenizer.json")
+        else:
+            tok.save_pretrained(out_dir / "tokenizer")
+        plot_losses(
+            {"train": history["train_loss"], "validation": history["val_loss"]}, out_dir / "curves.png", title
+        )
+        val = self.mean_loss(model, self.data.val_ids, self.data.val_labels)
+        return {
+            "val_loss": val,
+            "val_perplexity": math.exp(val) if val == val else float("nan"),
+            "model_shape": model.describe(),
+            **self.record,
+        }
+
+
+class LLMCircuitsTask(Task):
+    name = "llm-circuits"
+    kind = "QASM corpus"
+    metric = "val_perplexity"
+    metric_label = "validation perplexity of the answers"
+    description = "fine-tune a causal LM on (paper prompt, optimised QAOA/VQE circuit) records (Agent-Q)"
+
+    def datasets(self) -> tuple[str, ...]:
+        return (DATASET,)
+
+    def load(
+        self,
+        dataset,
+        *,
+        seed=0,
+        subset=None,
+        test_subset=None,
+        data_root=None,
+        base: str | None = None,
+        vocab_size: int = 2000,
+        block: int = 768,
+        val_fraction: float = 0.1,
+    ) -> Prepared:
+        path, records = load_records(data_root)
+        if not 0 <= val_fraction < 1:
+            raise ConfigurationError(f"val_fraction must be in [0, 1), got {val_fraction}")
+        train, val = split_records(records, val_fraction, seed)
+        if subset:
+            train = train[:subset]
+        if base is None:
+            texts = [t for r in train for t in (*prompt_pieces(chat_prompt(r)), r["qasm"])]
+            tokenizer = train_tokenizer(texts, vocab_size)
+        else:
+            from .causal_lm import load_tokenizer
+
+            tokenizer = load_tokenizer(base)
+        enc = Encoder(tokenizer)
+        train_ids, train_labels, long_train = encode(train, enc, block)
+        val_ids, val_labels, long_val = encode(val, enc, block)
+        if len(train_ids) == 0:
+            raise ConfigurationError(f"no training record fits in block={block} tokens; raise -D block")
+        data = SFTData(train_ids, train_labels, val_ids, val_labels, tokenizer)
+        vocab = tokenizer.vocab_size if base is None else len(tokenizer)
+        dims = {"vocab_size": vocab, "eos_id": enc.eos_id, "pad_id": enc.pad_id, "block": block, "base": base}
+        record = {
+            "records": str(path),
+            "n_records": {"train": len(train_ids), "val": len(val_ids)},
+            "too_long": {"train": long_train, "val": long_val},
+            "val_graphs": sorted({graph_key(r) for r in val}),
+        }
+        return Prepared(data, dims=dims, record=record)
+
+    def hooks(self, prepared: Prepared, config) -> Hooks:
+        summary = {k: v for k, v in prepared.record.items() if k != "val_graphs"}
+        return SFTHooks(prepared.train, config, summary)
+
+    def headline(self, metrics: dict[str, Any]) -> str:
+        return (
+            f"validation perplexity of the answers: {metrics['val_perplexity']:.3f} "
+            f"({metrics['n_parameters']} parameters, {metrics['seconds_per_epoch']:.1f} s/epoch)"
+        )
+
+
+def build_llm(dims: dict[str, Any], *, engine: str = "torch", size: str = "small", **options: Any):
+    """GPT-2 from scratch of preset ``size`` (context: the task's ``block``), or the pretrained
+    causal LM of the data option ``base`` (``engine`` is unused: no quantum layer)."""
+    if dims.get("base"):
+        from .causal_lm import PretrainedLM
+
+        return PretrainedLM(dims["base"], dims["eos_id"], dims["pad_id"])
+    options.setdefault("n_positions", dims["block"])
+    return CircuitLM(dims["vocab_size"], size, dims["eos_id"], dims["pad_id"], **options)
+
+
+register_task(LLMCircuitsTask())
+register_model(
+    "llm-circuits",
+    tasks=("llm-circuits",),
+    description="Agent-Q: a causal LM fine-tuned to write optimised QAOA/VQE circuits in OpenQASM 3",
+    quantum=False,
+    defaults={
+        "epochs": 10,
+        "batch_size": 16,
+        "lr": 1e-3,
+        "optimizer": "adamw",
+        "weight_decay": 0.01,
+        "scheduler": "cosine",
+        "grad_clip": 1.0,
+        "eval_batch_size": 32,
+    },
+    presets={DATASET: {"options": {"size": "small"}, "data": {"vocab_size": 2000, "block": 768}}},
+    cli_options={"size": (str, "model size: tiny, small (default) or paper", "size")},
+    build=build_llm,
+)

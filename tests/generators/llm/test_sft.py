@@ -1,0 +1,126 @@
+"""Fine-tuning: the paper's prompt, completion-only labels, the run folder, resume, a local causal LM,
+and generation (unconstrained and grammar-constrained) from the run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from qml.generators.llm.dataset import read_records
+from qml.generators.llm.evaluate import evaluate
+from qml.generators.llm.generate import DECODING, generate_texts, load_llm
+from qml.generators.llm.prompts import SYSTEM_PROMPT, chat_prompt, user_prompt
+from qml.generators.llm.sft import IGNORE, Encoder, completion_loss, encode, prompt_pieces, split_records
+from qml.generators.tokenizer import train_tokenizer
+
+
+def test_paper_prompt(records_dir):
+    r = read_records(records_dir / "records.jsonl")[0]
+    text = user_prompt(r)
+    assert text.startswith(
+        f"Your task is to generate a quantum circuit in QASM 3.0 with {r['n_qubits']} qubits"
+    )
+    assert f"and {r['layers']} layers with optimal parameters that solves the {r['problem']}" in text
+    assert text.endswith("Only return the full QASM code, nothing else.")
+    chat = chat_prompt(r)
+    assert chat.startswith(f"<|im_start|>system\n{SYSTEM_PROMPT}<|im_end|>\n<|im_start|>user\n{text}")
+    assert chat.endswith("<|im_start|>assistant\n")
+
+
+def test_completion_only_labels_and_loss(records_dir):
+    recs = read_records(records_dir / "records.jsonl")
+    tok = train_tokenizer([t for r in recs for t in (*prompt_pieces(chat_prompt(r)), r["qasm"])], 600)
+    enc = Encoder(tok)
+    ids, labels, too_long = encode(recs, enc, 256)
+    assert too_long == 0 and ids.shape == labels.shape == (len(recs), 256)
+    for k, r in enumerate(recs):
+        n_prompt, answer = len(enc.prompt_ids(r)), enc.ids(r["qasm"]) + [tok.eos_id]
+        assert (labels[k, :n_prompt] == IGNORE).all()  # the prompt is never a target
+        assert labels[k, n_prompt : n_prompt + len(answer)].tolist() == answer
+        assert (labels[k, n_prompt + len(answer) :] == IGNORE).all()
+        assert tok.decode(ids[k, :n_prompt].tolist()) == chat_prompt(r)  # pieces decode back exactly
+    # every node number of the graph is a token of its own (readable for unseen graphs)
+    pieces = [tok.decode([i]) for i in enc.prompt_ids(recs[0])]
+    assert all(p in pieces for p in ("0", "1", "2", "[", "]"))
+    # the loss is the mean cross-entropy over answer tokens alone
+    from qml.generators.lm import CircuitLM
+
+    torch.manual_seed(0)
+    model = CircuitLM(tok.vocab_size, "tiny", tok.eos_id, tok.pad_id, n_positions=256)
+    b_ids, b_lab = ids[:3], labels[:3]
+    logits = model(b_ids)[:, :-1]
+    target = b_lab[:, 1:]
+    manual = torch.nn.functional.cross_entropy(logits[target != IGNORE], target[target != IGNORE])
+    torch.testing.assert_close(completion_loss(model, b_ids, b_lab), manual)
+
+
+def test_split_keeps_graphs_apart(records_dir):
+    recs = read_records(records_dir / "records.jsonl")
+    train, val = split_records(recs, 0.25, seed=0)
+    graph = lambda r: r["key"].rsplit("/", 1)[0]  # noqa: E731
+    assert val and train and not {graph(r) for r in train} & {graph(r) for r in val}
+    assert len(train) + len(val) == len(recs)
+
+
+def test_run_folder_and_resume(tiny_run, records_dir):
+    from qml.training.experiment import train
+
+    for need in ("run.json", "model.pt", "checkpoint.pt", "tokenizer.json", "metrics.json", "curves.png"):
+        assert (tiny_run / need).is_file(), need
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    assert metrics["epochs"] == 2 and metrics["too_long"] == {"train": 0, "val": 0}
+    assert metrics["val_perplexity"] == pytest.approx(2.718281828 ** metrics["val_loss"], rel=1e-6)
+    saved = json.loads((tiny_run / "run.json").read_text())
+    assert saved["task"] == "llm-circuits" and saved["dataset"] == "llm-circuit-records"
+    # resuming continues the recorded run (same first epochs, one more)
+    _, more = train(None, resume=tiny_run, data_root=str(records_dir), epochs=3, progress=False)
+    assert more["epochs"] == 3
+    assert more["history"]["train_loss"][:2] == metrics["history"]["train_loss"]
+
+
+def test_generation_unconstrained_and_constrained(tiny_run, records_dir):
+    gen = load_llm(tiny_run)
+    recs = read_records(records_dir / "records.jsonl")[:4]
+    assert DECODING == {"do_sample": False, "num_beams": 1, "repetition_penalty": 1.0, "seed": 112}
+    free = generate_texts(gen, recs, max_new_tokens=40)
+    assert free == generate_texts(gen, recs, max_new_tokens=40)  # greedy: reproducible
+    cons = generate_texts(gen, recs, constrained=True, max_new_tokens=40)
+    rows = evaluate(zip(cons, recs, strict=True), n_random=20)
+    assert all(r["valid"] for r in rows), [r["reason"] for r in rows]  # an undertrained model, still parses
+    assert all(
+        t.startswith(f'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[{r["n_qubits"]}] q;\n')
+        for t, r in zip(cons, recs, strict=True)
+    )
+
+
+def test_any_causal_lm_from_a_local_folder(records_dir, tmp_path):
+    """A pretrained-style folder (a GPT-2 and its tokenizer, saved with save_pretrained) is
+    fine-tuned with -D base=FOLDER, its tokenizer used for the prompts."""
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    from qml.training.experiment import train
+
+    recs = read_records(records_dir / "records.jsonl")
+    tok = train_tokenizer([t for r in recs for t in (chat_prompt(r), r["qasm"])], 600)
+    hf_tok = PreTrainedTokenizerFast(tokenizer_object=tok.tokenizer, eos_token="<eos>", pad_token="<pad>")
+    base = tmp_path / "base"
+    hf_tok.save_pretrained(base)
+    GPT2LMHeadModel(
+        GPT2Config(vocab_size=len(hf_tok), n_layer=1, n_head=2, n_embd=32, n_positions=512)
+    ).save_pretrained(base)
+    run_dir, metrics = train(
+        "llm-circuits",
+        None,
+        out=tmp_path / "runs",
+        data_root=str(records_dir),
+        progress=False,
+        data_options={"base": str(base), "block": 512},
+        epochs=1,
+        batch_size=8,
+    )
+    assert metrics["model_shape"]["model_type"] == "gpt2" and (run_dir / "tokenizer").is_dir()
+    gen = load_llm(run_dir)
+    texts = generate_texts(gen, recs[:2], constrained=True, max_new_tokens=20)
+    assert all(t.startswith("OPENQASM 3.0;") for t in texts)

@@ -40,6 +40,7 @@ class GateProgram:
     phase: Evaluator  # global phase of the transpiled circuit, for state vectors
     mid_circuit: bool  # measure/reset/control flow before the end: no state vector
     measured: bool  # the circuit measures into classical bits
+    angle_deps: tuple = ()  # per angle: the user parameter columns it depends on
 
     @property
     def n_qubits(self) -> int:
@@ -134,6 +135,7 @@ def _build(circuit: QuantumCircuit) -> GateProgram:
         phase=compile_parameter(t.global_phase, index),
         mid_circuit=_mid_circuit(body),
         measured=measured,
+        angle_deps=tuple(frozenset(index[p.name] for p in e.parameters if p.name in index) for e in exprs),
     )
 
 

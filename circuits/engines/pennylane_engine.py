@@ -24,6 +24,40 @@ from .base import check_optional_shots, empty_expval
 from .lowering import GateProgram
 from .shift import ShiftRuleEngine, key_picker, real_dtype
 
+
+def _angles(prog: GateProgram, values: torch.Tensor, which: tuple[int, ...]) -> torch.Tensor:
+    """``(B, len(which))`` gate angles ``which`` of the program for ``(B, P)`` values."""
+    cols = []
+    for k in which:
+        v = prog.evaluators[k](values)
+        cols.append(v if isinstance(v, torch.Tensor) else values.new_full((values.shape[0],), float(v)))
+    return torch.stack(cols, dim=1) if cols else values.new_zeros(values.shape[0], 0)
+
+
+def _merge_rotations(ops: list, where: dict[int, tuple[int, int]]) -> list:
+    """``(op, wires, angle refs or None, constants)`` for the QNode, with each run RZ(a) RY(b) RZ(c)
+    on one wire whose angles all come from the same argument merged into PennyLane's native
+    ``Rot(a, b, c) = RZ(c) RY(b) RZ(a)``: one operation to apply and differentiate instead of three."""
+    p = _pnl()
+    out = []
+    i = 0
+    while i < len(ops):
+        trio = ops[i : i + 3]
+        if (
+            len(trio) == 3
+            and [t[0] for t in trio] == [p.RZ, p.RY, p.RZ]
+            and all(t[2] is not None and t[1] == trio[0][1] for t in trio)
+            and len({where[t[2]][0] for t in trio}) == 1
+        ):
+            out.append((p.Rot, trio[0][1], tuple(where[t[2]] for t in trio), ()))
+            i += 3
+            continue
+        op, wires, index, const = ops[i]
+        out.append((op, wires, None if index is None else (where[index],), const))
+        i += 1
+    return out
+
+
 # pip packages of the PennyLane devices that do not ship with PennyLane itself
 _PACKAGES = {
     "lightning.qubit": "pennylane-lightning",
@@ -127,6 +161,8 @@ class PennyLaneEngine(ShiftRuleEngine):
         self._devices: dict[int, Any] = {}
         self._ops: dict[int, tuple[GateProgram, list]] = {}
         self._observables: dict[tuple, list] = {}
+        self._qnodes: dict[tuple, tuple] = {}
+        self._last_observables: tuple | None = None
         self._best: dict[bool, str] = {}  # shots given -> what diff_method="best" resolved to
         probe = self._device(1, None)  # a missing plugin or bad option fails here, not on the first run
         try:
@@ -212,9 +248,14 @@ class PennyLaneEngine(ShiftRuleEngine):
 
     def _pennylane_observables(self, observables: list[SparsePauliOp]) -> list:
         """Each observable as a PennyLane operator; label character ``i`` acts on wire ``i``."""
+        last = self._last_observables
+        if last is not None and len(last[0]) == len(observables):
+            if all(a is b for a, b in zip(last[0], observables, strict=True)):
+                return last[1]
         key = tuple((tuple(o.paulis.to_labels()), o.coeffs.tobytes()) for o in observables)
         hit = self._observables.get(key)
         if hit is not None:
+            self._last_observables = (list(observables), hit)
             return hit
         from pennylane.pauli import PauliSentence, PauliWord
 
@@ -229,6 +270,7 @@ class PennyLaneEngine(ShiftRuleEngine):
         if len(self._observables) > 256:
             self._observables.clear()
         self._observables[key] = out
+        self._last_observables = (list(observables), out)
         return out
 
     def _qnode(
@@ -239,17 +281,27 @@ class PennyLaneEngine(ShiftRuleEngine):
         seed: int | None,
         interface: str = "numpy",
         diff: str | None = None,
+        split: tuple | None = None,
     ):
-        """A QNode applying ``prog.body`` to a ``(B, K)`` angle array (broadcast), then ``measure()``."""
+        """A QNode applying ``prog.body`` to a ``(B, K)`` angle array (broadcast), then ``measure()``;
+        with ``split`` = (per-sample, shared) angle indices it takes a ``(B, K1)`` array of the
+        first and a ``(K2,)`` vector of the second."""
         p = _pnl()
         ops = self._operations(prog)
+        if split is None:
+            where = {k: (0, k) for k in range(prog.n_angles)}
+        else:
+            where = {k: (0, j) for j, k in enumerate(split[0])}
+            where.update({k: (1, j) for j, k in enumerate(split[1])})
+
+        recipe = _merge_rotations(ops, where)
 
         def circuit(*angles):
-            for op, wires, index, const in ops:
-                if index is None:
+            for op, wires, refs, const in recipe:
+                if refs is None:
                     op(*const, wires=wires)
                 else:
-                    op(angles[0][:, index], wires=wires)
+                    op(*(angles[0][:, j] if src == 0 else angles[1][j] for src, j in refs), wires=wires)
             return measure()
 
         qnode = p.QNode(circuit, self._device(prog.n_qubits, seed), interface=interface, diff_method=diff)
@@ -261,20 +313,27 @@ class PennyLaneEngine(ShiftRuleEngine):
             return "best"
         return self.diff_method
 
-    def _broadcast_gradients(self, prog: GateProgram, measure, shots: int | None, args: tuple) -> bool:
+    def _broadcast_gradients(
+        self, prog: GateProgram, measure, shots: int | None, args: tuple, split: tuple | None = None
+    ) -> bool:
         """Whether the diff method differentiates broadcast tapes (gradient transforms do not)."""
         diff = self._diff_method(shots)
         if diff != "best":
             return diff in _BROADCAST_DIFF
         key = shots is not None
         if key not in self._best:
-            probe = self._qnode(prog, measure, shots, None, "torch", "best")
+            probe = self._qnode(prog, measure, shots, None, "torch", "best", split=split)
             self._best[key] = _pnl().workflow.get_best_diff_method(probe)(*args)
         return self._best[key] in _BROADCAST_DIFF
 
     # -- the three primitives ----------------------------------------------------------------------
     def expval(self, circuit, observables, values, *, shots=None, seed=None, shared=None):
-        """Expectation values ``(B, n_obs)``, differentiated by PennyLane through its torch interface."""
+        """Expectation values ``(B, n_obs)``, differentiated by PennyLane through its torch interface.
+
+        Angles that depend only on ``shared`` columns (a layer's weights) go to PennyLane as scalars,
+        not as a broadcast column, so its device applies one matrix to the whole batch and sums
+        their gradient over the batch itself, as a QNode written natively would.
+        """
         check_optional_shots(shots)
         prog = self.program(circuit)
         batch = values.shape[0]
@@ -282,28 +341,64 @@ class PennyLaneEngine(ShiftRuleEngine):
             return empty_expval(values, len(observables), real_dtype(values))
         grad = torch.is_grad_enabled() and values.requires_grad
         self.check_memory(prog, batch, n_obs=len(observables), grad=grad, shots=shots)
-        angles = prog.angles(values.to(torch.float64))  # PennyLane runs in double; the result is cast back
-        need_grad = torch.is_grad_enabled() and angles.requires_grad
+        values64 = values.to(torch.float64)  # PennyLane runs in double; the result is cast back
+        split = self._split(prog, shared, batch, shots)
+        if split is None:
+            args = (prog.angles(values64),) if prog.n_angles else ()
+        else:
+            per_sample, common = split
+            args = (_angles(prog, values64, per_sample), _angles(prog, values64[:1], common)[0])
+        need_grad = torch.is_grad_enabled() and any(a.requires_grad for a in args)
         if not need_grad:
-            angles = angles.detach()
+            args = tuple(a.detach() for a in args)
+        diff = self._diff_method(shots) if need_grad else None
+        qnode = self._expval_qnode(prog, observables, split, shots, seed, diff)
+        p = _pnl()
+        # with shots, expand whether or not gradients are needed, so that a seed gives the same numbers
+        expand = need_grad or shots is not None
+        if expand and not self._broadcast_gradients(prog, qnode.measure, shots, args, split):
+            qnode = p.transforms.broadcast_expand(qnode)
+        with _float64_results():
+            out = torch.stack([torch.as_tensor(r) for r in qnode(*args)], dim=-1)
+        if out.ndim == 1:  # nothing varies across the batch: one row for all
+            out = out.reshape(1, -1).repeat(batch, 1)
+        dtype = values.dtype if values.is_floating_point() else torch.float64
+        return out.to(dtype=dtype, device=values.device)
+
+    def _split(self, prog: GateProgram, shared, batch: int, shots: int | None):
+        """(per-sample angle indices, shared angle indices), or None to broadcast every angle
+        (no sharing promised, a batch of one, or shots: each row then samples on its own)."""
+        if shared is None or batch == 1 or shots is not None or not prog.n_angles:
+            return None
+        if len(prog.angle_deps) != prog.n_angles:
+            return None
+        varying = {j for j, s in enumerate(shared) if not s}
+        common = tuple(k for k, deps in enumerate(prog.angle_deps) if not deps & varying)
+        if not common:
+            return None
+        keep = set(common)
+        return tuple(k for k in range(prog.n_angles) if k not in keep), common
+
+    def _expval_qnode(self, prog, observables, split, shots, seed, diff):
+        """The torch QNode measuring ``observables``, built once per program, observables, angle
+        split and options (seeded runs get a fresh device, so they are not cached)."""
         obs = self._pennylane_observables(observables)
+        key = (id(prog), id(obs), split, shots, diff)
+        hit = self._qnodes.get(key) if seed is None else None
+        if hit is not None and hit[0] is prog and hit[1] is obs:
+            return hit[2]
         p = _pnl()
 
         def measure():
             return [p.expval(o) for o in obs]
 
-        args = (angles,) if prog.n_angles else ()
-        diff = self._diff_method(shots) if need_grad else None
-        qnode = self._qnode(prog, measure, shots, seed, "torch", diff)
-        # with shots, expand whether or not gradients are needed, so that a seed gives the same numbers
-        if (need_grad or shots is not None) and not self._broadcast_gradients(prog, measure, shots, args):
-            qnode = p.transforms.broadcast_expand(qnode)
-        with _float64_results():
-            out = torch.stack([torch.as_tensor(r) for r in qnode(*args)], dim=-1)
-        if not prog.n_angles:
-            out = out.reshape(1, -1).repeat(batch, 1)
-        dtype = values.dtype if values.is_floating_point() else torch.float64
-        return out.to(dtype=dtype, device=values.device)
+        qnode = self._qnode(prog, measure, shots, seed, "torch", diff, split=split)
+        qnode.measure = measure
+        if seed is None:
+            if len(self._qnodes) > 64:
+                self._qnodes.clear()
+            self._qnodes[key] = (prog, obs, qnode)
+        return qnode
 
     def _expval_rows(self, prog, observables, rows, shots, seed):
         obs = self._pennylane_observables(observables)

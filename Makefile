@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # Where `make test-latest` and `make lock` resolve the newest versions (never the working venv).
 LATEST_VENV ?= .venv-latest
 
-.PHONY: help venv demo test lint format bench notebooks docs clean test-latest lock fresh-check
+.PHONY: help venv demo test lint format bench bench-engines notebooks docs clean test-latest lock fresh-check
 
 help:
 	@echo "make venv         create $(VENV) and install ketml with its dev extras at the locked versions"
@@ -22,7 +22,8 @@ help:
 	@echo "make test         run the test suite (slow tests excluded; 'make test PYTEST_ARGS=\"-m slow\"')"
 	@echo "make lint         ruff check and ruff format --check"
 	@echo "make format       ruff format (rewrite files)"
-	@echo "make bench        run the engine benchmark (benchmarks/engine_bench)"
+	@echo "make bench        small circuits beside PennyLane, TorchQuantum, TensorCircuit-NG (quick; BENCH_ARGS= for the full run)"
+	@echo "make bench-engines run the engine benchmark (benchmarks/engine_bench)"
 	@echo "make notebooks    execute examples/*.ipynb in place, so they are committed with outputs"
 	@echo "make docs         build the documentation site into docs/_build/html (warnings are errors)"
 	@echo "make test-latest  the test suite on the newest versions of every dependency ($(LATEST_VENV))"
@@ -72,7 +73,15 @@ lint: venv
 format: venv
 	$(BIN)/ruff format .
 
+# The peers beside ketml in one sitting (TorchQuantum and TensorCircuit-NG in venvs of their own under
+# benchmarks/.peer_envs, built on first use). Quick by default (a few minutes); the committed run is
+# `make bench BENCH_ARGS=` (every default: n=4..16 table, n=4..20 and batch sweeps, into benchmarks/results).
+BENCH_ARGS ?= --quick --out /tmp/ketml-bench
+
 bench: venv
+	$(BIN)/python benchmarks/perf_small.py $(BENCH_ARGS)
+
+bench-engines: venv
 	$(BIN)/python -m benchmarks.engine_bench
 
 notebooks: venv

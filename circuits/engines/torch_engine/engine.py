@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -19,8 +20,9 @@ from ...errors import (
 from .. import memory
 from ..base import Engine, check_optional_shots, empty_expval, empty_statevector
 from ..cache import CompileCache
+from . import lightcone, small
 from . import program as prog
-from .adjoint import AdjointRun, adjoint_expval
+from .adjoint import SINGLE_GATE_AMPLITUDES, AdjointRun, adjoint_expval
 from .fusion import fusion_limits
 from .measure import PauliPlan
 from .plan import Plan
@@ -49,8 +51,9 @@ class Compiled:
     needs_density: bool
     records: bool = False  # classically conditioned ops: measurements must be recorded
     plans: dict = field(default_factory=dict)
+    cones: dict = field(default_factory=dict)  # observables -> light-cone Reduction (or None)
 
-    @property
+    @cached_property
     def has_postselect(self) -> bool:
         return any(o.kind == "postselect" for o in self.lowered)
 
@@ -89,6 +92,11 @@ def _build(circuit: QuantumCircuit) -> Compiled:
         needs_density or records,
         records,
     )
+
+
+def _same_objects(a: list, b: list) -> bool:
+    """Whether two lists hold the very same objects (observables are not mutated in place)."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
 #: state copies a forward pass holds at its peak (input, output, fused-gate and measurement buffers)
@@ -169,7 +177,7 @@ class TorchEngine(Engine):
 
     def _plan(self, observables: list[SparsePauliOp], n: int) -> PauliPlan:
         last = self._last_plan
-        if last is not None and last[0] is observables and last[1] == n:
+        if last is not None and last[1] == n and _same_objects(last[0], observables):
             return last[2]
         key = (n,) + tuple((tuple(o.paulis.to_labels()), o.coeffs.tobytes()) for o in observables)
         plan = self._plans.get(key)
@@ -178,7 +186,7 @@ class TorchEngine(Engine):
             self._plans[key] = plan
             if len(self._plans) > 64:
                 self._plans.popitem(last=False)
-        self._last_plan = (observables, n, plan)
+        self._last_plan = (list(observables), n, plan)
         return plan
 
     # -- primitives -----------------------------------------------------------------------------
@@ -205,6 +213,10 @@ class TorchEngine(Engine):
             self._check_memory(n + extra, batch, True, len(plan.steps), grad)
             mats, _ = plan.bind(values, self.dtype, self.device)
             return run_density(plan.steps, mats, n, batch, self.dtype, self.device, record_clbits=extra)
+        if self.fusion_qubits is None and small.applies(compiled.body, n):
+            program = small.program_for(compiled, values, shared)
+            self._check_memory(n, batch, False, program.passes, grad)
+            return program.run(values, batch, self.dtype, self.device)
         plan = compiled.plan("sv", values, shared, self.fusion_qubits)
         self._check_memory(n, batch, False, len(plan.steps), grad)
         mats, phase = plan.bind(values, self.dtype, self.device)
@@ -224,13 +236,50 @@ class TorchEngine(Engine):
             observables = [pad.tensor(o) for o in observables]
             n += compiled.n_clbits
         plan = self._plan(observables, n)
+        if not compiled.needs_density and not compiled.has_postselect:
+            reduction = self._reduction(compiled, observables)
+            if reduction is not None:
+                return self._reduced_expval(reduction, values, shared)
+        return self._exact_expval(compiled, plan, values, shared, n)
+
+    def _reduction(self, compiled: Compiled, observables: list[SparsePauliOp]):
+        """The light-cone reduction of these observables on this circuit, built once."""
+        last = compiled.cones.get("last")
+        if last is not None and _same_objects(last[0], observables):
+            return last[1]
+        key = tuple((tuple(o.paulis.to_labels()), o.coeffs.tobytes()) for o in observables)
+        if key not in compiled.cones:
+            red = lightcone.reduce(compiled.body, compiled.n_qubits, observables)
+            for part in red.parts if red is not None else ():
+                part.compiled = Compiled(len(part.qubits), 0, compiled.index, part.ops, part.ops, [], False)
+                part.plan = PauliPlan(part.observables, len(part.qubits))
+            if len(compiled.cones) > 64:
+                compiled.cones.clear()
+            compiled.cones[key] = red
+        compiled.cones["last"] = (list(observables), compiled.cones[key])
+        return compiled.cones[key]
+
+    def _reduced_expval(self, reduction, values: torch.Tensor, shared) -> torch.Tensor:
+        """Expectation values as the sum of the light-cone parts' (each simulated on its qubits)."""
+        const = torch.as_tensor(reduction.constant, dtype=self.real_dtype, device=self.device)
+        out = const.unsqueeze(0).expand(values.shape[0], -1)
+        for part in reduction.parts:
+            k = len(part.qubits)
+            out = out + self._exact_expval(part.compiled, part.plan, values, shared, k)
+        return out
+
+    def _exact_expval(self, compiled: Compiled, plan: PauliPlan, values, shared, n: int) -> torch.Tensor:
+        """Exact expectation values by backprop through the simulation, or by the adjoint method."""
         if self.diff_method == "adjoint" and torch.is_grad_enabled() and values.requires_grad:
             if compiled.needs_density or compiled.has_postselect:
                 raise UnsupportedOperationError(
                     "diff_method='adjoint' needs a unitary circuit; this one measures, resets or "
                     "postselects mid-circuit: use diff_method='backprop'"
                 )
-            xplan = compiled.plan("sv", values, shared, self.fusion_qubits)
+            fusion = self.fusion_qubits
+            if fusion is None and values.shape[0] << n <= SINGLE_GATE_AMPLITUDES:
+                fusion = 1  # tiny states: binding fused blocks costs more than the passes they save
+            xplan = compiled.plan("sv", values, shared, fusion)
             self._check_memory(n, values.shape[0], False, len(xplan.steps), False)
             mats, _ = xplan.bind(values, self.dtype, self.device)
             return adjoint_expval(

@@ -8,14 +8,11 @@ ones). Unscored steps carry Bausch's wildcard targets; training postselects on t
 
 from __future__ import annotations
 
-import functools
-import math
-
 import torch
-import torch.nn.functional as F
 
 from circuits.errors import ConfigurationError
 
+from .mnist_pixels import qrnn_mnist_pixels
 from .registry import Dataset, register
 
 __all__ = ["LETTER_BITS", "qrnn_elman_letters", "qrnn_elman_xor", "qrnn_mnist_pixels"]
@@ -63,48 +60,6 @@ def qrnn_elman_letters(n_sequences: int, length: int = 36, seed: int = 0):
     return x[:, :-1], y[:, 1:], mask
 
 
-def qrnn_mnist_pixels(
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    digits: tuple[int, ...] = (0, 1),
-    size: int = 10,
-    scanlines: tuple[int, ...] = (0, 1),
-):
-    """MNIST fed pixel by pixel, as in the QRNN paper: images downsampled to ``size x size``
-    (area average), quantised to 3 bits, the bits ``scanlines`` of each (0 = most significant) as
-    the input word; the label (``ceil(log2(#digits))`` bits, padded to the word width) is the
-    target of the last step, the only scored one; other targets are 0.
-
-    ``images``: uint8 ``(N, 1, 28, 28)``; only the listed digits are kept (in that order: label ``k``
-    is ``digits[k]``). Returns ``(inputs, targets, mask, labels)``.
-    """
-    if len(set(digits)) != len(digits) or len(digits) < 2:
-        raise ConfigurationError(f"digits must be at least two different digits; got {digits}")
-    if not set(scanlines) <= {0, 1, 2} or not scanlines:
-        raise ConfigurationError(f"scanlines are bits 0, 1, 2 of the 3-bit pixel; got {scanlines}")
-    keep = torch.zeros(len(labels), dtype=torch.bool)
-    new_labels = torch.full_like(labels, -1)
-    for k, d in enumerate(digits):
-        keep |= labels == d
-        new_labels[labels == d] = k
-    x = images[keep].float() / 255.0
-    y = new_labels[keep]
-    small = F.interpolate(x, size=(size, size), mode="area").flatten(1)  # (N, size*size) in [0, 1]
-    levels = (small * 8).floor().clamp(0, 7).long()
-    bits3 = torch.stack([(levels >> 2) & 1, (levels >> 1) & 1, levels & 1], dim=-1)
-    words = bits3[..., list(scanlines)]
-    width = len(scanlines)
-    label_bits = math.ceil(math.log2(len(digits)))
-    steps = -(-label_bits // width)
-    codes = torch.stack([(y >> (label_bits - 1 - i)) & 1 for i in range(label_bits)], dim=1)
-    codes = torch.cat([torch.zeros(len(y), steps * width - label_bits, dtype=torch.long), codes], 1)
-    targets = torch.zeros_like(words)
-    targets[:, -steps:] = codes.reshape(len(y), steps, width)
-    mask = torch.zeros(words.shape[:2], dtype=torch.bool)
-    mask[:, -steps:] = True
-    return words[:, :-1], targets[:, 1:], mask[:, 1:], y
-
-
 _RVQE = "Bausch, Recurrent Quantum Neural Networks, NeurIPS 2020, arXiv:2006.14619 (RVQE code)"
 register(
     Dataset(
@@ -128,31 +83,5 @@ register(
         licence="generated here (no data files)",
         size="256 train / 64 test sequences of 36 steps",
         how_to_get="generated on the fly, seeded",
-    )
-)
-register(
-    Dataset(
-        "mnist-pixels-01",
-        "bit sequences",
-        "MNIST digits 0 and 1 fed pixel by pixel (10 x 10, 2 bits per step), label at the end",
-        functools.partial(qrnn_mnist_pixels, digits=(0, 1)),
-        built_from=("mnist",),
-        source=_RVQE,
-        licence="as mnist",
-        size="as mnist (digits 0, 1)",
-        how_to_get="built from mnist (see mnist)",
-    )
-)
-register(
-    Dataset(
-        "mnist-pixels-36",
-        "bit sequences",
-        "MNIST digits 3 and 6 fed pixel by pixel (10 x 10, 2 bits per step), label at the end",
-        functools.partial(qrnn_mnist_pixels, digits=(3, 6)),
-        built_from=("mnist",),
-        source=_RVQE,
-        licence="as mnist",
-        size="as mnist (digits 3, 6)",
-        how_to_get="built from mnist (see mnist)",
     )
 )

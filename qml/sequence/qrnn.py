@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
 
 import torch
 from qiskit import QuantumCircuit
@@ -36,6 +35,9 @@ from torch import nn
 from circuits.errors import ConfigurationError, DataError
 from circuits.ops import Postselect
 from qml.registry import Preset, register_model
+
+from .qrnn_fast import fast_forward
+from .qrnn_ops import QRNNOutput, _bits_to_int, _int_to_bits, _normalize, _Rotate
 
 #: Bausch's settings per task (workspace qubits, stages, neuron order and degree; training)
 QRNN_PRESETS = {
@@ -122,56 +124,12 @@ class QuantumNeuron(nn.Module):
         return f"outlane={self.outlane}, sources={self.sources}, order={self.order}, degree={self.degree}"
 
 
-def _normalize(psi: torch.Tensor) -> torch.Tensor:
-    norm = psi.flatten(1).norm(dim=1).clamp_min(1e-300)
-    return psi / norm.reshape([-1] + [1] * (psi.ndim - 1))
-
-
-class _Rotate(torch.autograd.Function):
-    """``out = [[c, -s], [s, c]]`` on tensor dim ``dim`` (size 2) of ``psi``, with ``c``/``s``
-    broadcast over the other dims (size 1 along ``dim``). One autograd node with an analytic
-    backward: the QRNN applies thousands of these per sequence, so graph size is the cost."""
-
-    @staticmethod
-    def forward(ctx, psi, c, s, dim):
-        p0, p1 = psi.narrow(dim, 0, 1), psi.narrow(dim, 1, 1)
-        ctx.save_for_backward(psi, c, s)
-        ctx.dim = dim
-        return torch.cat([c * p0 - s * p1, s * p0 + c * p1], dim=dim)
-
-    @staticmethod
-    def backward(ctx, grad):
-        psi, c, s = ctx.saved_tensors
-        dim = ctx.dim
-        p0, p1 = psi.narrow(dim, 0, 1), psi.narrow(dim, 1, 1)
-        g0, g1 = grad.narrow(dim, 0, 1), grad.narrow(dim, 1, 1)
-        grad_psi = torch.cat([c * g0 + s * g1, c * g1 - s * g0], dim=dim) if ctx.needs_input_grad[0] else None
-        grad_c = (g0 * p0 + g1 * p1).sum_to_size(c.shape) if ctx.needs_input_grad[1] else None
-        grad_s = (g1 * p0 - g0 * p1).sum_to_size(s.shape) if ctx.needs_input_grad[2] else None
-        return grad_psi, grad_c, grad_s, None
-
-
 def _flip(psi: torch.Tensor, lanes: list[int], bits: torch.Tensor) -> torch.Tensor:
     """Per sample, X on lane ``lanes[k]`` where ``bits[:, k]`` is 1."""
     for k, lane in enumerate(lanes):
         mask = bits[:, k].bool().reshape([-1] + [1] * (psi.ndim - 1))
         psi = torch.where(mask, psi.flip(lane + 1), psi)
     return psi
-
-
-@dataclass
-class QRNNOutput:
-    """``probs``: ``(B, T, 2**input_size)`` output distribution per step (in/out lane 0 is the most
-    significant bit of the index); ``measured``: ``(B, T, input_size)`` the postselected or sampled
-    bits; ``postselection_probs``: ``(B, T)`` probability of each postselected outcome (1 where sampled)."""
-
-    probs: torch.Tensor
-    measured: torch.Tensor
-    postselection_probs: torch.Tensor
-
-    @property
-    def min_postselection_prob(self) -> float:
-        return float(self.postselection_probs.detach().min()) if self.postselection_probs.numel() else 1.0
 
 
 @register_model(
@@ -294,7 +252,11 @@ class QRNN(nn.Module):
         targets: torch.Tensor | None = None,
         postselect: bool | torch.Tensor = True,
         generator: torch.Generator | None = None,
+        reference: bool = False,
     ) -> QRNNOutput:
+        """The cell over the sequence; ``reference=True`` applies the neurons to the state step by
+        step (:meth:`step`), the default regroups the same maps into one matrix product per step
+        (:mod:`.qrnn_fast`, same numbers to rounding, far fewer autograd nodes)."""
         if inputs.ndim != 3 or inputs.shape[2] != self.input_size:
             raise DataError(
                 f"inputs must be bits of shape (B, T, {self.input_size}); got {tuple(inputs.shape)}"
@@ -304,6 +266,8 @@ class QRNN(nn.Module):
             postselect = torch.full((b, t_len), postselect, dtype=torch.bool)
         if bool(postselect.any()) and (targets is None or targets.shape != inputs.shape):
             raise DataError("postselection needs targets of the same shape as the inputs")
+        if not reference:
+            return fast_forward(self, inputs, targets, postselect, generator)
         psi = self.initial_state(b, inputs.device)
         coeffs = self._coefficients()
         probs, measured, ps_probs = [], [], []
@@ -324,18 +288,6 @@ class QRNN(nn.Module):
             probs.append(p)
             measured.append(bits)
         return QRNNOutput(torch.stack(probs, 1), torch.stack(measured, 1), torch.stack(ps_probs, 1))
-
-
-def _bits_to_int(bits: torch.Tensor) -> torch.Tensor:
-    """Bit vectors (first bit most significant) to integers."""
-    w = bits.shape[-1]
-    weights = torch.tensor([1 << (w - 1 - i) for i in range(w)], device=bits.device)
-    return (bits.long() * weights).sum(-1)
-
-
-def _int_to_bits(values: torch.Tensor, width: int) -> torch.Tensor:
-    shifts = torch.tensor([width - 1 - i for i in range(width)], device=values.device)
-    return (values.long().unsqueeze(-1) >> shifts) & 1
 
 
 def qrnn_loss(probs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:

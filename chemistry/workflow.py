@@ -58,9 +58,11 @@ def ground_state(
     resume: bool = False,
     progress: bool = True,
     vqe_options: dict | None = None,
+    pool=None,
 ) -> GroundState:
     """Run GQE (excitation pool), VQE-UCCSD (:func:`chemistry.ucc.run_uccsd`, L-BFGS on the fast
-    state-vector path) or nothing (HF) and return the ground-state circuit."""
+    state-vector path) or nothing (HF) and return the ground-state circuit. ``pool``: GQE's
+    operator pool (default :func:`chemistry.gqe.pool.molecule_pool`)."""
     from chemistry.circuit_cost import gate_counts
 
     if method not in GROUND_STATE_METHODS:
@@ -80,13 +82,11 @@ def ground_state(
         info = {"n_evaluations": result.n_evaluations, "n_parameters": len(result.parameters)}
     else:
         from chemistry.gqe import GQEConfig, run_gqe
-        from chemistry.gqe.pool import excitation_pool
+        from chemistry.gqe.pool import molecule_pool
 
-        # core orbitals (orbital energy below -2 Ha, e.g. O 1s) stay out of the pool
-        energies = molecule.scf.mo_energy[molecule.active_orbitals]
-        frozen = tuple(int(k) for k in np.flatnonzero(np.asarray(energies) < -2.0))
-        pool = excitation_pool(molecule.n_qubits, molecule.n_alpha, molecule.n_beta, frozen=frozen)
-        info["frozen_in_pool"] = list(frozen)
+        # default pool: UCCSD excitation rotations, core orbitals (e.g. O 1s) left out
+        pool = molecule_pool(molecule) if pool is None else pool
+        info["frozen_in_pool"] = list(pool.frozen)
         result = run_gqe(
             molecule.hamiltonian,
             pool,
@@ -103,6 +103,7 @@ def ground_state(
                 "iterations": len(result.history["best"]),
                 "n_evaluations": result.n_evaluations,
                 "tokens": result.names,
+                "sampled_energy": result.sampled_energy,
             }
         )
     # the same clean-up for every method: merge commuting repeats, drop angles below 1e-6 rad

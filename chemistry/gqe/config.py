@@ -33,6 +33,7 @@ class GQEConfig:
     schedule: str = "linear"
     variance_target: float = 1e-5  # variance schedule: heat up while Var(E) is above this
     buffer_size: int = 100
+    elite: int = 0  # distinct lowest-energy sequences kept in the replay buffer besides the recent ones
     warmup: int = 0  # candidates in the buffer before training starts
     steps_per_iter: int = 5  # optimiser steps per iteration
     batch_size: int = 50  # buffer rows per optimiser step
@@ -44,6 +45,7 @@ class GQEConfig:
     n_embd: int = 64
     seed: int = 3047
     checkpoint_every: int = 10  # iterations; 0: never
+    refine_maxiter: int = 0  # > 0: L-BFGS on the best circuit's angles afterwards (chemistry.gqe.refine)
 
     def check(self) -> GQEConfig:
         if self.loss not in LOSSES:
@@ -66,6 +68,8 @@ class GQEConfig:
                 raise ChemistryError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.n_embd % self.n_head:
             raise ChemistryError(f"n_embd ({self.n_embd}) must be a multiple of n_head ({self.n_head})")
+        if self.elite < 0 or self.refine_maxiter < 0:
+            raise ChemistryError("elite and refine_maxiter must be >= 0")
         if self.lr <= 0 or self.beta0 < 0:
             raise ChemistryError("lr must be > 0 and beta0 >= 0")
         return self

@@ -1,7 +1,11 @@
 """Energies of many GQE candidate circuits at once.
 
-The default path runs every candidate's own token sequence on a batch of state vectors in one pass
-(:func:`chemistry.pauli_evolution.evolve`) and contracts with a sparse ``H``. The engine path turns
+The default path for particle-conserving pools (``engine="sector"``, :mod:`chemistry.gqe.sector`)
+evolves every candidate on the few hundred determinants its pool can reach, one batched gather per
+step, and contracts with the dense restricted ``H``. ``engine="statevector"`` runs every candidate's
+own token sequence on full state vectors in one pass (:func:`chemistry.pauli_evolution.evolve`) and
+contracts with a sparse ``H``; ``"auto"`` picks the sector path where the pool conserves particle
+number. The engine path turns
 each candidate into a Qiskit circuit and calls ``circuits.expval`` on a list, so ``executor=``
 (Dask workers) and ``engine="cudaq"`` (GPUs) work for GQE like for any circuit.
 """
@@ -22,7 +26,8 @@ from circuits.errors import ChemistryError
 class CandidateEnergies:
     """``energies(token_ids)`` -> ``<H>`` after ``initial`` and each row's token sequence.
 
-    ``engine="statevector"`` is the batched fast path; any other name (``"torch"``, ``"aer"``,
+    ``engine="auto"`` (sector path for particle-conserving pools, else ``"statevector"``),
+    ``"sector"`` and ``"statevector"`` are the batched fast paths; any other name (``"torch"``, ``"aer"``,
     ``"cudaq"``, ...) evaluates circuits through :func:`circuits.expval`, optionally on ``executor``.
     ``number_penalty`` adds ``mu * (<N> - N)**2`` for pools that can leave the N-electron sector.
     """
@@ -33,7 +38,7 @@ class CandidateEnergies:
         pool: OperatorPool,
         initial_bitstring: str,
         *,
-        engine: str = "statevector",
+        engine: str = "auto",
         executor=None,
         chunk: int = 64,
         number_penalty: float = 0.0,
@@ -51,7 +56,9 @@ class CandidateEnergies:
             )
         if number_penalty < 0:
             raise ChemistryError(f"number_penalty must be >= 0, got {number_penalty}")
-        if executor is not None and engine == "statevector":
+        if engine == "auto":
+            engine = "sector" if pool.conserves_particle_number and executor is None else "statevector"
+        if executor is not None and engine in ("statevector", "sector"):
             raise ChemistryError("executor= needs a circuit engine (engine='torch', 'aer', 'cudaq', ...)")
         self.hamiltonian, self.pool, self.initial = hamiltonian, pool, initial_bitstring
         self.engine, self.executor, self.chunk = engine, executor, int(chunk)
@@ -61,6 +68,7 @@ class CandidateEnergies:
         self.n_evaluations = 0
         self._sparse = None
         self._number = None
+        self._sector = None
 
     def _number_op(self) -> SparsePauliOp:
         n = self.pool.n_qubits
@@ -86,7 +94,41 @@ class CandidateEnergies:
         self.n_evaluations += int(ids.shape[0])
         if self.engine == "statevector":
             return self._fast(ids)
+        if self.engine == "sector":
+            return self._in_sector(ids)
         return self._engine(ids)
+
+    def sector(self):
+        """``(SectorPool, dense H, popcounts)`` of the reachable sector, built on first use."""
+        if self._sector is None:
+            from chemistry.gqe.sector import SectorPool, reachable_sector, sector_hamiltonian
+
+            basis = reachable_sector(self.pool, self.initial)
+            tokens = SectorPool(self.pool, basis, device=self.device)
+            h = sector_hamiltonian(self.hamiltonian, basis, tokens.dtype, device=self.device)
+            counts = torch.as_tensor([bin(int(b)).count("1") for b in basis], dtype=torch.float64)
+            self._sector = (tokens, h, counts.to(self.device))
+        return self._sector
+
+    def _in_sector(self, ids: torch.Tensor) -> np.ndarray:
+        tokens, h, counts = self.sector()
+        ids = ids.to(self.device)
+        start = int(np.searchsorted(tokens.basis, int(self.initial, 2)))
+        out = []
+        with torch.no_grad():
+            for lo in range(0, ids.shape[0], max(self.chunk, 256)):
+                part = ids[lo : lo + max(self.chunk, 256)]
+                psi = torch.zeros(part.shape[0], tokens.basis.size, dtype=tokens.dtype, device=self.device)
+                psi[:, start] = 1.0
+                keep = (part != 0).any(dim=0)  # steps that are identity for every candidate cost nothing
+                psi = tokens.evolve(psi, part[:, keep])
+                norm = (psi.conj() * psi).real.sum(dim=1)
+                e = (psi.conj() * (psi @ h.T)).real.sum(dim=1) / norm
+                if self.number_penalty:
+                    n = ((psi.conj() * psi).real * counts).sum(dim=1) / norm
+                    e = e + self.number_penalty * (n - self.n_electrons) ** 2
+                out.append(e.cpu().numpy())
+        return np.concatenate(out)
 
     def _fast(self, ids: torch.Tensor) -> np.ndarray:
         if self._sparse is None:

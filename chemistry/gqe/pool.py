@@ -43,6 +43,7 @@ class OperatorPool:
     tokens: list[list[tuple[str, float]]]
     names: list[str]
     conserves_particle_number: bool = False
+    frozen: tuple[int, ...] = ()  # spatial orbitals no token touches
     _compiled: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
@@ -130,6 +131,7 @@ def excitation_pool(
     n_beta: int,
     angles: Sequence[float] = EXCITATION_ANGLES,
     frozen: Sequence[int] = (),
+    singles: bool = True,
 ) -> OperatorPool:
     """Identity plus the UCCSD excitation rotations ``exp(-i t G)`` (N and S_z conserving).
 
@@ -142,15 +144,49 @@ def excitation_pool(
 
     if not angles:
         raise ChemistryError("a pool needs at least one angle")
-    singles, doubles = uccsd_excitations(n_qubits, n_alpha, n_beta)
+    ones, doubles = uccsd_excitations(n_qubits, n_alpha, n_beta)
     frozen = {int(k) for k in frozen}
     ident, name = _identity(n_qubits)
     tokens, names = [ident], [name]
-    for exc in [*singles, *doubles]:
+    for exc in [*(ones if singles else []), *doubles]:
         if any(k // 2 in frozen for k in exc):
             continue
         terms = excitation_pauli_terms(exc, n_qubits)
         for t in angles:
             tokens.append([(label, float(c) * float(t)) for label, c in terms])
             names.append(f"exc{tuple(exc)}({t:+g})")
-    return OperatorPool(n_qubits, tokens, names, conserves_particle_number=True)
+    return OperatorPool(n_qubits, tokens, names, conserves_particle_number=True, frozen=tuple(sorted(frozen)))
+
+
+def screened_pool(pool: OperatorPool, hamiltonian, initial_bitstring: str, tol: float = 1e-8) -> OperatorPool:
+    """Identity plus the tokens whose energy gradient on the initial state is nonzero (above
+    ``tol``): on a closed-shell HF state this drops the singles (Brillouin) and the doubles that
+    symmetry decouples from HF, e.g. water 737 -> 193 tokens."""
+    from chemistry.gqe.sector import initial_gradients
+
+    grad = initial_gradients(pool, hamiltonian, initial_bitstring)
+    keep = [0, *(j for j in range(1, len(pool)) if abs(grad[j]) > tol)]
+    return OperatorPool(
+        pool.n_qubits,
+        [pool.tokens[j] for j in keep],
+        [pool.names[j] for j in keep],
+        conserves_particle_number=pool.conserves_particle_number,
+        frozen=pool.frozen,
+    )
+
+
+def molecule_pool(
+    molecule,
+    angles: Sequence[float] = EXCITATION_ANGLES,
+    singles: bool = True,
+    screen: bool = False,
+) -> OperatorPool:
+    """The excitation pool GQE uses for a molecule: core orbitals (orbital energy below -2 Ha, e.g.
+    O 1s) stay out, ``angles`` per excitation, singles optional; ``screen`` keeps only the tokens
+    with a nonzero energy gradient at HF (:func:`screened_pool`)."""
+    energies = molecule.scf.mo_energy[molecule.active_orbitals]
+    frozen = tuple(int(k) for k in np.flatnonzero(np.asarray(energies) < -2.0))
+    pool = excitation_pool(
+        molecule.n_qubits, molecule.n_alpha, molecule.n_beta, angles, frozen=frozen, singles=singles
+    )
+    return screened_pool(pool, molecule.hamiltonian, molecule.hf_bitstring) if screen else pool

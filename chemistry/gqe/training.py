@@ -43,6 +43,7 @@ class GQEResult:
     n_evaluations: int
     seconds: float
     names: list[str] = field(default_factory=list)
+    sampled_energy: float | None = None  # best sampled energy before angle refinement (if any)
 
     def circuit(self):
         """The best circuit as a Qiskit circuit (initial-state X gates, then PauliEvolutionGates)."""
@@ -55,11 +56,13 @@ class GQEResult:
 
 
 class ReplayBuffer:
-    """The last ``size`` candidates: tokens, energies and their log-probability when sampled."""
+    """The last ``size`` candidates (tokens, energies, log-probability when sampled), plus the
+    ``elite`` distinct lowest-energy sequences seen so far (kept however old)."""
 
-    def __init__(self, size: int):
-        self.size = size
+    def __init__(self, size: int, elite: int = 0):
+        self.size, self.elite = size, elite
         self.seq = self.energy = self.logp = None
+        self.best = None  # (seq, energy, logp) of the elite
 
     def __len__(self) -> int:
         return 0 if self.seq is None else self.seq.shape[0]
@@ -71,16 +74,29 @@ class ReplayBuffer:
             self.seq = torch.cat([self.seq, seq])[-self.size :]
             self.energy = torch.cat([self.energy, energy])[-self.size :]
             self.logp = torch.cat([self.logp, logp])[-self.size :]
+        if self.elite:
+            parts = [seq, energy, logp]
+            if self.best is not None:
+                parts = [torch.cat([b, x]) for b, x in zip(self.best, parts, strict=True)]
+            _, first = np.unique(parts[0].numpy(), axis=0, return_index=True)
+            first = torch.as_tensor(np.sort(first))
+            order = first[torch.argsort(parts[1][first], stable=True)][: self.elite]
+            self.best = tuple(x[order] for x in parts)
 
     def batch(self, n: int, generator: torch.Generator):
-        idx = torch.randperm(len(self), generator=generator)[:n]
-        return self.seq[idx], self.energy[idx], self.logp[idx]
+        seq, energy, logp = self.seq, self.energy, self.logp
+        if self.best is not None:
+            parts = zip((seq, energy, logp), self.best, strict=True)
+            seq, energy, logp = (torch.cat([a, b]) for a, b in parts)
+        idx = torch.randperm(seq.shape[0], generator=generator)[:n]
+        return seq[idx], energy[idx], logp[idx]
 
     def state(self) -> dict:
-        return {"seq": self.seq, "energy": self.energy, "logp": self.logp}
+        return {"seq": self.seq, "energy": self.energy, "logp": self.logp, "best": self.best}
 
     def load(self, state: dict) -> None:
         self.seq, self.energy, self.logp = state["seq"], state["energy"], state["logp"]
+        self.best = state.get("best")
 
 
 def run_gqe(
@@ -113,7 +129,7 @@ def run_gqe(
     model = make_model(len(pool), config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr)
     generator = torch.Generator().manual_seed(config.seed)
-    buffer = ReplayBuffer(config.buffer_size)
+    buffer = ReplayBuffer(config.buffer_size, config.elite)
     history = {"min": [], "mean": [], "best": [], "beta": [], "loss": []}
     start, beta = 0, config.beta0
     start_energy = float(cost(torch.zeros(1, 1, dtype=torch.long))[0])  # the bare initial state
@@ -168,6 +184,8 @@ def run_gqe(
         bar = tqdm(total=config.max_iters, initial=start, desc="GQE", unit="iter")
     it = start
     for it in range(start, config.max_iters):
+        if target is not None and best_e - target <= tolerance:
+            break  # checked first, so a resumed run that had reached the target stops at once
         seq, logp = sample(model, config.num_samples, config.ngates, beta, generator)
         e = torch.as_tensor(cost(seq[:, 1:]), dtype=torch.float64)
         buffer.push(seq, e, logp)
@@ -205,30 +223,36 @@ def run_gqe(
             bar.set_postfix(best=f"{best_e:.6f}", mean=f"{float(e.mean()):.4f}", beta=f"{beta:.2f}")
         if config.checkpoint_every and (it + 1) % config.checkpoint_every == 0:
             save(it + 1)
-        if target is not None and best_e - target <= tolerance:
-            it += 1
-            break
     else:
         it = config.max_iters
     if bar is not None:
         bar.close()
     save(it)
     tokens = best_seq[1:].tolist() if best_seq is not None else []
+    sequence, energy, refined = pool.sequence(tokens).simplified(), best_e, None
+    if config.refine_maxiter:
+        from chemistry.gqe.refine import refine_angles
+
+        refined = refine_angles(hamiltonian, pool, tokens, initial_bitstring, maxiter=config.refine_maxiter)
+        sequence, energy = refined.sequence.simplified(), refined.energy
     result = GQEResult(
-        energy=best_e,
+        energy=energy,
         tokens=tokens,
-        sequence=pool.sequence(tokens).simplified(),
+        sequence=sequence,
         initial_bitstring=initial_bitstring,
         history=history,
         n_evaluations=cost.n_evaluations,
         seconds=time.perf_counter() - t0,
         names=[pool.names[j] for j in tokens],
+        sampled_energy=best_e,
     )
     if out is not None:
         write_json(  # atomically: a reader never sees half a file
             out / "gqe.json",
             {
                 "energy": result.energy,
+                "sampled_energy": best_e,
+                "refined_scales": None if refined is None else refined.scales.tolist(),
                 "tokens": tokens,
                 "names": result.names,
                 "iterations": it,

@@ -119,3 +119,41 @@ def test_bad_input():
         OperatorPool(2, [[("XX", 0.1)]], ["x"])
     with pytest.raises(FileNotFoundError, match="nothing to resume"):
         run_gqe(Z0Z1, pool, "00", small_config(), progress=False, resume=True)
+
+
+def test_elite_replay_keeps_the_lowest_distinct_sequences():
+    from chemistry.gqe.training import ReplayBuffer
+
+    buf = ReplayBuffer(size=2, elite=2)
+    seq = torch.tensor([[0, 1], [0, 2], [0, 1], [0, 3]])
+    buf.push(seq, torch.tensor([0.5, -1.0, 0.5, 0.2], dtype=torch.float64), torch.zeros(4))
+    buf.push(torch.tensor([[0, 4], [0, 5]]), torch.tensor([3.0, 2.0], dtype=torch.float64), torch.zeros(2))
+    assert buf.best[0].tolist() == [[0, 2], [0, 3]]  # -1.0 and 0.2; the repeated [0, 1] counted once
+    assert buf.seq.tolist() == [[0, 4], [0, 5]]  # the recent part is only the last two
+    s, e, _ = buf.batch(10, torch.Generator().manual_seed(0))
+    assert sorted(e.tolist()) == [-1.0, 0.2, 2.0, 3.0]
+
+
+def test_resume_with_elite_and_refinement_ends_where_an_uninterrupted_run_does(tmp_path):
+    pool = pauli_pool(LABELS, angles=[np.pi / 8, -np.pi / 8], n_qubits=2)
+    cfg = small_config(max_iters=6, checkpoint_every=2, seed=7, elite=4, refine_maxiter=20)
+    straight = run_gqe(Z0Z1, pool, "00", cfg, progress=False, out_dir=tmp_path / "a")
+    cfg.max_iters = 4
+    run_gqe(Z0Z1, pool, "00", cfg, progress=False, out_dir=tmp_path / "b")
+    cfg.max_iters = 6
+    resumed = run_gqe(Z0Z1, pool, "00", cfg, progress=False, out_dir=tmp_path / "b", resume=True)
+    np.testing.assert_allclose(resumed.history["mean"], straight.history["mean"], atol=1e-9)
+    assert resumed.tokens == straight.tokens
+    assert resumed.energy == pytest.approx(straight.energy, abs=1e-12)
+    assert resumed.energy <= resumed.sampled_energy + 1e-12  # refinement never makes it worse
+
+
+def test_resuming_a_run_that_reached_its_target_changes_nothing(tmp_path):
+    pool = pauli_pool(LABELS, angles=[np.pi / 8, -np.pi / 8], n_qubits=2)
+    cfg = small_config(loss="grpo", beta0=1.0, beta_step=0.05, seed=1, checkpoint_every=5)
+    first = run_gqe(Z0Z1, pool, "00", cfg, progress=False, target=-2.0, tolerance=1e-9, out_dir=tmp_path)
+    assert len(first.history["best"]) < cfg.max_iters  # it stopped early on the target
+    again = run_gqe(
+        Z0Z1, pool, "00", cfg, progress=False, target=-2.0, tolerance=1e-9, out_dir=tmp_path, resume=True
+    )
+    assert again.tokens == first.tokens and again.history["best"] == first.history["best"]

@@ -5,12 +5,16 @@ discounted returns ``G_t`` (standardised per episode where the environment asks 
 advantages ``A_t = G_t - V(s_t)``, loss ``-log pi(a_t) A_t + value_coef L(G_t, V) - entropy_coef
 H(pi)`` (``L``: squared error or Huber) and back-propagation through the episode. Training
 stops when the moving average over ``window`` episodes reaches the task's solved return, or
-after ``episodes``.
+after ``episodes``. ``out_dir/checkpoint.pt`` (the shared trainer's format: model, optimiser,
+sampling generator, plus the environment's RNG and the returns so far) is written every
+``checkpoint_every`` episodes; ``resume=True`` continues from it exactly as if never stopped.
 """
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +25,14 @@ from torch import nn
 
 from circuits.errors import ConfigurationError
 from data.environments import make_env
+from qml.training.checkpoint import load_checkpoint, save_checkpoint
+from qml.training.optim import TrainingInterrupted
 from qml.training.runs import save_torch, write_json
+
+#: ``on_update(episode, agent, losses)``: called before ``backward`` with the loss terms (tensors
+#: ``policy``, ``value``, ``entropy``; ``return``, a float), e.g. to measure each term's
+#: gradient with ``torch.autograd.grad(..., retain_graph=True)``
+UpdateHook = Callable[[int, nn.Module, dict[str, Any]], None]
 
 
 @dataclass
@@ -91,6 +102,17 @@ def evaluate_policy(
     return total / episodes
 
 
+def _env_rng(env) -> str:
+    """The environment's numpy RNG state as JSON (its 128-bit integers survive the checkpoint's
+    ``weights_only`` load as text)."""
+    return json.dumps(env.env.unwrapped.np_random.bit_generator.state)
+
+
+def _set_env_rng(env, state: str) -> None:
+    env.reset()  # the first reset seeds the environment; the restored state then replaces it
+    env.env.unwrapped.np_random.bit_generator.state = json.loads(state)
+
+
 def train_a2c(
     agent: nn.Module,
     env_name: str,
@@ -99,9 +121,14 @@ def train_a2c(
     out_dir: Path,
     progress: bool = True,
     extra: dict[str, Any] | None = None,
+    resume: bool = False,
+    checkpoint_every: int = 10,
+    on_update: UpdateHook | None = None,
 ) -> dict[str, Any]:
     """Train ``agent`` on ``env_name``; writes ``metrics.json`` (``mean_return``: the evaluation
-    average over ``eval_episodes``), ``model.pt`` and ``returns.png``."""
+    average over ``eval_episodes``), ``model.pt``, ``returns.png`` and ``checkpoint.pt`` (every
+    ``checkpoint_every`` episodes; ``resume`` continues from it, and ``config.episodes`` may
+    then be larger than the run first planned)."""
     from tqdm.auto import tqdm
 
     if config.value_loss not in (None, "mse", "huber"):  # checked before anything is written
@@ -118,37 +145,86 @@ def train_a2c(
     value_kind = env.spec.value_loss if config.value_loss is None else config.value_loss
     returns: list[float] = []
     solved_at = None
-    t0 = time.perf_counter()
-    bar = tqdm(range(config.episodes), desc=f"A2C {env_name}", disable=not progress, unit="episode")
-    for episode in bar:
-        agent.train()
-        logps, values, entropies, rewards = run_episode(agent, env, generator=generator)
-        g = _returns(rewards, env.spec.gamma if config.gamma is None else config.gamma)
-        if normalize_returns and len(g) > 1:
-            g = (g - g.mean()) / (g.std() + 1e-8)
-        v = torch.stack(values).to(g.dtype)
-        adv = (g - v).detach()
-        if config.normalize_advantage and len(adv) > 1:
-            adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-        value_loss = nn.functional.smooth_l1_loss(v, g) if value_kind == "huber" else (g - v).pow(2).mean()
-        loss = (
-            -(torch.stack(logps).to(g.dtype) * adv).mean()
-            + config.value_coef * value_loss
-            - config.entropy_coef * torch.stack(entropies).mean()
+    seconds = 0.0  # training time of earlier sessions of a resumed run
+    ckpt_path = out_dir / "checkpoint.pt"
+
+    def checkpoint(done: int) -> None:
+        save_checkpoint(
+            ckpt_path,
+            agent,
+            optimizer,
+            None,
+            generator,
+            epoch=done,
+            history={"returns": returns},
+            solved_at=solved_at,
+            train_seconds=seconds + time.perf_counter() - t0,
+            env_rng=_env_rng(env),
+            torch_rng=torch.get_rng_state(),
         )
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(agent.parameters(), config.grad_clip)
-        optimizer.step()
-        returns.append(float(sum(rewards)))
-        avg = float(np.mean(returns[-config.window :]))
-        bar.set_postfix(ret=f"{returns[-1]:.2f}", avg=f"{avg:.2f}")
-        if solved_at is None and len(returns) >= config.window and avg >= env.spec.solved_return:
-            solved_at = episode + 1
-            if config.stop_when_solved:
+
+    t0 = time.perf_counter()
+    if resume:
+        state = load_checkpoint(ckpt_path, agent, optimizer, None, generator)
+        returns = [float(r) for r in state["history"]["returns"]]
+        solved_at, seconds = state.get("solved_at"), float(state.get("train_seconds", 0.0))
+        torch.set_rng_state(state["torch_rng"])
+        if state["epoch"]:
+            _set_env_rng(env, state["env_rng"])
+    else:
+        checkpoint(0)  # episode 0: a run stopped during its first episodes can be resumed too
+    start = len(returns)
+    finished = solved_at is not None and config.stop_when_solved
+    bar = tqdm(
+        range(start, config.episodes),
+        desc=f"A2C {env_name}",
+        disable=not progress or finished,
+        unit="episode",
+        initial=start,
+        total=config.episodes,
+    )
+    episode = start
+    try:
+        for episode in [] if finished else bar:
+            agent.train()
+            logps, values, entropies, rewards = run_episode(agent, env, generator=generator)
+            g = _returns(rewards, env.spec.gamma if config.gamma is None else config.gamma)
+            if normalize_returns and len(g) > 1:
+                g = (g - g.mean()) / (g.std() + 1e-8)
+            v = torch.stack(values).to(g.dtype)
+            adv = (g - v).detach()
+            if config.normalize_advantage and len(adv) > 1:
+                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+            value_loss = (
+                nn.functional.smooth_l1_loss(v, g) if value_kind == "huber" else (g - v).pow(2).mean()
+            )
+            policy_loss = -(torch.stack(logps).to(g.dtype) * adv).mean()
+            entropy = torch.stack(entropies).mean()
+            loss = policy_loss + config.value_coef * value_loss - config.entropy_coef * entropy
+            if on_update is not None:
+                terms = {"policy": policy_loss, "value": value_loss, "entropy": entropy}
+                on_update(episode, agent, {**terms, "return": float(sum(rewards))})
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(agent.parameters(), config.grad_clip)
+            optimizer.step()
+            returns.append(float(sum(rewards)))
+            avg = float(np.mean(returns[-config.window :]))
+            bar.set_postfix(ret=f"{returns[-1]:.2f}", avg=f"{avg:.2f}")
+            if solved_at is None and len(returns) >= config.window and avg >= env.spec.solved_return:
+                solved_at = episode + 1
+            if (episode + 1) % checkpoint_every == 0 or solved_at == episode + 1:
+                checkpoint(episode + 1)
+            if solved_at is not None and config.stop_when_solved:
                 break
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(
+            f"training stopped in episode {episode + 1}; {ckpt_path} holds the episodes before it "
+            f"up to the last multiple of {checkpoint_every}: continue with 'ketml train --resume {out_dir}'"
+        ) from None
+    checkpoint(len(returns))
     env.close()
-    train_seconds = time.perf_counter() - t0
+    train_seconds = seconds + time.perf_counter() - t0
     save_torch(out_dir / "model.pt", agent.state_dict())
     mean_return = evaluate_policy(agent, env_name, config.eval_episodes, seed=config.seed + 10_000)
     from qml.training.loop import count_parameters

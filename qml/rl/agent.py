@@ -5,7 +5,9 @@ values, needed for MiniGrid's 147-value view), then one step of the core per env
 carrying its state (QFWP's fast weights, QLSTM's ``(h, c)``) through the episode. The core's
 output has ``n_actions + 1`` values: policy logits and the state value. ``core="lstm"`` is the
 classical baseline (a torch ``LSTMCell`` of the same hidden size) that separates what the A2C
-trainer can do from what the quantum core adds.
+trainer can do from what the quantum core adds. ``normalize_obs`` standardises each observation
+value by running statistics first: the quantum cores encode raw values as rotation angles, and
+CartPole's are ~0.05 at the start of an episode, too small an angle for the policy to depend on.
 """
 
 from __future__ import annotations
@@ -44,6 +46,34 @@ def registered_core(name: str, *, engine: str = "torch", **options) -> CoreFacto
     return factory
 
 
+class RunningNorm(nn.Module):
+    """``(x - mean) / std`` per feature, clipped to +-5, with mean and variance over every
+    observation seen in training mode (frozen in eval mode); the statistics are buffers, so they
+    are saved and restored with the weights."""
+
+    def __init__(self, size: int, clip: float = 5.0):
+        super().__init__()
+        self.clip = clip
+        self.register_buffer("count", torch.zeros((), dtype=torch.float64))
+        self.register_buffer("mean", torch.zeros(size, dtype=torch.float64))
+        self.register_buffer("m2", torch.zeros(size, dtype=torch.float64))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            with torch.no_grad():  # Chan et al.'s parallel update of mean and sum of squares
+                batch = x.detach().to(torch.float64).reshape(-1, x.shape[-1])
+                n, mean = batch.shape[0], batch.mean(0)
+                total = self.count + n
+                delta = mean - self.mean
+                self.m2 += ((batch - mean) ** 2).sum(0) + delta**2 * self.count * n / total
+                self.mean += delta * n / total
+                self.count.copy_(total)
+        if self.count < 2:
+            return x
+        std = (self.m2 / (self.count - 1)).sqrt().clamp_min(1e-6)
+        return ((x - self.mean.to(x.dtype)) / std.to(x.dtype)).clamp(-self.clip, self.clip)
+
+
 class RecurrentActorCritic(nn.Module):
     """Encoder, recurrent core, policy logits and value. ``core`` is a factory
     ``(n_in, n_out) -> module`` or the name of a registered rl model (then ``engine`` and
@@ -56,14 +86,16 @@ class RecurrentActorCritic(nn.Module):
         n_actions: int,
         *,
         n_inputs: int | None = None,
+        normalize_obs: bool = False,
         engine: str = "torch",
         **core_options,
     ):
         super().__init__()
         n_in = n_inputs or (obs_dim if obs_dim <= 4 else 4)
-        self.encoder = (
-            nn.Identity() if n_in == obs_dim else nn.Sequential(nn.Linear(obs_dim, n_in), nn.Tanh())
-        )
+        layers = [RunningNorm(obs_dim)] if normalize_obs else []
+        if n_in != obs_dim:
+            layers += [nn.Linear(obs_dim, n_in), nn.Tanh()]
+        self.encoder = nn.Sequential(*layers) if layers else nn.Identity()
         self.n_actions = n_actions
         if isinstance(core, str):
             core = registered_core(core, engine=engine, **core_options)

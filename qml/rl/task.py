@@ -27,17 +27,22 @@ class ReinforcementLearning(Task):
     def build(self, spec, dims, engine, options):
         opts = {**spec.preset("", self.name).options, **options}  # runs saved before presets held them
         n_inputs = opts.pop("n_inputs", None)
+        normalize_obs = bool(opts.pop("normalize_obs", False))
 
         def core(n_in: int, n_out: int):
             return spec.build({"input_size": n_in, "output_size": n_out}, engine=engine, **opts)
 
-        return RecurrentActorCritic(core, dims["obs_dim"], dims["n_actions"], n_inputs=n_inputs)
+        return RecurrentActorCritic(
+            core, dims["obs_dim"], dims["n_actions"], n_inputs=n_inputs, normalize_obs=normalize_obs
+        )
 
     def fit(self, model, prepared, config, *, out_dir, title, progress, resume, extra):
         a2c = A2CConfig(
             episodes=config.epochs, lr=config.lr, seed=config.seed, grad_clip=config.grad_clip or 1.0
         )
-        return train_a2c(model, prepared.train, a2c, out_dir=out_dir, progress=progress, extra=extra)
+        return train_a2c(
+            model, prepared.train, a2c, out_dir=out_dir, progress=progress, extra=extra, resume=resume
+        )
 
     def headline(self, metrics):
         return (

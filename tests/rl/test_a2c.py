@@ -169,3 +169,104 @@ def test_agent_takes_a_core_factory_and_the_rl_task_builds_registered_cores():
     assert {"qfwp", "qlstm", "lstm"} <= {s.name for s in registry.specs() if rl.name in s.tasks}
     agent = rl.build(registry.get("qlstm"), {"obs_dim": 4, "n_actions": 2}, "torch", {})
     assert agent.core.hidden_size == 4  # the qlstm model's rl preset, as before the registry held it
+
+
+@pytest.mark.parametrize(("env_name", "core"), [("cartpole", "qfwp"), ("minigrid-empty-5x5", "lstm")])
+def test_interrupted_and_resumed_run_ends_where_an_uninterrupted_one_does(
+    tmp_path, monkeypatch, env_name, core
+):
+    """Ctrl-C in episode 5 (checkpoints every 3 episodes), then ``resume``: the same returns and
+    the same weights, bit for bit, as one run straight through (the environment's RNG, the
+    sampling generator and the optimiser's moments are all restored)."""
+    if env_name.startswith("minigrid"):
+        pytest.importorskip("minigrid")
+    from qml.rl import a2c
+    from qml.training.optim import TrainingInterrupted
+
+    env = make_env(env_name)
+    config = A2CConfig(episodes=7, eval_episodes=1, seed=3)
+
+    def fresh():
+        torch.manual_seed(0)
+        return RecurrentActorCritic(core, env.obs_dim, env.n_actions)
+
+    straight = fresh()
+    ref = train_a2c(straight, env_name, config, out_dir=tmp_path / "a", progress=False, checkpoint_every=3)
+
+    real, calls = a2c.run_episode, []
+
+    def interrupting(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(a2c, "run_episode", interrupting)
+    with pytest.raises(TrainingInterrupted, match="resume"):
+        train_a2c(fresh(), env_name, config, out_dir=tmp_path / "b", progress=False, checkpoint_every=3)
+    monkeypatch.setattr(a2c, "run_episode", real)
+    resumed = fresh()  # other weights in memory: the checkpoint must bring back episode 3's
+    out = train_a2c(
+        resumed, env_name, config, out_dir=tmp_path / "b", progress=False, checkpoint_every=3, resume=True
+    )
+    assert len(set(ref["returns"])) > 1  # the episodes differ, so the comparison means something
+    assert out["returns"] == ref["returns"] and out["mean_return"] == ref["mean_return"]
+    for a, b in zip(straight.state_dict().values(), resumed.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_resume_extends_a_finished_rl_run_through_the_experiment_api(tmp_path):
+    """``train(resume=run, epochs=more)`` continues an rl run (what ``ketml train --resume`` does):
+    4 episodes then 2 more end as 6 straight through."""
+    from qml.training.experiment import train
+
+    run_a, ref = train("lstm", "cartpole", out=tmp_path / "a", epochs=6, progress=False)
+    run_b, _ = train("lstm", "cartpole", out=tmp_path / "b", epochs=4, progress=False)
+    _, out = train(None, resume=run_b, epochs=6, progress=False)
+    assert len(out["returns"]) == 6 and out["returns"] == ref["returns"]
+    assert json.loads((run_b / "run.json").read_text())["config"]["epochs"] == 6
+
+
+def test_running_observation_norm_standardises_and_is_saved_with_the_weights():
+    """``normalize_obs``: each observation value standardised by the mean and std of all seen in
+    training (not updated in eval mode), the statistics in the state dict (so checkpoints hold them)."""
+    from qml import registry
+    from qml.rl.agent import RunningNorm
+
+    norm = RunningNorm(3)
+    seen = torch.randn(50, 3, dtype=torch.float64) * torch.tensor([0.05, 2.0, 10.0]) + 1.0
+    for chunk in seen.split(7):
+        norm(chunk)
+    norm.eval()
+    out = norm(seen)
+    torch.testing.assert_close(out.mean(0), torch.zeros(3, dtype=torch.float64), atol=1e-12, rtol=0)
+    torch.testing.assert_close(out.std(0), torch.ones(3, dtype=torch.float64))
+    norm(seen * 100)  # eval mode: frozen
+    assert int(norm.count) == 50 and {"count", "mean", "m2"} <= set(norm.state_dict())
+    rl = registry.get_task("rl")
+    agent = rl.build(registry.get("qlstm"), {"obs_dim": 4, "n_actions": 2}, "torch", {"normalize_obs": True})
+    assert isinstance(agent.encoder[0], RunningNorm)
+    assert isinstance(RecurrentActorCritic("lstm", 4, 2).encoder, torch.nn.Identity)
+
+
+def test_update_hook_sees_each_loss_term_before_the_step(tmp_path):
+    """``on_update`` gets the policy, value and entropy terms with their graphs (before backward),
+    so a diagnosis can take each term's gradient; the update itself is unchanged by it."""
+    torch.manual_seed(0)
+    agent = RecurrentActorCritic("lstm", 4, 2)
+    seen = []
+
+    def hook(episode, model, terms):
+        grads = torch.autograd.grad(terms["policy"], list(model.parameters()), retain_graph=True)
+        seen.append((episode, sorted(terms), float(sum(g.abs().sum() for g in grads)), terms["return"]))
+
+    metrics = train_a2c(
+        agent,
+        "cartpole",
+        A2CConfig(episodes=2, eval_episodes=1),
+        out_dir=tmp_path,
+        progress=False,
+        on_update=hook,
+    )
+    assert [s[0] for s in seen] == [0, 1] and seen[0][1] == ["entropy", "policy", "return", "value"]
+    assert all(s[2] > 0 for s in seen) and [s[3] for s in seen] == metrics["returns"]

@@ -1,15 +1,18 @@
 """KetGPT study (issue 19; Apak, Bandic, Sarkar, Feld, arXiv 2402.13352).
 
 1. Train KetGPT (``ketml train ketgpt``: byte-level line BPE, GPT-2 from scratch) on the training
-   split of the MQT Bench corpus ``algorithm-circuits`` (circuits up to ``--max-chars``
-   characters; CPU budget), checkpointed every epoch and resumed if interrupted.
-2. Generate ``--n`` circuits from the header prompt (N drawn from the training widths), no filter.
-3. Verify three sets with one :class:`qml.generators.verify.Verifier` (classifier trained on the
-   corpus's training split against matched random circuits): KetGPT's output, the held-out real
-   test split (unseen family/size) and random circuits matched in width and gate count to the
-   held-out real ones (and, beside KetGPT's row, a random baseline matched to its valid output).
-   Folds: valid fraction, fraction called real, structural Wasserstein distances to real (random
-   baseline), novelty (exact / near copies of training circuits).
+   split of the MQT Bench corpus ``algorithm-circuits`` in its canonical OpenQASM 2 form (one
+   ``qreg q[N]``, one ``creg c[K]``, custom gates decomposed, short angles; circuits up to
+   ``--max-chars`` characters; CPU budget), checkpointed every epoch and resumed if interrupted.
+2. Generate ``--n`` circuits from the header prompt (N drawn from the training widths) twice: free
+   sampling, and grammar-constrained decoding (:mod:`qml.generators.ketgpt.grammar`); no filter.
+3. Verify four sets with one :class:`qml.generators.verify.Verifier` (classifier trained on the
+   corpus's training split against matched random circuits, saved in ``--work`` and reused): the
+   two generated sets, the held-out real test split (unseen family/size) and random circuits
+   matched in width and gate count to the held-out real ones (and, beside each generated set, a
+   random baseline matched to its valid output). Folds: valid fraction, fraction called real,
+   structural Wasserstein distances to real (random baseline), novelty (exact / near copies of
+   training circuits).
 
 Each stage is skipped when its output exists in ``--work`` (default ``$KETML_DATA/repro_ketgpt``),
 so an interrupted run continues; results that are partial say so in ``status``.
@@ -41,6 +44,11 @@ from benchmarks.harness import (  # noqa: E402
 
 TARGETS = {"valid": 0.99, "called_real": 0.90, "random_called_real": 0.10}
 RANDOM = "random (matched to the held-out real in width and gate count)"
+#: the generated sets: name -> (folder in --work, file prefix, constrained decoding)
+GENERATED = {
+    "ketgpt": ("generated", "ketgpt", False),
+    "ketgpt constrained": ("generated_constrained", "ketgptc", True),
+}
 
 
 def train_stage(work: Path, quick: bool, args) -> Path:
@@ -53,7 +61,7 @@ def train_stage(work: Path, quick: bool, args) -> Path:
         print(f"training: found {found[-1]}", flush=True)
         return found[-1]
     dataset = "algorithm-circuits-quick" if quick else "algorithm-circuits"
-    data_options = {} if quick else {"max_chars": args.max_chars}
+    data_options = {} if quick else {"max_chars": args.max_chars, "block": args.block}
     resume = found[-1] if found and (found[-1] / "checkpoint.pt").is_file() else None
     print(f"training on {dataset} ({'resuming ' + str(resume) if resume else 'new run'})", flush=True)
     if resume is not None:  # the run folder decides everything but the epochs
@@ -103,12 +111,14 @@ def finish_from_checkpoint(work: Path) -> Path:
     return run_dir
 
 
-def generate_stage(run_dir: Path, work: Path, n: int, args) -> Path:
-    """``n`` circuits in ``work/generated``, drawn in chunks of 100 (each written when drawn, so an
-    interrupted run keeps what it drew; a later run continues from there)."""
+def generate_stage(run_dir: Path, work: Path, n: int, args, name: str = "ketgpt") -> Path:
+    """``n`` circuits of set ``name`` (:data:`GENERATED`) in its folder of ``work``, drawn in chunks
+    of 100 (each written when drawn, so an interrupted run keeps what it drew; a later run
+    continues from there)."""
     from qml.generators.ketgpt import generate, load_generator, write_circuits
 
-    out = work / "generated"
+    folder, prefix, constrained = GENERATED[name]
+    out = work / folder
     out.mkdir(parents=True, exist_ok=True)
     meta = out / "generation.json"
     info = json.loads(meta.read_text()) if meta.is_file() else {"seconds": 0.0, "chunks": 0}
@@ -130,10 +140,11 @@ def generate_stage(run_dir: Path, work: Path, n: int, args) -> Path:
             batch_size=args.batch,
             seed=1000 * info["chunks"],
             progress=True,
+            constrained=constrained,
         )
         tmp = work / ".chunk.part"
         shutil.rmtree(tmp, ignore_errors=True)
-        for path in write_circuits(texts, tmp, prefix=f"ketgpt_c{info['chunks']:02d}"):
+        for path in write_circuits(texts, tmp, prefix=f"{prefix}_c{info['chunks']:02d}"):
             path.rename(out / path.name)
         shutil.rmtree(tmp, ignore_errors=True)
         have += len(texts)
@@ -141,60 +152,74 @@ def generate_stage(run_dir: Path, work: Path, n: int, args) -> Path:
         info["seconds"] += time.perf_counter() - t0
         info["n"] = have
         meta.write_text(json.dumps(info))
-        print(f"generated {have} of {n} ({info['seconds']:.0f} s)", flush=True)
+        print(f"{name}: generated {have} of {n} ({info['seconds']:.0f} s)", flush=True)
     return out
 
 
-def verify_stage(folder: Path, corpus: str, out: Path, quick: bool) -> dict:
+def verify_stage(
+    folders: dict[str, Path], corpus: str, out: Path, work: Path, quick: bool, engine: str = "torch"
+) -> dict:
     from data.algorithm_circuits import load_algorithm_circuits
     from qml.generators.verify import Verifier
     from qml.generators.verify.validity import check_text
 
     t0 = time.perf_counter()
-    verifier = Verifier.from_corpus(corpus, epochs=4 if quick else 8, progress=True)
+    verifier = Verifier.cached(corpus, path=work / "verifier.pt", epochs=4 if quick else 8, progress=True)
     print(f"classifier: {verifier.heldout} ({time.perf_counter() - t0:.0f} s)", flush=True)
-    files = sorted(folder.glob("*.qasm"))
-    generated = [p.read_text() for p in files]
-    real = load_algorithm_circuits(corpus, progress=False).split("test")
     sets = {}
-    checks = [check_text(t, p.name) for t, p in zip(generated, files, strict=True)]
-    sets["ketgpt"] = verifier.assess(
-        generated, [p.name for p in files], checks=checks, plot=out / "structure_ketgpt.png", label="ketgpt"
-    )
-    print("ketgpt done", flush=True)
+    for name, folder in folders.items():
+        files = sorted(folder.glob("*.qasm"))
+        generated = [p.read_text() for p in files]
+        checks = [check_text(t, p.name, engine=engine) for t, p in zip(generated, files, strict=True)]
+        slug = name.replace(" ", "_")
+        plot = out / f"structure_{slug}.png"
+        names = [p.name for p in files]
+        sets[name] = verifier.assess(generated, names, checks=checks, plot=plot, label="ketgpt")
+        print(f"{name} done ({time.perf_counter() - t0:.0f} s)", flush=True)
+    real = load_algorithm_circuits(corpus, progress=False).split("test")
     sets["real (held-out test)"] = verifier.assess(
-        [r.text for r in real], [r.path.name for r in real], plot=out / "structure_real.png", label="real"
+        [r.text for r in real],
+        [r.path.name for r in real],
+        plot=out / "structure_real.png",
+        label="real",
+        engine=engine,
     )
     print("real done", flush=True)
     shapes = [(r.num_qubits, r.n_gates) for r in real]  # as many as the held-out real, matched to them
     random_texts = verifier.random_baseline(shapes, seed=11)
     sets[RANDOM] = verifier.assess(
-        random_texts, None, plot=out / "structure_random.png", label="random", baseline=False
+        random_texts, None, plot=out / "structure_random.png", label="random", baseline=False, engine=engine
     )
     print("random done", flush=True)
     return {"classifier": verifier.summary(), "sets": sets, "seconds": time.perf_counter() - t0}
 
 
 def checks(result: dict) -> dict:
-    """The issue's targets, each True or False as measured."""
+    """The issue's targets, each True or False as measured, for each generated set."""
     sets = result["sets"]
-    k, r = sets["ketgpt"], sets[RANDOM]
-    structure = k.get("structure") or {}
-    closer = structure.get("closer_than_random", [])
-    compared = [
-        m for m in structure.get("metrics", []) if m not in structure.get("matched_by_construction", [])
-    ]
-    return {
-        "KetGPT valid >= 99 %": k["valid_fraction"] >= TARGETS["valid"],
-        "classifier calls >= 90 % of KetGPT's circuits real": k.get("called_real_fraction", 0)
-        >= TARGETS["called_real"],
-        "classifier calls <= 10 % of random circuits real": r.get("called_real_fraction", 1)
-        <= TARGETS["random_called_real"],
-        f"every structural distance to real smaller than random's ({len(closer)} of {len(compared)})": bool(
-            compared
+    r = sets[RANDOM]
+    out = {}
+    for name in GENERATED:
+        if name not in sets:
+            continue
+        k = sets[name]
+        structure = k.get("structure") or {}
+        closer = structure.get("closer_than_random", [])
+        compared = [
+            m for m in structure.get("metrics", []) if m not in structure.get("matched_by_construction", [])
+        ]
+        out[f"{name}: valid >= 99 %"] = k["valid_fraction"] >= TARGETS["valid"]
+        out[f"{name}: classifier calls >= 90 % of its circuits real"] = (
+            k.get("called_real_fraction", 0) >= TARGETS["called_real"]
         )
-        and len(closer) == len(compared),
-    }
+        tally = f"{len(closer)} of {len(compared)}"
+        out[f"{name}: every structural distance to real smaller than random's ({tally})"] = bool(
+            compared
+        ) and len(closer) == len(compared)
+    out["classifier calls <= 10 % of random circuits real"] = (
+        r.get("called_real_fraction", 1) <= TARGETS["random_called_real"]
+    )
+    return out
 
 
 def tables(result: dict) -> tuple[list[dict], list[dict]]:
@@ -217,10 +242,10 @@ def tables(result: dict) -> tuple[list[dict], list[dict]]:
         if st:
             key = f"{s['label']}_to_real"
             structure.append({"set": name, **{m: round(st[key][m], 4) for m in st["metrics"]}})
-            if "random_to_real" in st and name == "ketgpt":
+            if "random_to_real" in st and name in GENERATED:
                 structure.append(
                     {
-                        "set": "random matched to KetGPT",
+                        "set": f"random matched to {name}",
                         **{m: round(st["random_to_real"][m], 4) for m in st["metrics"]},
                     }
                 )
@@ -273,7 +298,17 @@ def markdown(summary: dict) -> list[str]:
         )
         lines += ["", "Targets of the issue:", ""]
         lines += [f"- {'met' if ok else 'NOT met'}: {name}" for name, ok in summary["checks"].items()]
+    gen = summary.get("generation")
+    if gen:
+        lines += ["", "Generation (one model, prompts and sampling settings; shared machine):", ""]
+        lines += markdown_table(
+            ["set", "circuits", "seconds", "seconds per circuit"],
+            [[k, g["n"], g["seconds"], g["seconds_per_circuit"]] for k, g in gen.items()],
+        )
     lines += ["", f"Command: `{summary['command']}`", ""]
+    if len(summary.get("commands", [])) > 1:
+        lines += ["Every invocation on this work folder (stages resume):", ""]
+        lines += [f"- `{c}`" for c in summary["commands"]] + [""]
     return lines
 
 
@@ -299,10 +334,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=None, help="training batch (default: the model's)")
     parser.add_argument("--size", default="small", help="model size: tiny, small, paper")
     parser.add_argument("--max-chars", type=int, default=8000, help="longest training circuit, in characters")
+    parser.add_argument("--block", type=int, default=512, help="context (tokens) of the model")
     parser.add_argument("--temperature", type=float, default=0.8)
     parser.add_argument("--top-k", type=int, default=20)
     parser.add_argument("--max-tokens", type=int, default=1500)
     parser.add_argument("--batch", type=int, default=50, help="circuits sampled at once")
+    parser.add_argument(
+        "--validity-engine", default="torch", help="ketml engine of the state-vector check (fold 1)"
+    )
     parser.add_argument(
         "--use-generated",
         action="store_true",
@@ -335,6 +374,12 @@ def main(argv: list[str] | None = None) -> int:
         "quick": quick,
         "status": "partial: training",
     }
+    work.mkdir(parents=True, exist_ok=True)
+    history_file = work / "commands.json"
+    commands = json.loads(history_file.read_text()) if history_file.is_file() else []
+    commands.append(summary["command"])
+    history_file.write_text(json.dumps(commands, indent=1))
+    summary["commands"] = commands
     start = time.perf_counter()
     if args.finish_now:
         finish_from_checkpoint(work)
@@ -357,24 +402,31 @@ def main(argv: list[str] | None = None) -> int:
     shutil.copy(run_dir / "curves.png", out / "training_curve.png")
     summary["status"] = "partial: trained, not generated"
     if args.stage != "train":
-        folder = generate_stage(run_dir, work, n, args)
-        generation = json.loads((folder / "generation.json").read_text())
-        summary["generation"] = {
-            "n": generation["n"],
-            "requested": n,
-            "seconds": round(generation["seconds"], 1),
-        }
+        folders = {k: generate_stage(run_dir, work, n, args, k) for k in GENERATED}
+        summary["generation"] = {}
+        for key, folder in folders.items():
+            generation = json.loads((folder / "generation.json").read_text())
+            summary["generation"][key] = {
+                "n": generation["n"],
+                "requested": n,
+                "seconds": round(generation["seconds"], 1),
+                "seconds_per_circuit": round(generation["seconds"] / max(generation["n"], 1), 3),
+            }
         summary["status"] = "partial: generated, not verified"
         if args.stage == "verify":
-            result = verify_stage(folder, corpus, out, quick)
+            result = verify_stage(folders, corpus, out, work, quick, args.validity_engine)
+            summary["validity_engine"] = args.validity_engine
             summary["classifier"] = result["classifier"]["classifier_heldout"]
             summary["entries"], summary["structure"] = tables(result)
             summary["checks"] = checks(result)
             summary["status"] = "complete"
-            if generation["n"] < n:
-                summary["status"] = f"partial: {generation['n']} of {n} circuits generated (time budget)"
+            short = [f"{k}: {g['n']} of {n}" for k, g in summary["generation"].items() if g["n"] < n]
+            if short:
+                summary["status"] = f"partial: {', '.join(short)} circuits generated (time budget)"
             details["verification"] = result
-            shutil.copytree(folder, out / "generated_sample", dirs_exist_ok=True, ignore=_all_but_first(20))
+            for key, folder in folders.items():
+                sample = out / f"generated_sample_{key.replace(' ', '_')}"
+                shutil.copytree(folder, sample, dirs_exist_ok=True, ignore=_all_but_first(20))
     (out / "details.json").write_text(json.dumps(details, indent=1, default=str))
     summary["seconds"] = time.perf_counter() - start
     write_results(args.out, name, summary, markdown(summary))

@@ -3,45 +3,22 @@
 
 from __future__ import annotations
 
-import inspect
-
 import torch
 
 from chemistry.gqe.config import GQEConfig
+from qml.generators.lm import gpt2_lm, kv_cache
 
 
 def make_model(vocab_size: int, config: GQEConfig):
     """A GPT-2 language model over the pool, sized by the config, initialised from the seed."""
-    try:
-        from transformers import GPT2Config, GPT2LMHeadModel
-        from transformers.utils import logging as hf_logging
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("GQE needs transformers: pip install 'ketml[chem]'") from exc
-    hf_logging.set_verbosity_error()
     torch.manual_seed(config.seed)
-    gpt = GPT2Config(
-        vocab_size=vocab_size,
+    return gpt2_lm(
+        vocab_size,
         n_positions=config.ngates + 1,
         n_embd=config.n_embd,
         n_layer=config.n_layer,
         n_head=config.n_head,
-        bos_token_id=0,
-        eos_token_id=0,
-        resid_pdrop=0.0,  # no dropout: sampling and training see the same model, and resume is exact
-        embd_pdrop=0.0,
-        attn_pdrop=0.0,
     )
-    return GPT2LMHeadModel(gpt)
-
-
-def kv_cache(model, out=None) -> dict:
-    """The key/value cache argument for the next forward call: ``cache`` (a ``DynamicCache``) on
-    transformers >= 5.2x, ``past_key_values`` before (the old name warns and goes in 5.40)."""
-    if "cache" in inspect.signature(model.forward).parameters:
-        from transformers import DynamicCache
-
-        return {"cache": DynamicCache(config=model.config) if out is None else out.cache}
-    return {"past_key_values": None if out is None else out.past_key_values}
 
 
 @torch.no_grad()

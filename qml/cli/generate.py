@@ -44,6 +44,14 @@ def ketgpt(
             "--valid-only", help="Keep drawing until N circuits parse with Qiskit (up to 5N tries)."
         ),
     ] = False,
+    constrained: Annotated[
+        bool,
+        typer.Option(
+            "--constrained",
+            help="Grammar-constrained decoding: only tokens that keep the text canonical OpenQASM 2 "
+            "for the register (every circuit parses).",
+        ),
+    ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the sampling.")] = 0,
     device: Annotated[str, typer.Option(help="Torch device: cpu, cuda.")] = "cpu",
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar.")] = True,
@@ -62,6 +70,7 @@ def ketgpt(
             top_k=top_k or None,
             max_new_tokens=max_tokens,
             valid_only=valid_only,
+            constrained=constrained,
             seed=seed,
             progress=progress,
         )

@@ -35,6 +35,21 @@ def verify(
         typer.Option(help="Simulate circuits up to this width; wider ones get a gate count check.", min=1),
     ] = 12,
     seed: Annotated[int, typer.Option(help="Seed of the classifier and the random circuits.")] = 0,
+    classifier: Annotated[
+        Path | None,
+        typer.Option(
+            help="Saved verifier (real-vs-random classifier) to use; trained and saved there if missing. "
+            "It must match the corpus's manifest checksum."
+        ),
+    ] = None,
+    cache: Annotated[
+        bool,
+        typer.Option(
+            "--cache/--no-cache",
+            help="Reuse the verifier saved for this corpus and options under $KETML_DATA/verifiers "
+            "(trained once), or train it now.",
+        ),
+    ] = True,
     data_root: Annotated[
         str | None, typer.Option(help="Folder of the corpus (default: $KETML_DATA/<corpus>).")
     ] = None,
@@ -58,6 +73,8 @@ def verify(
             random_kind=random_kind,
             epochs=epochs,
             seed=seed,
+            classifier=classifier,
+            cache=cache,
         )
     if as_json:
         typer.echo(json.dumps(report, indent=2))

@@ -17,7 +17,7 @@ from torch import nn
 
 from circuits.errors import ConfigurationError
 
-__all__ = ["LM_SIZES", "CircuitLM", "chunk", "make_lm"]
+__all__ = ["LM_SIZES", "CircuitLM", "chunk", "gpt2_lm", "kv_cache", "make_lm"]
 
 #: GPT-2 sizes: layers, heads, embedding width, context length (tokens).
 LM_SIZES: dict[str, dict[str, int]] = {
@@ -27,25 +27,58 @@ LM_SIZES: dict[str, dict[str, int]] = {
 }
 
 
-def make_lm(vocab_size: int, size: str = "small", dropout: float = 0.0, **overrides: int):
-    """A randomly initialised ``GPT2LMHeadModel`` of preset ``size`` (fields overridable)."""
-    from transformers import GPT2Config, GPT2LMHeadModel
-    from transformers.utils import logging as hf_logging
-
-    if size not in LM_SIZES:
-        raise ConfigurationError(f"unknown model size {size!r}; known: {', '.join(LM_SIZES)}")
+def gpt2_lm(
+    vocab_size: int,
+    *,
+    n_positions: int,
+    n_embd: int,
+    n_layer: int,
+    n_head: int,
+    dropout: float = 0.0,
+    eos_id: int = 0,
+):
+    """A randomly initialised ``transformers.GPT2LMHeadModel`` (the one GPT-2 builder of ketml:
+    KetGPT, the LLM generator and GQE use it). Dropout 0 keeps sampling and training the same
+    model and makes a resumed run equal an uninterrupted one."""
+    try:
+        from transformers import GPT2Config, GPT2LMHeadModel
+        from transformers.utils import logging as hf_logging
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("GPT-2 models need transformers: pip install transformers") from exc
     hf_logging.set_verbosity_error()
-    fields = {**LM_SIZES[size], **{k: v for k, v in overrides.items() if v is not None}}
     config = GPT2Config(
         vocab_size=vocab_size,
+        n_positions=n_positions,
+        n_embd=n_embd,
+        n_layer=n_layer,
+        n_head=n_head,
         resid_pdrop=dropout,
         embd_pdrop=dropout,
         attn_pdrop=dropout,
-        bos_token_id=0,
-        eos_token_id=0,
-        **fields,
+        bos_token_id=eos_id,
+        eos_token_id=eos_id,
     )
     return GPT2LMHeadModel(config)
+
+
+def kv_cache(model, out=None) -> dict:
+    """The key/value cache argument for the next forward call: ``cache`` (a ``DynamicCache``) on
+    transformers >= 5.2x, ``past_key_values`` before (the old name warns and goes in 5.40)."""
+    import inspect
+
+    if "cache" in inspect.signature(model.forward).parameters:
+        from transformers import DynamicCache
+
+        return {"cache": DynamicCache(config=model.config) if out is None else out.cache}
+    return {"past_key_values": None if out is None else out.past_key_values}
+
+
+def make_lm(vocab_size: int, size: str = "small", dropout: float = 0.0, **overrides: int):
+    """A randomly initialised ``GPT2LMHeadModel`` of preset ``size`` (fields overridable)."""
+    if size not in LM_SIZES:
+        raise ConfigurationError(f"unknown model size {size!r}; known: {', '.join(LM_SIZES)}")
+    fields = {**LM_SIZES[size], **{k: v for k, v in overrides.items() if v is not None}}
+    return gpt2_lm(vocab_size, dropout=dropout, **fields)
 
 
 class CircuitLM(nn.Module):

@@ -1,10 +1,13 @@
 """The ``circuit-lm`` task: a causal language model over a QASM corpus, through the shared trainer.
 
-``load`` reads a corpus from :mod:`data.algorithm_circuits`, trains the tokenizer on the training
-split's text and cuts each split into ``<eos>``-separated blocks of ``block`` tokens
-(:func:`.lm.chunk`); the fit is :func:`qml.training.loop.train_loop` (checkpoint after every
-epoch, resume, progress bars, the weights of the best validation loss), and writes
-``tokenizer.json`` beside ``model.pt`` so the run folder is all a generator needs.
+``load`` reads a corpus from :mod:`data.algorithm_circuits`, rewrites every circuit in the canonical
+OpenQASM 2 form (:func:`.qasm_text.canonical`: one ``qreg q[N]``, one ``creg c[K]``, custom gates
+decomposed, short angles; cached beside the corpus by each file's SHA-256; ``form="raw"`` keeps the
+exported text), trains the tokenizer on the training split's text and cuts each split into
+``<eos>``-separated blocks of ``block`` tokens (:func:`.lm.chunk`); the fit is
+:func:`qml.training.loop.train_loop` (checkpoint after every epoch, resume, progress bars, the
+weights of the best validation loss), and writes ``tokenizer.json`` beside ``model.pt`` so the run
+folder is all a generator needs.
 Headline: test perplexity on circuits of unseen (family, size).
 """
 
@@ -25,7 +28,7 @@ from qml.training.task import Prepared, Task
 from .lm import chunk
 from .tokenizer import QasmTokenizer, train_tokenizer
 
-__all__ = ["CORPUS_DATASETS", "CircuitLMTask", "LMData", "read_corpus_texts"]
+__all__ = ["CORPUS_DATASETS", "FORMS", "CircuitLMTask", "LMData", "canonical_texts", "read_corpus_texts"]
 
 #: the corpora the task trains on (catalogue names)
 CORPUS_DATASETS = ("algorithm-circuits", "algorithm-circuits-quick")
@@ -42,15 +45,49 @@ class LMData:
     n_circuits: dict[str, int]
 
 
-def read_corpus_texts(dataset: str, data_root: str | None = None, max_chars: int | None = None):
-    """``{split: [(qasm text, qubits)]}`` of a catalogued corpus (circuits over ``max_chars``
-    characters left out)."""
+#: the text forms a corpus can be read in
+FORMS = ("canonical", "raw")
+
+
+def canonical_texts(corpus, records) -> list[str]:
+    """The canonical form of each record, from (and added to) the cache file beside the corpus."""
+    import json
+    import os
+
+    from .qasm_text import canonical
+
+    cache_file = corpus.folder.parent / f".{corpus.folder.name}.canonical.json"
+    try:
+        cache = json.loads(cache_file.read_text())
+    except (OSError, ValueError):
+        cache = {}
+    out, changed = [], False
+    for r in records:
+        if r.sha256 not in cache:
+            cache[r.sha256], changed = canonical(r.text), True
+        out.append(cache[r.sha256])
+    if changed:
+        tmp = cache_file.with_name(cache_file.name + ".part")
+        tmp.write_text(json.dumps(cache))
+        os.replace(tmp, cache_file)
+    return out
+
+
+def read_corpus_texts(
+    dataset: str, data_root: str | None = None, max_chars: int | None = None, form: str = "canonical"
+):
+    """``{split: [(qasm text, qubits)]}`` of a catalogued corpus in text ``form`` (circuits over
+    ``max_chars`` characters left out)."""
     from data.algorithm_circuits import load_algorithm_circuits
 
+    if form not in FORMS:
+        raise ConfigurationError(f"form must be one of {', '.join(FORMS)}; got {form!r}")
     corpus = load_algorithm_circuits(dataset, root=data_root, progress=False)
     out = {}
     for split in ("train", "val", "test"):
-        pairs = [(r.text, r.num_qubits) for r in corpus.split(split)]
+        records = corpus.split(split)
+        texts = canonical_texts(corpus, records) if form == "canonical" else [r.text for r in records]
+        pairs = [(t, r.num_qubits) for t, r in zip(texts, records, strict=True)]
         out[split] = [(t, q) for t, q in pairs if max_chars is None or len(t) <= max_chars]
     return out
 
@@ -134,8 +171,9 @@ class CircuitLMTask(Task):
         vocab_size: int = 2000,
         block: int = 512,
         max_chars: int | None = None,
+        form: str = "canonical",
     ) -> Prepared:
-        pairs = read_corpus_texts(dataset, data_root, max_chars)
+        pairs = read_corpus_texts(dataset, data_root, max_chars, form)
         if subset:
             pairs["train"] = pairs["train"][:subset]
         texts = {s: [t for t, _ in p] for s, p in pairs.items()}
@@ -158,6 +196,7 @@ class CircuitLMTask(Task):
             "vocab_size": vocab_size,
             "block": block,
             "max_chars": max_chars,
+            "form": form,
             "train_qubits": [q for _, q in pairs["train"]],
         }
         return Prepared(data, dims=dims, record=record)

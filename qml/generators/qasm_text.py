@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MAX_QUBITS", "gate_sequence", "header", "normalise", "parse", "qubits_of_header"]
+__all__ = [
+    "MAX_QUBITS",
+    "QASM2_GATES",
+    "canonical",
+    "format_angle",
+    "gate_sequence",
+    "header",
+    "normalise",
+    "parse",
+    "qubits_of_header",
+]
 
 _HEADER = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
 _QREG = re.compile(r"qreg\s+q\[(\d+)\]\s*;")
@@ -67,3 +77,74 @@ def gate_sequence(circuit) -> list[tuple[str, tuple[int, ...]]]:
             continue
         out.append((name, tuple(circuit.find_bit(q).index for q in inst.qubits)))
     return out
+
+
+#: qelib1.inc gates the canonical form writes: name -> (qubits, parameters)
+QASM2_GATES: dict[str, tuple[int, int]] = {
+    **{g: (1, 0) for g in ("id", "x", "y", "z", "h", "s", "sdg", "t", "tdg", "sx", "sxdg")},
+    **{g: (1, 1) for g in ("rx", "ry", "rz", "p", "u1")},
+    "u2": (1, 2),
+    "u3": (1, 3),
+    **{g: (2, 0) for g in ("cx", "cy", "cz", "ch", "swap")},
+    **{g: (2, 1) for g in ("crx", "cry", "crz", "cp", "cu1", "rzz", "rxx")},
+    **{g: (3, 0) for g in ("ccx", "cswap")},
+}
+
+_PI_DENOMINATORS = (1, 2, 3, 4, 6, 8, 12, 16, 32, 64, 128, 256, 512, 1024)
+
+
+def format_angle(x: float) -> str:
+    """An angle as the canonical form writes it: ``k*pi/m`` for small fractions of pi (``pi/4``,
+    ``-3*pi/8``), else a decimal of at most four decimals and three integer digits."""
+    import math
+
+    x = float(x)
+    if abs(x) >= 1000:
+        x = math.fmod(x, 4 * math.pi)  # every qelib1 rotation has period 4 pi
+    for m in _PI_DENOMINATORS:
+        k = round(x * m / math.pi)
+        if k and abs(k) <= 99 and abs(x - k * math.pi / m) < 1e-9 and math.gcd(k, m) == 1:
+            num = "pi" if abs(k) == 1 else f"{abs(k)}*pi"
+            return ("-" if k < 0 else "") + num + (f"/{m}" if m > 1 else "")
+    text = f"{x:.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _decomposed(circuit, allowed):
+    """``circuit`` with every gate outside ``allowed`` (custom gates) decomposed, repeatedly."""
+    keep = set(allowed) | {"measure", "barrier", "delay"}
+    for _ in range(8):
+        other = {inst.operation.name for inst in circuit.data} - keep
+        if not other:
+            return circuit
+        circuit = circuit.decompose(gates_to_decompose=sorted(other))
+    raise ValueError(f"gates {sorted(other)} do not decompose into qelib1 gates")
+
+
+def canonical(source) -> str:
+    """One canonical OpenQASM 2 text for a circuit (QASM text or ``QuantumCircuit``): the header,
+    one register ``qreg q[N];`` (all quantum registers flattened in order), ``creg c[K];`` right
+    after it when the circuit measures (all classical bits flattened), custom gates decomposed
+    into :data:`QASM2_GATES`, barriers dropped, angles by :func:`format_angle`, one statement a
+    line. The language model learns this form, so the register size it is prompted with is the
+    only register and no name is ever declared twice."""
+    circuit = parse(source) if isinstance(source, str) else source
+    circuit = _decomposed(circuit, QASM2_GATES)
+    lines = [header(circuit.num_qubits).rstrip("\n")]
+    body = []
+    measures = False
+    for inst in circuit.data:
+        name = inst.operation.name
+        qubits = [circuit.find_bit(q).index for q in inst.qubits]
+        if name in ("barrier", "delay"):
+            continue
+        if name == "measure":
+            measures = True
+            body.append(f"measure q[{qubits[0]}] -> c[{circuit.find_bit(inst.clbits[0]).index}];")
+            continue
+        params = inst.operation.params
+        par = "(" + ",".join(format_angle(p) for p in params) + ")" if params else ""
+        body.append(f"{name}{par} " + ",".join(f"q[{q}]" for q in qubits) + ";")
+    if measures:
+        lines.append(f"creg c[{circuit.num_clbits}];")
+    return "\n".join(lines + body) + "\n"

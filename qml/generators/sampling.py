@@ -3,14 +3,20 @@
 A circuit is drawn token by token after ``<eos>`` + the prompt (in training every circuit follows
 an ``<eos>``) until the model writes ``<eos>`` or ``max_new_tokens`` are drawn. Circuits longer than
 the model's context continue with the last ``context - 1`` tokens as context (the window slides by
-half a context at a time, reusing the key/value cache in between).
+half a context at a time, reusing the key/value cache in between). ``make_processor`` adds a
+logits processor (e.g. the grammar of :mod:`.ketgpt.grammar`) per batch; it sees each row's whole
+sequence (prompt and tokens drawn), not only the sliding window.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 from circuits.errors import ConfigurationError
+
+from .lm import kv_cache
 
 __all__ = ["sample_tokens"]
 
@@ -35,12 +41,15 @@ def sample_tokens(
     seed: int = 0,
     batch_size: int = 16,
     progress: bool = False,
+    make_processor: Callable[[int, int], Callable] | None = None,
 ) -> list[list[int]]:
     """``n`` continuations of ``prompt`` (token ids, without it), each ending before ``<eos>``.
 
     ``prompt`` may also be a list of ``n`` prompts (e.g. headers of different widths): shorter ones
     are left-padded with ``<eos>``, which the model has seen before every circuit, so that they
-    are drawn in one batch. ``gpt`` is a ``GPT2LMHeadModel``; ``temperature`` 0 draws greedily."""
+    are drawn in one batch. ``gpt`` is a ``GPT2LMHeadModel``; ``temperature`` 0 draws greedily.
+    ``make_processor(first_row, prompt_width)`` returns a ``transformers`` logits processor for the
+    batch starting at prompt ``first_row`` (padded prompts of ``prompt_width`` tokens)."""
     if temperature < 0:
         raise ConfigurationError(f"temperature must be >= 0; got {temperature}")
     if n < 1 or max_new_tokens < 1:
@@ -59,17 +68,21 @@ def sample_tokens(
         rows = prompts[start : start + batch_size]
         b, width = len(rows), max(len(r) for r in rows)
         padded = [[eos_id] * (width - len(r)) + list(r) for r in rows]
-        seq = torch.tensor(padded, dtype=torch.long, device=device)[:, -(context - 1) :]
+        full = torch.tensor(padded, dtype=torch.long, device=device)
+        seq = full[:, -(context - 1) :]
+        processor = make_processor(start, width) if make_processor is not None else None
         done = torch.zeros(b, dtype=torch.bool, device=device)
         new: list[torch.Tensor] = []
-        past, feed = None, seq
+        cache, feed = kv_cache(gpt), seq
         for _ in range(max_new_tokens):
-            if past is not None and seq.shape[1] >= context:  # slide: keep the last half context
+            if feed is not seq and seq.shape[1] >= context:  # slide: keep the last half context
                 seq = seq[:, -(context // 2) :]
-                past, feed = None, seq
-            result = gpt(input_ids=feed, cache=past, use_cache=True)
-            past = result.past_key_values
+                cache, feed = kv_cache(gpt), seq
+            result = gpt(input_ids=feed, use_cache=True, **cache)
+            cache = kv_cache(gpt, result)
             logits = result.logits[:, -1, :].float()
+            if processor is not None:
+                logits = processor(torch.cat([full, *new], dim=1), logits)
             if temperature == 0:
                 nxt = logits.argmax(dim=-1, keepdim=True)
             else:

@@ -102,6 +102,24 @@ def test_generation_from_a_trained_run(quick_root, tmp_path):
         parse(text)  # the filter keeps only circuits Qiskit parses
     paths = write_circuits(texts, tmp_path / "gen")
     assert [p.name for p in paths] == [f"ketgpt_{i:04d}.qasm" for i in range(4)]
+    # constrained decoding: every circuit parses, on the register it was prompted with
+    constrained = generate(gen, 6, max_new_tokens=40, seed=4, constrained=True, batch_size=4)
+    assert len(constrained) == 6
+    for text in constrained:
+        n = int(text.split("qreg q[")[1].split("]")[0])
+        assert parse(text).num_qubits == n and "creg c[" not in text.split("creg c[", 1)[-1]
+    from typer.testing import CliRunner
+
+    from qml.cli import app
+
+    out = tmp_path / "cli"
+    result = CliRunner().invoke(
+        app,
+        ["generate", "ketgpt", "--model", str(run_dir), "--out", str(out), "--n", "3", "--qubits", "4"]
+        + ["--max-tokens", "30", "--constrained", "--no-progress"],
+    )
+    assert result.exit_code == 0, result.output
+    assert all(parse(p.read_text()).num_qubits == 4 for p in sorted(out.glob("*.qasm")))
 
 
 def test_cached_sampling_equals_full_recomputation_and_batches_mixed_prompts():

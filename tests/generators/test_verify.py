@@ -116,12 +116,66 @@ def test_novelty_finds_exact_and_near_copies(quick_root):
     assert not index.check("x", gate_sequence(other), other.num_qubits)["near"]
 
 
-def test_validity_simulates_small_and_counts_gates_of_large():
+def test_validity_simulates_small_runs_mps_above_and_counts_gates_of_huge():
     small, _ = check_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nh q[0];\ncx q[0],q[1];\n')
     assert small.valid and small.method.startswith("statevector")
     wide = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[30];\nh q[0];\ncx q[0],q[29];\n'
-    large, _ = check_text(wide, max_statevector_qubits=12)
-    assert large.valid and large.method == "gate count" and large.n_gates == 2
+    large, _ = check_text(wide, max_statevector_qubits=12, max_mps_gates=100)
+    assert large.valid and large.method == "matrix product state (aer engine)" and large.n_gates == 2
+    counted, _ = check_text(wide, max_statevector_qubits=12, max_mps_gates=1)  # over the MPS limit
+    assert counted.valid and counted.method == "gate count"
+    chain = "".join(f"cx q[{i}],q[{i + 1}];\n" for i in range(59))
+    ghz, _ = check_text(wide.replace("q[30]", "q[60]").replace("cx q[0],q[29];\n", chain), max_mps_gates=100)
+    assert ghz.valid and ghz.method.startswith("matrix product state") and ghz.n_gates == 60
+
+
+def test_a_saved_verifier_is_reused_and_checked_against_the_corpus(
+    verifier, quick_root, tmp_path, monkeypatch
+):
+    import json as json_module
+
+    from qml.generators.verify import Verifier
+    from qml.generators.verify import verifier as verifier_module
+
+    path = verifier.save(tmp_path / "v.pt")
+    again = Verifier.load(path, "algorithm-circuits-quick", data_root=str(quick_root))
+    circuits = [parse(r.text) for r in read_corpus(quick_root).split("test")[:6]]
+    assert again.classifier.prob_real(circuits) == pytest.approx(verifier.classifier.prob_real(circuits))
+    assert again.heldout == verifier.heldout and again.reference == verifier.reference
+    text = read_corpus(quick_root).split("train")[0].text
+    seq = gate_sequence(parse(text))
+    assert again.novelty.check(text, seq, parse(text).num_qubits)["exact"]
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the classifier was trained again")
+
+    monkeypatch.setattr(verifier_module, "train_classifier", no_training)
+    reused = Verifier.cached("algorithm-circuits-quick", path=path, data_root=str(quick_root))
+    assert reused.heldout == verifier.heldout
+    monkeypatch.setenv("KETML_DATA", str(tmp_path / "home"))
+    monkeypatch.setattr(verifier_module.Verifier, "from_corpus", classmethod(lambda cls, *a, **k: verifier))
+    first = Verifier.cached("algorithm-circuits-quick", data_root=str(quick_root), epochs=6)
+    (saved,) = (tmp_path / "home" / "verifiers").iterdir()
+    assert saved.name.startswith("algorithm-circuits-quick-") and first is verifier
+    monkeypatch.setattr(verifier_module.Verifier, "from_corpus", classmethod(no_training))
+    second = Verifier.cached("algorithm-circuits-quick", data_root=str(quick_root), epochs=6)
+    assert second.heldout == verifier.heldout  # loaded, not trained
+    with pytest.raises(DataError, match="not algorithm-circuits"):
+        Verifier.load(path, "algorithm-circuits", data_root=str(quick_root))
+    stale = tmp_path / "stale.pt"
+    verifier.save(stale)
+    import torch
+
+    state = torch.load(stale, weights_only=True)
+    state["corpus_key"] = "0" * 64  # as if the corpus had changed since
+    torch.save(state, stale)
+    with pytest.raises(DataError, match="another version"):
+        Verifier.load(stale, "algorithm-circuits-quick", data_root=str(quick_root))
+    (tmp_path / "junk.pt").write_text(json_module.dumps({"not": "a verifier"}))
+    with pytest.raises(DataError, match="not a saved verifier"):
+        Verifier.load(tmp_path / "junk.pt")
+    with pytest.raises(DataError, match="no saved verifier"):
+        Verifier.load(tmp_path / "missing.pt")
 
 
 def test_cli_verify_json_and_errors(verifier, folders, quick_root, tmp_path, monkeypatch):
@@ -132,12 +186,24 @@ def test_cli_verify_json_and_errors(verifier, folders, quick_root, tmp_path, mon
     monkeypatch.setattr(verifier_module.Verifier, "from_corpus", classmethod(lambda cls, *a, **k: verifier))
     runner = CliRunner()
     result = runner.invoke(
-        app, ["verify", str(folders["broken"]), "--json", "--against", "algorithm-circuits-quick"]
+        app,
+        ["verify", str(folders["broken"]), "--json", "--against", "algorithm-circuits-quick", "--no-cache"],
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["n_valid"] == 1 and len(report["invalid"]) == 5 and "given_to_real" in report["structure"]
-    result = runner.invoke(app, ["verify", str(tmp_path)])
+    saved = verifier.save(tmp_path / "saved" / "v.pt")
+    monkeypatch.setattr(verifier_module.Verifier, "from_corpus", None)  # must not train
+    result = runner.invoke(
+        app,
+        ["verify", str(folders["broken"]), "--json", "--against", "algorithm-circuits-quick"]
+        + ["--classifier", str(saved), "--data-root", str(quick_root)],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["classifier_heldout"] == verifier.heldout
+    result = runner.invoke(app, ["verify", str(folders["broken"]), "--classifier", str(saved)])
+    assert result.exit_code == 2 and "not algorithm-circuits" in result.output  # the default corpus
+    result = runner.invoke(app, ["verify", str(tmp_path / "saved")])
     assert result.exit_code == 2 and "holds no .qasm files" in result.output
     result = runner.invoke(
         app, ["generate", "ketgpt", "--model", str(tmp_path / "none"), "--out", str(tmp_path)]

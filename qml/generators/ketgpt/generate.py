@@ -1,9 +1,13 @@
-"""Drawing circuits from a trained KetGPT run: header prompt, temperature, top-k, valid-only filter.
+"""Drawing circuits from a trained KetGPT run: header prompt, temperature, top-k, valid-only filter,
+grammar-constrained decoding.
 
 A run folder of ``ketml train ketgpt`` holds ``model.pt``, ``tokenizer.json`` and ``run.json``;
 :func:`load_generator` rebuilds the model from them and :func:`generate` draws circuits from the
 prompt ``OPENQASM 2.0; include "qelib1.inc"; qreg q[N];``, N given or drawn from the qubit counts
-of the training split, and :func:`write_circuits` writes them as ``.qasm`` files.
+of the training split, and :func:`write_circuits` writes them as ``.qasm`` files. With
+``constrained=True`` every token is drawn among those that keep the text a prefix of the canonical
+OpenQASM 2 form for the prompted N (:mod:`.grammar`), so every circuit parses. A circuit stopped by
+``max_new_tokens`` is cut back to its last complete line (in both modes).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from circuits.errors import ConfigurationError
 from qml.training.runs import RunNotFoundError
@@ -32,6 +37,7 @@ class Generator:
     tokenizer: QasmTokenizer
     train_qubits: list[int]
     run: dict
+    trie: Any = None  # the token trie of constrained decoding, built on first use
 
 
 def load_generator(run_dir: str | os.PathLike, device: str = "cpu") -> Generator:
@@ -66,6 +72,7 @@ def generate(
     top_k: int | None = 50,
     max_new_tokens: int = 2048,
     valid_only: bool = False,
+    constrained: bool = False,
     max_tries: int = 5,
     seed: int = 0,
     batch_size: int = 16,
@@ -73,7 +80,8 @@ def generate(
 ) -> list[str]:
     """``n`` QASM texts drawn from the header prompt (``qubits`` N, else N drawn per circuit from
     the training split's qubit counts). ``valid_only`` keeps drawing (up to ``max_tries`` x ``n``
-    circuits) until ``n`` parse with Qiskit; fewer come back if that many do not."""
+    circuits) until ``n`` parse with Qiskit; fewer come back if that many do not. ``constrained``
+    decodes with the OpenQASM 2 grammar of the prompted register (:mod:`.grammar`)."""
     from tqdm.auto import tqdm
 
     if n < 1:
@@ -86,6 +94,19 @@ def generate(
         want = n - len(out)
         sizes = sorted(qubits or rng.choice(gen.train_qubits) for _ in range(want))
         prompts = [[gen.tokenizer.eos_id, *gen.tokenizer.encode(header(size))] for size in sizes]
+        make_processor = None
+        if constrained:
+            from ..grammar import TokenTrie
+            from .grammar import ketgpt_processor
+
+            if gen.trie is None:
+                tok = gen.tokenizer
+                gen.trie = TokenTrie.from_tokenizer(tok, skip=(tok.eos_id, tok.pad_id))
+
+            def make_processor(first: int, width: int, sizes=sizes):
+                rows = sizes[first : first + batch_size]
+                return ketgpt_processor(gen.tokenizer, rows, width, trie=gen.trie)
+
         drawn = sample_tokens(
             gen.model.gpt,
             prompts,
@@ -97,8 +118,12 @@ def generate(
             seed=seed + 7919 * round_,
             batch_size=batch_size,
             progress=progress,
+            make_processor=make_processor,
         )
-        texts = [header(size) + gen.tokenizer.decode(d) for size, d in zip(sizes, drawn, strict=True)]
+        texts = [
+            header(size) + _cut(gen.tokenizer.decode(d), len(d) >= max_new_tokens)
+            for size, d in zip(sizes, drawn, strict=True)
+        ]
         tries += want
         round_ += 1
         for text in texts:
@@ -115,6 +140,11 @@ def generate(
             break
     bar.close()
     return out[:n]
+
+
+def _cut(text: str, stopped: bool) -> str:
+    """``text`` cut back to its last complete line when the length limit ``stopped`` it."""
+    return text[: text.rfind("\n") + 1] if stopped else text
 
 
 def write_circuits(texts: list[str], out: str | os.PathLike, prefix: str = "ketgpt") -> list[Path]:

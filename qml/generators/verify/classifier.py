@@ -15,7 +15,7 @@ import torch
 
 from ..qasm_text import gate_sequence
 
-__all__ = ["GateVocabulary", "RealRandomClassifier", "train_classifier"]
+__all__ = ["GateVocabulary", "RealRandomClassifier", "load_classifier", "train_classifier"]
 
 _SPECIAL = ("<pad>", "<cls>", "<unk>")
 
@@ -24,7 +24,8 @@ class GateVocabulary:
     """Token ids of gate names, qubit positions (``Q0``..``Q127``) and qubit distances (``D-32``..``D32``)."""
 
     def __init__(self, gate_names: list[str]) -> None:
-        tokens = list(_SPECIAL) + [f"G:{g}" for g in sorted(set(gate_names))]
+        self.gate_names = sorted(set(gate_names))
+        tokens = list(_SPECIAL) + [f"G:{g}" for g in self.gate_names]
         tokens += [f"Q{i}" for i in range(128)] + [f"D{d}" for d in range(-32, 33)]
         self.ids = {t: i for i, t in enumerate(tokens)}
 
@@ -71,6 +72,15 @@ class RealRandomClassifier:
             logits = self.model(input_ids=ids, attention_mask=mask).logits
             out += torch.softmax(logits, dim=-1)[:, 1].tolist()
         return out
+
+
+def load_classifier(gate_names: list[str], max_len: int, weights: dict) -> RealRandomClassifier:
+    """The classifier of saved ``weights`` (a ``state_dict``) over ``gate_names``."""
+    vocab = GateVocabulary(gate_names)
+    model = _make_model(len(vocab), max_len, 0)
+    model.load_state_dict(weights)
+    model.eval()
+    return RealRandomClassifier(model, vocab, max_len)
 
 
 def _make_model(vocab_size: int, max_len: int, seed: int):

@@ -7,10 +7,16 @@ split's structure metrics and a novelty index. :meth:`Verifier.assess` then give
 texts the three folds (valid fraction with per-file reasons, the fraction called real, structural
 distances to the real circuits, against a random baseline matched to the given circuits) and
 novelty. :func:`verify_folder` does it for a folder of ``.qasm`` files (``ketml verify``).
+
+Training the classifier takes minutes, so a verifier is saved (:meth:`Verifier.save`: weights and
+plain data, loaded with ``torch.load(weights_only=True)``) with the SHA-256 of the corpus manifest
+it was built from, and :meth:`Verifier.cached` reuses it while the corpus is unchanged.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +25,24 @@ from typing import Any
 from circuits.errors import DataError
 
 from ..qasm_text import gate_sequence, parse
-from .classifier import RealRandomClassifier, train_classifier
+from .classifier import RealRandomClassifier, load_classifier, train_classifier
 from .novelty import NoveltyIndex
 from .random_circuits import gate_frequencies, random_like
 from .structure import MATCHED, METRICS, distances, metrics, plot_metrics
 from .validity import check_file, check_text
 
-__all__ = ["Verifier", "list_qasm_files", "verify_folder"]
+__all__ = ["Verifier", "corpus_key", "list_qasm_files", "verify_folder"]
+
+_FORMAT = 1
+
+
+def corpus_key(corpus: str, data_root: str | None = None) -> str:
+    """The SHA-256 of the manifest of corpus ``corpus`` (its files' checksums, split and spec): a
+    saved verifier is valid while this is unchanged."""
+    from data.algorithm_circuits import MANIFEST, load_algorithm_circuits
+
+    folder = load_algorithm_circuits(corpus, root=data_root, progress=False).folder
+    return hashlib.sha256((folder / MANIFEST).read_bytes()).hexdigest()
 
 
 def _auc(labels: list[int], scores: list[float]) -> float:
@@ -45,6 +62,7 @@ class Verifier:
     novelty: NoveltyIndex
     heldout: dict[str, Any]
     options: dict[str, Any] = field(default_factory=dict)
+    corpus_key: str = ""
 
     @classmethod
     def from_corpus(
@@ -59,6 +77,8 @@ class Verifier:
         progress: bool = False,
     ) -> Verifier:
         from data.algorithm_circuits import load_algorithm_circuits
+
+        from ..lm_task import canonical_texts
 
         data = load_algorithm_circuits(corpus, root=data_root, progress=progress)
         train = [(r.text, parse(r.text)) for r in data.split("train")]
@@ -85,10 +105,100 @@ class Verifier:
             "n_train": len(real) + len(random_train),
         }
         seqs = [gate_sequence(c) for c in real]
-        novelty = NoveltyIndex([t for t, _ in train], seqs, [c.num_qubits for c in real])
+        canon = canonical_texts(data, data.split("train"))
+        novelty = NoveltyIndex([t for t, _ in train], seqs, [c.num_qubits for c in real], other_forms=canon)
         reference = [metrics(c, s) for c, s in zip(real, seqs, strict=True)]
         options = {"random_kind": random_kind, "epochs": epochs, "max_len": max_len, "seed": seed}
-        return cls(corpus, clf, freqs, reference, novelty, heldout, options)
+        key = corpus_key(corpus, data_root)
+        return cls(corpus, clf, freqs, reference, novelty, heldout, options, key)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the verifier (classifier weights and plain data) to ``path``."""
+        import torch
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state = {
+            "format": _FORMAT,
+            "corpus": self.corpus,
+            "corpus_key": self.corpus_key,
+            "gate_names": self.classifier.vocab.gate_names,
+            "max_len": self.classifier.max_len,
+            "weights": self.classifier.model.state_dict(),
+            "freqs": self.freqs,
+            "reference": self.reference,
+            "novelty": self.novelty.state(),
+            "heldout": self.heldout,
+            "options": self.options,
+        }
+        tmp = path.with_name(f".{path.name}.part")
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(
+        cls, path: str | os.PathLike, corpus: str | None = None, data_root: str | None = None
+    ) -> Verifier:
+        """The verifier saved at ``path``; with ``corpus``, a :class:`DataError` unless it was built
+        from that corpus as it is now (same manifest checksum)."""
+        import torch
+
+        path = Path(path)
+        if not path.is_file():
+            raise DataError(f"no saved verifier at {path}")
+        try:
+            state = torch.load(path, weights_only=True)
+        except Exception as exc:  # torch raises several types for a file that is not its own
+            raise DataError(f"{path} is not a saved verifier ({type(exc).__name__})") from None
+        if not isinstance(state, dict) or state.get("format") != _FORMAT:
+            raise DataError(f"{path} is not a saved verifier of format {_FORMAT}")
+        if corpus is not None:
+            if state["corpus"] != corpus:
+                raise DataError(f"{path} was trained against {state['corpus']}, not {corpus}")
+            key = corpus_key(corpus, data_root)
+            if state["corpus_key"] != key:
+                raise DataError(
+                    f"{path} was trained on another version of {corpus} (manifest checksum "
+                    f"{state['corpus_key'][:12]}, now {key[:12]}): delete it to retrain"
+                )
+        clf = load_classifier(state["gate_names"], state["max_len"], state["weights"])
+        novelty = NoveltyIndex.from_state(state["novelty"])
+        return cls(
+            state["corpus"],
+            clf,
+            state["freqs"],
+            state["reference"],
+            novelty,
+            state["heldout"],
+            state["options"],
+            state["corpus_key"],
+        )
+
+    @classmethod
+    def cached(
+        cls,
+        corpus: str = "algorithm-circuits",
+        *,
+        path: str | os.PathLike | None = None,
+        data_root: str | None = None,
+        progress: bool = False,
+        **options: Any,
+    ) -> Verifier:
+        """The verifier saved at ``path`` (default: ``$KETML_DATA/verifiers/`` under a name made of
+        the corpus, its manifest checksum and the options), trained and saved there first if
+        there is none."""
+        if path is None:
+            from data.cache import data_home
+
+            key = corpus_key(corpus, data_root)
+            tag = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()[:8]
+            path = data_home() / "verifiers" / f"{corpus}-{key[:12]}-{tag}.pt"
+        if Path(path).is_file():
+            return cls.load(path, corpus, data_root)
+        verifier = cls.from_corpus(corpus, data_root=data_root, progress=progress, **options)
+        verifier.save(path)
+        return verifier
 
     def random_baseline(self, shapes: list[tuple[int, int]], seed: int = 1) -> list[str]:
         """QASM texts of random circuits matched to ``shapes`` ``(qubits, gates)``."""
@@ -109,15 +219,17 @@ class Verifier:
         label: str = "given",
         progress: bool = False,
         checks: list | None = None,
+        engine: str = "torch",
     ) -> dict[str, Any]:
         """The three folds and novelty for QASM ``texts`` (``checks``: fold-1 results already made,
-        one per text, with the parsed circuit or ``None``)."""
+        one per text, with the parsed circuit or ``None``; ``engine``: the ketml engine of the
+        state-vector check)."""
         from tqdm.auto import tqdm
 
         names = names or [f"circuit_{i:04d}" for i in range(len(texts))]
         if checks is None:
             checks = [
-                check_text(t, n, max_statevector_qubits=max_statevector_qubits)
+                check_text(t, n, max_statevector_qubits=max_statevector_qubits, engine=engine)
                 for t, n in tqdm(
                     list(zip(texts, names, strict=True)), desc="fold 1: valid", disable=not progress
                 )
@@ -213,10 +325,14 @@ def verify_folder(
     verifier: Verifier | None = None,
     max_statevector_qubits: int = 12,
     progress: bool = False,
+    classifier: str | os.PathLike | None = None,
+    cache: bool = True,
     **options: Any,
 ) -> dict[str, Any]:
     """Every fold for the ``.qasm`` files of ``folder`` against corpus ``against``; with ``out``,
-    ``report.json`` and ``structure.png`` are written there."""
+    ``report.json`` and ``structure.png`` are written there. The verifier is the one saved at
+    ``classifier`` (trained and saved there if missing), else the cached one for the corpus
+    (:meth:`Verifier.cached`), else (``cache=False``) trained now."""
     from tqdm.auto import tqdm
 
     files = list_qasm_files(folder)
@@ -226,7 +342,12 @@ def verify_folder(
     ]
     texts = [t for _, _, t in results]
     checks = [(chk, c) for chk, c, _ in results]
-    verifier = verifier or Verifier.from_corpus(against, data_root=data_root, progress=progress, **options)
+    if verifier is None and (cache or classifier is not None):
+        verifier = Verifier.cached(
+            against, path=classifier, data_root=data_root, progress=progress, **options
+        )
+    elif verifier is None:
+        verifier = Verifier.from_corpus(against, data_root=data_root, progress=progress, **options)
     plot = None
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)

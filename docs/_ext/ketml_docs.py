@@ -457,14 +457,26 @@ def generate_results() -> None:
         write(GEN / "results" / f"{path.stem}.md", body + source + ".*\n")
 
 
+#: a markdown image link to a file of the results folder: ``![caption](relative/path.png)``
+IMAGE_LINK = re.compile(r"!\[[^\]]*\]\(([^)\s:]+\.png)\)")
+
+
 def generate_benchmarks() -> None:
     """One page per committed ``benchmarks/results/*.md``, with the PNGs of the same stem."""
     out = DOCS / "benchmarks"
     stems = []
     for md in sorted(RESULTS.glob("*.md")):
         stems.append(md.stem)
-        text = f"```{{include}} ../../benchmarks/results/{md.name}\n```\n"
+        # the page holds the markdown itself, its image links rewritten from the results folder to
+        # this page's; the PNGs of the same stem that it does not show come after it as figures
+        body = md.read_text()
+        shown = set(IMAGE_LINK.findall(body))
+        text = IMAGE_LINK.sub(
+            lambda m: m.group(0).replace(m.group(1), f"../../benchmarks/results/{m.group(1)}"), body
+        )
         for png in sorted(RESULTS.glob(f"{md.stem}*.png")) + sorted((RESULTS / md.stem).glob("*.png")):
+            if png.relative_to(RESULTS).as_posix() in shown:
+                continue
             rel = png.relative_to(ROOT)
             text += f"\n```{{figure}} ../../{rel}\n{png.stem}\n```\n"
         write(out / f"{md.stem}.md", text)

@@ -27,7 +27,7 @@ TIME_SERIES = (
     "narma10-reservoirpy",
     "mackey-glass",  # data/corrosion.py, data/reservoir_series.py
 )
-BIT_SEQUENCES = ("elman-xor", "elman-letter", "mnist-pixels-01", "mnist-pixels-36")
+BIT_SEQUENCES = ("mnist-pixels-01", "mnist-pixels-36", "elman-xor", "elman-letter")  # module order
 RL = ("cartpole", "minigrid-empty-5x5", "minigrid-empty-6x6", "minigrid-doorkey-5x5")
 SENTENCES = {"lambeq-mc", "lambeq-rp", "lambeq-discocirc-mc"}
 MOLECULES = {"H2", "LiH", "BeH2", "N2", "H2O"}

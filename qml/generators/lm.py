@@ -17,9 +17,21 @@ from torch import nn
 
 from circuits.errors import ConfigurationError
 
-__all__ = ["LM_SIZES", "CircuitLM", "chunk", "gpt2_lm", "kv_cache", "make_lm"]
+__all__ = ["LM_SIZES", "LM_TRAINING", "CircuitLM", "chunk", "gpt2_lm", "kv_cache", "make_lm"]
 
 #: GPT-2 sizes: layers, heads, embedding width, context length (tokens).
+#: the training defaults of every circuit language model (KetGPT, the LLM generator): AdamW with a
+#: cosine schedule and gradient clipping, as GPT-2 is usually trained
+LM_TRAINING: dict[str, object] = {
+    "batch_size": 16,
+    "lr": 1e-3,
+    "optimizer": "adamw",
+    "weight_decay": 0.01,
+    "scheduler": "cosine",
+    "grad_clip": 1.0,
+    "eval_batch_size": 32,
+}
+
 LM_SIZES: dict[str, dict[str, int]] = {
     "tiny": {"n_layer": 2, "n_head": 2, "n_embd": 64, "n_positions": 256},
     "small": {"n_layer": 4, "n_head": 4, "n_embd": 128, "n_positions": 512},

@@ -11,7 +11,7 @@ from typing import Any
 
 from qml.registry import register_model
 
-from ..lm import CircuitLM
+from ..lm import LM_TRAINING, CircuitLM
 
 __all__ = ["build_ketgpt"]
 
@@ -30,16 +30,7 @@ register_model(
     tasks=("circuit-lm",),
     description="KetGPT: GPT-2 from scratch on MQT Bench QASM circuits, writes realistic circuits",
     quantum=False,
-    defaults={
-        "epochs": 8,
-        "batch_size": 16,
-        "lr": 1e-3,
-        "optimizer": "adamw",
-        "weight_decay": 0.01,
-        "scheduler": "cosine",
-        "grad_clip": 1.0,
-        "eval_batch_size": 32,
-    },
+    defaults={**LM_TRAINING, "epochs": 8},
     presets={
         "algorithm-circuits": {"options": {"size": "small"}, "data": {"vocab_size": 2000, "block": 512}},
         "algorithm-circuits-quick": {

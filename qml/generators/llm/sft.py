@@ -27,7 +27,7 @@ from qml.registry import register_model, register_task
 from qml.training.loop import Hooks
 from qml.training.task import Prepared, Task
 
-from ..lm import CircuitLM
+from ..lm import LM_TRAINING, CircuitLM
 from ..tokenizer import QasmTokenizer, train_tokenizer
 from .dataset import read_records
 from .prompts import chat_prompt
@@ -283,16 +283,7 @@ register_model(
     tasks=("llm-circuits",),
     description="Agent-Q: a causal LM fine-tuned to write optimised QAOA/VQE circuits in OpenQASM 3",
     quantum=False,
-    defaults={
-        "epochs": 10,
-        "batch_size": 16,
-        "lr": 1e-3,
-        "optimizer": "adamw",
-        "weight_decay": 0.01,
-        "scheduler": "cosine",
-        "grad_clip": 1.0,
-        "eval_batch_size": 32,
-    },
+    defaults={**LM_TRAINING, "epochs": 10},
     presets={DATASET: {"options": {"size": "small"}, "data": {"vocab_size": 2000, "block": 768}}},
     cli_options={"size": (str, "model size: tiny, small (default) or paper", "size")},
     build=build_llm,

@@ -24,10 +24,10 @@ import torch
 
 from circuits.errors import ConfigurationError, DataError
 from qml.registry import register_model, register_task
-from qml.training.loop import Hooks
 from qml.training.task import Prepared, Task
 
 from ..lm import LM_TRAINING, CircuitLM
+from ..lm_task import CircuitLMHooks
 from ..tokenizer import QasmTokenizer, train_tokenizer
 from .dataset import read_records
 from .prompts import chat_prompt
@@ -147,8 +147,8 @@ def completion_loss(model, ids: torch.Tensor, labels: torch.Tensor) -> torch.Ten
     return model.gpt(input_ids=ids[:, :width], labels=labels[:, :width]).loss
 
 
-class SFTHooks(Hooks):
-    keep_best = True
+class SFTHooks(CircuitLMHooks):
+    """The LM hooks (best epoch by validation loss, the same messages) with the loss on the answers only."""
 
     def __init__(self, data: SFTData, config, record: dict) -> None:
         self.data, self.config, self.record = data, config, record
@@ -174,13 +174,6 @@ class SFTHooks(Hooks):
 
     def end_epoch(self, model, generator):
         return {"val_loss": self.mean_loss(model, self.data.val_ids, self.data.val_labels)}
-
-    def score(self, record):
-        value = record.get("val_loss", float("nan"))
-        return -value if value == value else -record["train_loss"]
-
-    def message(self, epoch, record):
-        return f"epoch {epoch}: train loss {record['train_loss']:.4f}, val loss {record['val_loss']:.4f}"
 
     def finish(self, model, history, out_dir, title):
         from qml.training.plots import plot_losses
@@ -255,7 +248,7 @@ class LLMCircuitsTask(Task):
         }
         return Prepared(data, dims=dims, record=record)
 
-    def hooks(self, prepared: Prepared, config) -> Hooks:
+    def hooks(self, prepared: Prepared, config) -> SFTHooks:
         summary = {k: v for k, v in prepared.record.items() if k != "val_graphs"}
         return SFTHooks(prepared.train, config, summary)
 

@@ -447,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
         args.scaling_qubits, args.batch_sweep = [4, 8, 12], [16, 64, 256]
         args.scaling_repeats = 2
     args.threads = args.threads or 2
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # OMP_WAIT_POLICY is left as the user has it (recorded with the machine); see qfwp_speed.py
     import torch
 
     torch.set_num_threads(args.threads)

@@ -18,8 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-# idle OpenMP threads sleep instead of spinning: on a shared machine spinning threads slow every peer
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# OpenMP's wait policy is left as the user has it (recorded with the machine): with PASSIVE
+# every parallel region pays a thread wake-up, about 2x a 4-qubit step on two threads; set
+# OMP_WAIT_POLICY=PASSIVE yourself on a machine shared with other jobs, where spinning hurts.
 
 import torch  # noqa: E402
 from torch import nn  # noqa: E402

@@ -29,6 +29,7 @@ from .fusion import perm_op
 from .plan import compound_runs
 from .program import Op
 from .simulator import Simulation
+from .unitary_tail import ProductHead, UnitaryTail, fused_state, product_head, split
 
 #: registers up to this many qubits take this path (faster than the generic plan at every n
 #: measured up to 14: benchmarks/perf_small.py, benchmarks/results/perf_small.md)
@@ -121,7 +122,12 @@ class SmallProgram:
         ps_of = (lambda op: False) if batch_one else (lambda op: bool(op.deps & varying))
         self.phases = [(op, ps_of(op)) for op in ops if op.kind == "phase"]
         body = [op for op in ops if op.kind != "phase"]
-        body, flags = compound_runs(body, [ps_of(op) for op in body])
+        flags = [ps_of(op) for op in body]
+        cut = split(body, flags, n)  # the shared tail becomes one unitary node
+        self.tail = UnitaryTail(body[cut:], n) if cut < len(body) else None
+        # a product-state head and the tail: the whole simulation is one node
+        self.head = ProductHead(body[:cut], n) if self.tail and product_head(body[:cut]) else None
+        body, flags = compound_runs(body[:cut], flags[:cut])
         self.moments, self.factors = schedule(body, flags)
         for m in self.moments:
             if m.kind == "perm":
@@ -282,6 +288,9 @@ class SmallProgram:
     def run(self, values: torch.Tensor, batch: int, dtype, device) -> Simulation:
         """The final canonical state ``(batch, 2**n)``."""
         n = self.n
+        if self.head is not None:
+            psi = fused_state(values, self.head, self.tail, dtype)
+            return self._finish(psi, values, batch, dtype, device)
         tables, where = self._factor_tables(values, dtype, device)
         key = ("kron", tuple(sorted(where.items())))
         kplan = self._cache.get(key)
@@ -326,11 +335,17 @@ class SmallProgram:
                     shaped, order = kernels.apply_dense(shaped, order, m.op.qubits, t)
                 psi = kernels.to_canonical(shaped, order)
         psi = self._initial(psi, dtype, device)
+        if self.tail is not None:
+            psi = psi @ self.tail.unitary(values[0], dtype, device).transpose(0, 1)
+        return self._finish(psi, values, batch, dtype, device)
+
+    def _finish(self, psi, values, batch, dtype, device) -> Simulation:
+        """Global phases applied, broadcast to ``batch``."""
         for op, ps in self.phases:
             psi = psi * op.tensor(values if ps else values[:1], dtype, device).reshape(-1, 1)
         if psi.shape[0] != batch:
             psi = psi.expand(batch, -1)
-        return Simulation(psi, False, None, n)
+        return Simulation(psi, False, None, self.n)
 
     def _initial(self, psi, dtype, device):
         if psi is not None:

@@ -168,11 +168,12 @@ def test_column_major_path_matches_generic_path():
         for q in range(n - 1):
             (qc.cz if layer else qc.cy)(q, q + 1)
         qc.swap(0, n - 1)
+        qc.rx(2 * t[layer], 1)  # a parameter expression inside a shared moment
     obs = [SparsePauliOp("Z" * n), SparsePauliOp("X" + "I" * (n - 2) + "Y")]
     rng = np.random.default_rng(7)
     values = torch.tensor(rng.uniform(-3, 3, (3, 3 * n)))
-    shared = [False] * n + [True] * (2 * n)
-    values[:, n:] = values[0, n:]
+    shared = [True] * (2 * n) + [False] * n  # parameter order: t[0..2n-1], then x[0..n-1]
+    values[:, : 2 * n] = values[0, : 2 * n]
     results = []
     for f in (None, 4):
         v = values.clone().requires_grad_(True)

@@ -12,7 +12,6 @@ import pytest
 import torch
 from qiskit import QuantumCircuit
 from qiskit.circuit import ParameterVector
-from qiskit.quantum_info import SparsePauliOp
 
 import circuits
 from circuits import QuantumLayer
@@ -151,37 +150,3 @@ def test_qfwp_per_sample_weights_match_generic_path():
         res.append(_run(layer, x, w.clone().requires_grad_(True), coef))
     for a, b in zip(res[0], res[1], strict=True):
         torch.testing.assert_close(a, b, atol=1e-11, rtol=0)
-
-
-def test_column_major_path_matches_generic_path():
-    """From COLUMN_MAJOR_QUBITS qubits, shared moments run on a column-major state (phased
-    permutations included); states and gradients agree with the generic path."""
-    n = small.COLUMN_MAJOR_QUBITS + 1
-    x, t = ParameterVector("x", n), ParameterVector("t", 2 * n)
-    qc = QuantumCircuit(n)
-    for q in range(n):
-        qc.ry(x[q], q)
-    for layer in range(2):
-        for q in range(n):
-            qc.rx(t[layer * n + q], q)
-            qc.s(q)
-        for q in range(n - 1):
-            (qc.cz if layer else qc.cy)(q, q + 1)
-        qc.swap(0, n - 1)
-        qc.rx(2 * t[layer], 1)  # a parameter expression inside a shared moment
-    obs = [SparsePauliOp("Z" * n), SparsePauliOp("X" + "I" * (n - 2) + "Y")]
-    rng = np.random.default_rng(7)
-    values = torch.tensor(rng.uniform(-3, 3, (3, 3 * n)))
-    shared = [True] * (2 * n) + [False] * n  # parameter order: t[0..2n-1], then x[0..n-1]
-    values[:, : 2 * n] = values[0, : 2 * n]
-    results = []
-    for f in (None, 4):
-        v = values.clone().requires_grad_(True)
-        engine = circuits.engines.get("torch", dtype="complex128", fusion_qubits=f)
-        out = engine.expval(qc, obs, v, shared=shared)
-        out.sum().backward()
-        results.append((out.detach(), v.grad))
-    progs = [p for k, p in compile_circuit(qc).plans.items() if k[0] == "small"]
-    assert progs and all(p.column_major for p in progs)
-    torch.testing.assert_close(results[0][0], results[1][0], atol=1e-11, rtol=0)
-    torch.testing.assert_close(results[0][1], results[1][1], atol=1e-10, rtol=0)

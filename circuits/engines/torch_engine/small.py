@@ -43,9 +43,6 @@ _PAULI = {
 }
 #: largest qubit group of one Kronecker product (a ``2^k x 2^k`` matrix per group)
 GROUP_QUBITS = 5
-#: from this many qubits shared moments run on a column-major state: a permutation moment is
-#: then a gather of rows (20x faster than of columns at n = 8, batch 256)
-COLUMN_MAJOR_QUBITS = 6
 _UNITARY = ("dense", "diag", "monomial")
 
 
@@ -132,10 +129,6 @@ class SmallProgram:
         self.head = ProductHead(body[:cut], n) if self.tail and product_head(body[:cut]) else None
         body, flags = compound_runs(body[:cut], flags[:cut])
         self.moments, self.factors = schedule(body, flags)
-        # column-major when every moment after the first is shared (kron) or a gather (perm)
-        self.column_major = n >= COLUMN_MAJOR_QUBITS and all(
-            m.kind == "perm" or (m.kind == "kron" and not m.per_sample) for m in self.moments[1:]
-        )
         for m in self.moments:
             if m.kind == "perm":
                 m.perm = perm_op(m.parts, n)
@@ -319,7 +312,6 @@ class SmallProgram:
             f = tables[ps][:, torch.as_tensor(lists, device=device)]  # (Bx, A, k, 2, 2)
             krons[(ps, k)] = _kron(f).unbind(1)
         psi = None
-        cm = False  # psi held column-major, (2**n, batch): gathers are row copies there
         for mi, m in enumerate(self.moments):
             if m.kind == "kron":
                 if mi == 0:
@@ -327,23 +319,11 @@ class SmallProgram:
                     continue
                 for gi, (start, k, _, _) in enumerate(kplan[mi]):
                     key2, j = slot[(mi, gi)]
-                    a = krons[key2][j]
-                    if self.column_major and a.shape[0] == 1:
-                        if not cm:
-                            psi, cm = self._initial(psi, dtype, device).t().contiguous(), True
-                        psi = _apply_group_cm(psi, a[0], start, k, n)
-                    else:
-                        if cm:
-                            psi, cm = psi.t(), False
-                        psi = _apply_group(psi, a, start, k, n)
+                    psi = _apply_group(psi, krons[key2][j], start, k, n)
             elif m.kind == "perm":
                 psi = self._initial(psi, dtype, device)
-                if self.column_major and not cm:
-                    psi, cm = psi.t().contiguous(), True
-                psi = _apply_perm(psi, m.perm, dtype, device, cm)
+                psi = _apply_perm(psi, m.perm, dtype, device)
             else:
-                if cm:
-                    psi, cm = psi.t(), False
                 psi = self._initial(psi, dtype, device)
                 v = values if m.per_sample else values[:1]
                 t = m.op.tensor(v, dtype, device)
@@ -354,7 +334,7 @@ class SmallProgram:
                 else:
                     shaped, order = kernels.apply_dense(shaped, order, m.op.qubits, t)
                 psi = kernels.to_canonical(shaped, order)
-        psi = psi.t() if cm else self._initial(psi, dtype, device)
+        psi = self._initial(psi, dtype, device)
         if self.tail is not None:
             psi = psi @ self.tail.unitary(values[0], dtype, device).transpose(0, 1)
         return self._finish(psi, values, batch, dtype, device)
@@ -432,16 +412,7 @@ def _apply_group(psi: torch.Tensor, a: torch.Tensor, start: int, k: int, n: int)
     return out.reshape(batch, -1)
 
 
-def _apply_group_cm(psi: torch.Tensor, a: torch.Tensor, start: int, k: int, n: int) -> torch.Tensor:
-    """``a`` (``(d, d)``, shared) applied to a column-major state ``(2**n, B)``."""
-    d = 1 << k
-    left = 1 << (n - start - k)
-    x = psi.reshape(left, d, -1)
-    out = a @ x[0] if left == 1 else torch.matmul(a, x)
-    return out.reshape(psi.shape)
-
-
-def _apply_perm(psi: torch.Tensor, op: Op, dtype, device, column_major: bool = False) -> torch.Tensor:
+def _apply_perm(psi: torch.Tensor, op: Op, dtype, device) -> torch.Tensor:
     key = ("small", dtype, str(device))
     hit = op.cache.get(key)
     if hit is None:
@@ -451,9 +422,6 @@ def _apply_perm(psi: torch.Tensor, op: Op, dtype, device, column_major: bool = F
         )
         op.cache[key] = hit
     idx, ph = hit
-    if column_major:
-        out = psi.index_select(0, idx)
-        return out if ph is None else out * ph.unsqueeze(1)
     out = psi.index_select(1, idx)
     return out if ph is None else out * ph
 

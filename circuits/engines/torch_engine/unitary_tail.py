@@ -304,12 +304,33 @@ class ProductHead:
             rows.append(row)
         self.rows = torch.as_tensor(np.array(rows, dtype=np.int64).reshape(len(rows), n))
         self._zeros: dict = {}
+        # one rotation per qubit (an angle encoding): columns straight from the angles
+        n_c = len(ch.consts)
+        self.simple = ch.chain_index.shape[1] == 1 and bool((ch.chain_index[:, 0] >= n_c).all())
+        if self.simple:
+            order = np.concatenate(
+                [ch.chain_index[: ch.n_factors, 0] - n_c, len(ch.rot_cols) + np.arange(len(ch.shift_src))]
+            )
+            self.order = None if (order == np.arange(len(order))).all() else torch.as_tensor(order)
 
-    def states(self, f: torch.Tensor, shifted: bool = True) -> torch.Tensor:
-        """``(B, 1 + S, d)``: the product state, then (if ``shifted``) for each shifted rotation
-        the product state with its qubit's column shifted (``2 d psi0 / d a`` for that rotation)."""
-        b, n = f.shape[0], self.n
-        table = torch.cat([self._zero(f.dtype, f.device).expand(b, 1, 2), f[:, :, :, 0]], dim=1)
+    def columns(self, values: torch.Tensor, dtype) -> torch.Tensor:
+        """``(B, 1 + T + S, 2)``: ``|0>``, each factor's column ``f |0>``, each shifted factor's."""
+        ch = self.chains
+        if not self.simple:
+            f = ch.evaluate_torch(values, dtype)[:, :, :, 0]
+        else:
+            t = ch._torch(dtype, values.device)
+            a = torch.where(t["is_col"], values.to(t["real"])[:, t["rot_cols"]], t["rot_const"])
+            half = (0.5 * torch.cat([a, a[:, t["shift_src"]] + math.pi], dim=1))[..., None]
+            f = torch.cos(half) * t["eye"][:, 0] + torch.sin(half) * t["gens"][:, :, 0]
+            if self.order is not None:
+                f = f[:, self.order]
+        return torch.cat([self._zero(f.dtype, f.device).expand(f.shape[0], 1, 2), f], dim=1)
+
+    def states(self, table: torch.Tensor, shifted: bool = True) -> torch.Tensor:
+        """``(B, 1 + S, d)`` from ``columns``: the product state, then (if ``shifted``) for each
+        shifted rotation the product state with its qubit's column shifted (``2 d psi0 / d a``)."""
+        b, n = table.shape[0], self.n
         cols = table[:, self.rows if shifted else self.rows[:1]]  # (B, 1 + S, n, 2)
         psi = cols[:, :, 0]
         for q in range(1, n):
@@ -367,7 +388,7 @@ class _CircuitFunction(torch.autograd.Function):
 
 
 def _fused(values: torch.Tensor, head: ProductHead, tail: UnitaryTail, dtype, shifted: bool = False):
-    states = head.states(head.chains.evaluate_torch(values, dtype), shifted)
+    states = head.states(head.columns(values, dtype), shifted)
     u, saved = tail.forward(values[0].cpu().double().numpy())
     return states, torch.from_numpy(u).to(dtype=dtype, device=values.device), saved
 

@@ -57,7 +57,10 @@ FCI_CASES = {
 #: ~45 iterations; H2O uses the same GRPO recipe with more gates. The committed H2O run (200
 #: iterations, full pool) stalled at 20.1 mHa; the lever study (``lever-H2O-*``) measured the
 #: gradient-screened pool and an elite replay as the two largest gains, so the H2O run uses both and
-#: re-optimises the best circuit's angles at the end (``refine_maxiter``).
+#: re-optimises the best circuit's angles at the end (``refine_maxiter``), each token's rotation
+#: bounded to |theta| <= 0.2 rad (``refine_max_angle``): unbounded, the refit gained 0.03 mHa with
+#: two copies of one double at +1.22 / -1.40 rad, which moved the q-sc-EOM O 1s core hole 58 mHa
+#: (``auger-gqe-unbounded``).
 #: The loss's recipe (lr, inverse-temperature schedule, ...) is ``chemistry.gqe.GQE_RECIPES``.
 GQE_SETTINGS = {
     "H2": dict(max_iters=60, num_samples=50, ngates=4, loss="exp", batch_size=50, buffer_size=50),
@@ -72,6 +75,7 @@ GQE_SETTINGS = {
         buffer_size=200,
         elite=20,
         refine_maxiter=300,
+        refine_max_angle=0.2,
         pool=dict(screen=True),
     ),
 }
@@ -375,6 +379,63 @@ def run_auger(spec_id: str, quick: bool, runs: Path) -> dict:
     }
 
 
+def run_corehole(quick: bool) -> dict:
+    """Why a refit can move the Auger lines: the O 1s core-hole state from q-sc-EOM (extended IP
+    manifold) on the committed gqe-H2O circuit's tokens at the sampled angles, refit with and without
+    the angle bound, and on HF (U = 1), against FCI's core hole. q-sc-EOM uses U on the ionised
+    determinants, so circuits with nearly the same U|HF> can give different core holes."""
+    import numpy as np
+
+    from chemistry import eom
+    from chemistry.gqe.refine import _blocks, refine_angles
+
+    mol = _molecule("H2O")
+    pool = _gqe_pool("H2O", mol)
+    names = json.loads((Path(__file__).parent / "results/repro_chemistry/gqe-H2O.json").read_text())["tokens"]
+    tokens = [pool.names.index(n) for n in names]
+    h, n, hf, fci = mol.hamiltonian, mol.n_qubits, mol.hf_bitstring, mol.energies["fci"]
+    core = 0  # O 1s alpha
+    e0, psi0 = mol.exact_ground_state()
+    exact = eom.exact_ionised_states(h, n, mol.n_alpha - 1, mol.n_beta, hf_bitstring=hf)
+    ref = eom.core_hole_state(exact, core, ground_state=psi0)
+    manifold = eom.ip_manifold(hf, MANIFOLDS["ext"][0], spin_z=-0.5)
+    bound = GQE_SETTINGS["H2O"]["refine_max_angle"]
+    maxiter = 5 if quick else GQE_SETTINGS["H2O"]["refine_maxiter"]
+    capped = refine_angles(h, pool, tokens, hf, maxiter=maxiter, max_angle=bound)
+    free = refine_angles(h, pool, tokens, hf, maxiter=maxiter)
+    sampled_theta = max(sum(abs(t) for _, t in steps) for steps in _blocks(pool, tokens))
+    circuits = {  # label: (U, <H> of U|HF>, largest token rotation |theta|)
+        "hf": (None, mol.energies["hf"], 0.0),
+        "sampled": (pool.sequence(tokens), capped.energy_before, sampled_theta),
+        f"refit |theta| <= {bound}": (capped.sequence, capped.energy, float(capped.rotation_angles.max())),
+        "refit unbounded": (free.sequence, free.energy, float(free.rotation_angles.max())),
+    }
+    rows = []
+    for label, (seq, energy, theta) in circuits.items():
+        t0 = time.perf_counter()
+        ip = eom.q_sc_eom(h, hf, None if seq is None else seq.simplified(atol=1e-6), manifold)
+        hole = eom.core_hole_state(ip, core)
+        rows.append(
+            {
+                "circuit": label,
+                "ground_error": energy - fci,
+                "max_rotation": theta,
+                "core_hole_energy": hole.energy,
+                "core_hole_error": hole.energy - ref.energy,
+                "core_hole_weight": hole.weight,
+                "fci_core_hole_in_span": float(np.sum(np.abs(ip.states.conj() @ ref.state) ** 2)),
+                "seconds": time.perf_counter() - t0,
+            }
+        )
+    return {
+        "fci_core_hole": ref.energy,
+        "fci_core_hole_weight": ref.weight,
+        "ip_manifold": manifold.name,
+        "manifold_size": len(manifold),
+        "rows": rows,
+    }
+
+
 def entries(quick: bool) -> list[str]:
     ids = [f"fci-{c}" for c in FCI_CASES]
     mols = ["H2", "LiH"] if quick else ["H2", "LiH", "H2O"]
@@ -382,6 +443,7 @@ def entries(quick: bool) -> list[str]:
     augers = ["fci", "vqe", "gqe", "vqe-std", "gqe-std"]
     ids += ["auger-fci"] if quick else [f"auger-{a}" for a in augers]
     ids += [] if quick else ["profile-gqe-H2O", "floor-H2O", *(f"lever-H2O-{k}" for k in LEVERS)]
+    ids += [] if quick else ["auger-hf", "corehole-H2O"]
     return ids
 
 
@@ -401,6 +463,8 @@ def run_entry(entry: str, quick: bool, runs: Path) -> dict:
         return run_profile(quick)
     if kind == "floor":
         return run_floor(quick)
+    if kind == "corehole":
+        return run_corehole(quick)
     raise ValueError(f"unknown entry {entry!r}")
 
 
@@ -445,7 +509,7 @@ def _target_lines(rows: dict) -> list[str]:
         f"- gqe-H2O ({g.get('iterations', '?')} iterations, pool {g.get('pool_size')} tokens, "
         f"{g['settings']['num_samples']} candidates per iteration, elite {g['settings']['elite']}): "
         f"best sampled circuit {sampled:.2f} mHa above FCI; with its angles re-optimised "
-        f"(same operators and gate count) {err:.2f} mHa: chemical accuracy "
+        f"(same operators and gate count{_bound_text(g)}) {err:.2f} mHa: chemical accuracy "
         f"{'reached' if abs(err) <= 1.6 else 'not reached'}"
         f"{' (by the sampler alone)' if sampled <= 1.6 else ''}.",
     ]
@@ -470,10 +534,7 @@ def _target_lines(rows: dict) -> list[str]:
             for k, r in rows.items()
             if k.startswith("auger-") and "std" not in k and k != "auger-fci"
         ]
-        lines.append(
-            "- O 1s core-hole state minus FCI's (mHa): " + ", ".join(holes) + ": the peak shifts follow "
-            "the core-hole state, not the ground-state error (cause not yet measured)."
-        )
+        lines.append("- O 1s core-hole state minus FCI's (mHa): " + ", ".join(holes) + ".")
         v = rows.get("auger-vqe")
         if v and v["peaks"]:
             vq = max(abs(min((e - e0 for e, _ in v["peaks"]), key=abs)) for e0, _ in f["peaks"])
@@ -482,6 +543,18 @@ def _target_lines(rows: dict) -> list[str]:
                 f"above FCI) shifts them by up to {vq:.2f} eV"
                 + (": the manifolds, not the ground state, set this floor." if vq > 0.1 else ".")
             )
+        hf_, core = rows.get("auger-hf"), (a["core_hole_energy"] - f["core_hole_energy"]) * 27.211386
+        if hf_ and hf_["peaks"] and v and v["peaks"]:
+            hq = max(abs(min((e - e0 for e, _ in hf_["peaks"]), key=abs)) for e0, _ in f["peaks"])
+            gv = max(abs(min((e - e0 for e, _ in a["peaks"]), key=abs)) for e0, _ in v["peaks"])
+            lines.append(
+                f"- what is left of the {worst:.2f} eV: the core hole's own error ({core:+.2f} eV from "
+                "FCI's; the dication states' errors offset it on the other lines). The manifolds alone "
+                f"(U = 1, auger-hf) give {hq:.2f} eV, the "
+                f"VQE circuit {vq:.2f} eV; GQE and VQE spectra agree to {gv:.2f} eV. So with these "
+                "manifolds the remaining shift is q-sc-EOM's truncation on a correlated U, not the circuit."
+            )
+    lines += _corehole_lines(rows)
     floor = rows.get("floor-H2O")
     if floor and abs(err) > 1.6:
         need = next((r["excitations"] for r in floor["rows"] if r["error"] * 1e3 <= 1.6), None)
@@ -496,8 +569,77 @@ def _target_lines(rows: dict) -> list[str]:
         "    nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/repro_chemistry.py --only gqe-H2O",
         "    nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/repro_chemistry.py "
         "--only auger-gqe floor-H2O",
+        "    nice -n 19 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/repro_chemistry.py "
+        "--only auger-hf corehole-H2O auger-gqe-std",
     ]
     return [*lines, ""]
+
+
+def _bound_text(entry: dict) -> str:
+    bound = entry.get("settings", {}).get("refine_max_angle")
+    return f", each token's rotation |theta| <= {bound} rad" if bound else ""
+
+
+def _corehole_lines(rows: dict) -> list[str]:
+    """The measured cause of the earlier 1.56 eV Auger shift: the core hole per circuit."""
+    c = rows.get("corehole-H2O")
+    if not c:
+        return []
+    table = [
+        [
+            r["circuit"].replace("|theta|", "θ"),
+            f"{r['ground_error'] * 1e3:.3f}",
+            f"{r['max_rotation']:.3f}",
+            f"{r['core_hole_error'] * 1e3:+.2f}",
+            f"{r['core_hole_error'] * 27.211386:+.3f}",
+            f"{r['core_hole_weight']:.3f}",
+            f"{r['fci_core_hole_in_span']:.5f}",
+        ]
+        for r in c["rows"]
+    ]
+    rows_by = {r["circuit"]: r for r in c["rows"]}
+    free, hf = rows_by.get("refit unbounded"), rows_by.get("hf")
+    lines = [
+        "",
+        f"Cause of the earlier 1.56 eV shift (`corehole-H2O`): the O 1s core-hole state from q-sc-EOM "
+        f"({c['ip_manifold']}, {c['manifold_size']} operators) on the gqe-H2O tokens, against FCI's "
+        f"core hole ({c['fci_core_hole']:.6f} Ha):",
+        "",
+        *markdown_table(
+            [
+                "circuit U",
+                "E0 - FCI (mHa)",
+                "largest token θ (rad)",
+                "core hole - FCI (mHa)",
+                "(eV)",
+                "1h weight",
+                "FCI core hole's weight in the q-sc-EOM space",
+            ],
+            table,
+        ),
+        "",
+        "- q-sc-EOM builds the ionised states from U G_mu|HF>, so it uses U on the core-ionised "
+        "determinants, not only on |HF>. Root selection is not the cause: for the unbounded refit "
+        "the picked root is the only one within 0.6 Ha of FCI's core hole, and picking by overlap "
+        "with a_1s|Psi0> (as for FCI) gives the same root. Its space holds less of FCI's core hole "
+        "(last column).",
+    ]
+    if free:
+        lines.append(
+            f"- The unbounded refit reaches {free['ground_error'] * 1e3:.3f} mHa with token rotations up to "
+            f"{free['max_rotation']:.2f} rad (two copies of one double at about +1.2 and -1.4 rad that "
+            "nearly cancel on |HF>); on the ionised determinants they do not cancel, and its core hole "
+            f"is {free['core_hole_error'] * 1e3:+.1f} mHa "
+            f"({free['core_hole_error'] * 27.211386:+.2f} eV) off: "
+            "every kinetic energy E(core hole) - E(dication) carries that error (auger-gqe-unbounded: "
+            "peaks up to 1.56 eV off). The bounded refit keeps the ground-state energy and the core hole."
+        )
+    if hf:
+        lines.append(
+            f"- On HF (U = 1) the same manifold puts the core hole {hf['core_hole_error'] * 1e3:+.2f} mHa "
+            "from FCI: the manifold's own floor (auger-hf has the whole spectrum for U = 1)."
+        )
+    return lines
 
 
 def _gqe_study_lines(rows: dict, out: Path) -> list[str]:

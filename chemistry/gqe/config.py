@@ -46,6 +46,7 @@ class GQEConfig:
     seed: int = 3047
     checkpoint_every: int = 10  # iterations; 0: never
     refine_maxiter: int = 0  # > 0: L-BFGS on the best circuit's angles afterwards (chemistry.gqe.refine)
+    refine_max_angle: float | None = None  # bound on each token's |theta| in that refit (radians)
 
     def check(self) -> GQEConfig:
         if self.loss not in LOSSES:
@@ -70,6 +71,8 @@ class GQEConfig:
             raise ChemistryError(f"n_embd ({self.n_embd}) must be a multiple of n_head ({self.n_head})")
         if self.elite < 0 or self.refine_maxiter < 0:
             raise ChemistryError("elite and refine_maxiter must be >= 0")
+        if self.refine_max_angle is not None and not self.refine_max_angle > 0:
+            raise ChemistryError(f"refine_max_angle must be > 0 or None, got {self.refine_max_angle}")
         if self.lr <= 0 or self.beta0 < 0:
             raise ChemistryError("lr must be > 0 and beta0 >= 0")
         return self

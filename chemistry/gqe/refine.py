@@ -1,6 +1,11 @@
 """Continuous re-optimisation of a GQE circuit's angles: the generator picks the operators and their
 order from a discrete pool; L-BFGS then tunes one angle per token with the structure (and so the gate
-count) unchanged."""
+count) unchanged, optionally with every token's rotation angle bounded (``max_angle``).
+
+Why the bound: q-sc-EOM (the Auger spectrum) uses ``U`` on the ionised determinants, not only on
+``|HF>``. Unbounded, L-BFGS drove two copies of one water double excitation to +1.22 and -1.40 rad:
+they nearly cancel on ``|HF>`` (0.03 mHa gained over |theta| <= 0.2) but not on the core-ionised
+determinants, and the O 1s core-hole state rose 58 mHa (a 1.56 eV Auger shift)."""
 
 from __future__ import annotations
 
@@ -27,22 +32,24 @@ class RefinedCircuit:
     scales: np.ndarray  # multiplier of each kept token's angles (1 = the pool's value)
     n_evaluations: int
     seconds: float
+    rotation_angles: np.ndarray | None = None  # |theta| of each kept token after the refit (radians)
 
 
 def _blocks(pool: OperatorPool, tokens: Sequence[int]) -> list[list[tuple[str, float]]]:
-    """Non-identity tokens, adjacent repeats of the same generator merged (angles add)."""
-    out: list[list[tuple[str, float]]] = []
+    """Non-identity tokens, adjacent repeats of the same generator merged (angles add); a run whose
+    angles cancel exactly (``+t, -t``) is the identity and is left out."""
+    runs: list[tuple[list[tuple[str, float]], float]] = []  # (first token's steps, sum of multiples)
     for j in tokens:
         steps = [(lab, t) for lab, t in pool.tokens[int(j)] if set(lab) != {"I"} and t != 0]
         if not steps:
             continue
-        if out and [lab for lab, _ in out[-1]] == [lab for lab, _ in steps]:
-            ratio = [t / t0 for (_, t), (_, t0) in zip(steps, out[-1], strict=True)]
+        if runs and [lab for lab, _ in runs[-1][0]] == [lab for lab, _ in steps]:
+            ratio = [t / t0 for (_, t), (_, t0) in zip(steps, runs[-1][0], strict=True)]
             if np.allclose(ratio, ratio[0]):  # same generator, another angle: merge
-                out[-1] = [(lab, t0 * (1 + ratio[0])) for lab, t0 in out[-1]]
+                runs[-1] = (runs[-1][0], runs[-1][1] + ratio[0])
                 continue
-        out.append(steps)
-    return out
+        runs.append((steps, 1.0))
+    return [[(lab, t0 * k) for lab, t0 in steps] for steps, k in runs if abs(k) > 1e-12]
 
 
 def _state_vector_energy(hamiltonian, pool, blocks, initial_bitstring, base, owner):
@@ -91,27 +98,48 @@ def refine_angles(
     *,
     maxiter: int = 200,
     sector: bool = True,
+    max_angle: float | None = None,
 ) -> RefinedCircuit:
     """Minimise ``<H>`` over one scale per token of ``tokens`` (each token ``exp(-i s sum_j a_j P_j)``,
     ``s`` from 1) with L-BFGS, exactly: on the pool's reachable sector (each token through the
     eigenvectors of its generator there) when the pool conserves particle number and ``sector``,
-    else on full state vectors."""
+    else on full state vectors.
+
+    ``max_angle`` (radians, None: unbounded) bounds each token's rotation angle
+    ``|s| sum_j |a_j|`` (for an excitation rotation ``exp(-i theta G)``, ``sum_j |a_j| = |theta|``)
+    through ``s = b tanh(u)``; a circuit meant for q-sc-EOM needs it (see the module docstring)."""
     t0 = time.perf_counter()
+    if max_angle is not None and not (np.isfinite(max_angle) and max_angle > 0):
+        raise ChemistryError(f"max_angle must be > 0 radians or None, got {max_angle!r}")
     blocks = _blocks(pool, tokens)
     if not blocks:
         e = float(SparseHamiltonian(hamiltonian).energy(basis_states([initial_bitstring]))[0])
-        return RefinedCircuit(e, e, PauliSequence([], [], pool.n_qubits), np.zeros(0), 1, 0.0)
+        return RefinedCircuit(e, e, PauliSequence([], [], pool.n_qubits), np.zeros(0), 1, 0.0, np.zeros(0))
     base = torch.as_tensor([t for steps in blocks for _, t in steps], dtype=torch.float64)
     owner = torch.as_tensor([k for k, steps in enumerate(blocks) for _ in steps])
-    scale = torch.ones(len(blocks), dtype=torch.float64, requires_grad=True)
+    norm = np.array([sum(abs(t) for _, t in steps) for steps in blocks])  # rotation angle at s = 1
     energy = _sector_energy(hamiltonian, pool, blocks, initial_bitstring) if sector else None
     if energy is None:
         energy = _state_vector_energy(hamiltonian, pool, blocks, initial_bitstring, base, owner)
 
+    if max_angle is None:
+        param = torch.ones(len(blocks), dtype=torch.float64, requires_grad=True)
+
+        def scales(p: torch.Tensor) -> torch.Tensor:
+            return p
+    else:
+        bound = torch.as_tensor(max_angle / norm, dtype=torch.float64)  # largest |s| per token
+        # start at s = 1, or just inside the bound (tanh is flat at the bound itself)
+        start = torch.atanh(torch.clamp(1.0 / bound, -1 + 1e-3, 1 - 1e-3))
+        param = start.clone().requires_grad_(True)
+
+        def scales(p: torch.Tensor) -> torch.Tensor:
+            return bound * torch.tanh(p)
+
     with torch.no_grad():
-        before = float(energy(scale))
+        before = float(energy(torch.ones(len(blocks), dtype=torch.float64)))
     opt = torch.optim.LBFGS(
-        [scale],
+        [param],
         lr=1.0,
         max_iter=maxiter,
         tolerance_grad=1e-9,
@@ -123,19 +151,20 @@ def refine_angles(
 
     def closure():
         opt.zero_grad()
-        e = energy(scale)
+        e = energy(scales(param))
         e.backward()
         count[0] += 1
         return e
 
     opt.step(closure)
     with torch.no_grad():
-        after = float(energy(scale))
+        s = scales(param).numpy().copy()
+        after = float(energy(torch.as_tensor(s)))
     if not np.isfinite(after):
         raise ChemistryError("angle refinement diverged")
-    s = scale.detach().numpy().copy()
-    if after > before:  # never return a worse circuit than the sampled one
+    within = max_angle is None or bool(np.all(norm <= max_angle * (1 + 1e-12)))
+    if after > before and within:  # never return a worse circuit than the sampled one (if allowed)
         s, after = np.ones(len(blocks)), before
     angles = (base * torch.as_tensor(s)[owner]).tolist()
     seq = PauliSequence([lab for steps in blocks for lab, _ in steps], angles, pool.n_qubits)
-    return RefinedCircuit(after, before, seq, s, count[0] + 2, time.perf_counter() - t0)
+    return RefinedCircuit(after, before, seq, s, count[0] + 2, time.perf_counter() - t0, np.abs(s) * norm)

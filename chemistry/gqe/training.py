@@ -233,7 +233,14 @@ def run_gqe(
     if config.refine_maxiter:
         from chemistry.gqe.refine import refine_angles
 
-        refined = refine_angles(hamiltonian, pool, tokens, initial_bitstring, maxiter=config.refine_maxiter)
+        refined = refine_angles(
+            hamiltonian,
+            pool,
+            tokens,
+            initial_bitstring,
+            maxiter=config.refine_maxiter,
+            max_angle=config.refine_max_angle,
+        )
         sequence, energy = refined.sequence.simplified(), refined.energy
     result = GQEResult(
         energy=energy,
@@ -253,6 +260,7 @@ def run_gqe(
                 "energy": result.energy,
                 "sampled_energy": best_e,
                 "refined_scales": None if refined is None else refined.scales.tolist(),
+                "refined_rotation_angles": None if refined is None else refined.rotation_angles.tolist(),
                 "tokens": tokens,
                 "names": result.names,
                 "iterations": it,

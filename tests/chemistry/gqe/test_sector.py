@@ -99,3 +99,44 @@ def test_initial_gradients_match_finite_differences_and_screen_the_pool(molecule
     assert kept[0] == 0 and all(abs(grad[j]) > 1e-8 for j in kept[1:])
     assert len(screened) - 1 == int((np.abs(grad) > 1e-8).sum()) < len(pool) - 1
     assert not any(len(pool.tokens[j]) == 2 for j in kept[1:])  # singles: zero gradient on HF
+
+
+def test_refine_max_angle_bounds_every_rotation(molecules):
+    """``max_angle`` caps each token's |theta| (the refit otherwise may use large, nearly cancelling
+    angles that q-sc-EOM cannot use); a binding bound ends on the bound, between the sampled energy and
+    the free optimum."""
+    mol = molecules("H2")
+    pool = excitation_pool(mol.n_qubits, mol.n_alpha, mol.n_beta)
+    double = pool.names.index("exc(0, 1, 2, 3)(+0.1)")
+    free = refine_angles(mol.hamiltonian, pool, [double], mol.hf_bitstring)
+    theta = float(free.rotation_angles[0])
+    assert theta == pytest.approx(abs(0.1 * free.scales[0]), rel=1e-12)  # |theta| of exp(-i theta G)
+    assert 0.05 < theta < 0.5
+    bound = theta / 2
+    capped = refine_angles(mol.hamiltonian, pool, [double], mol.hf_bitstring, max_angle=bound)
+    assert capped.rotation_angles[0] <= bound * (1 + 1e-9)
+    assert capped.rotation_angles[0] == pytest.approx(bound, rel=1e-3)  # the energy falls towards theta*
+    assert free.energy < capped.energy < capped.energy_before
+    e = Statevector(capped.sequence.to_circuit(mol.hf_bitstring)).expectation_value(mol.hamiltonian)
+    assert e.real == pytest.approx(capped.energy, abs=1e-9)
+    loose = refine_angles(mol.hamiltonian, pool, [double], mol.hf_bitstring, max_angle=2 * theta)
+    assert loose.energy == pytest.approx(free.energy, abs=1e-9)  # a bound that does not bind
+    with pytest.raises(ValueError, match="max_angle"):
+        refine_angles(mol.hamiltonian, pool, [double], mol.hf_bitstring, max_angle=0.0)
+
+
+def test_refine_merges_a_run_that_cancels_and_continues(molecules):
+    """``+t, -t, +2t`` of one generator is one rotation by ``2t`` (this used to divide by the zero
+    angle left after ``+t, -t``); ``+t, -t`` alone is the identity."""
+    mol = molecules("H2")
+    pool = excitation_pool(mol.n_qubits, mol.n_alpha, mol.n_beta)
+    plus, minus, double = (pool.names.index(f"exc(0, 1, 2, 3)({a})") for a in ("+0.025", "-0.025", "+0.05"))
+    cost = CandidateEnergies(mol.hamiltonian, pool, mol.hf_bitstring)
+    before = cost(torch.tensor([[plus, minus, double]]))[0]
+    assert before == pytest.approx(cost(torch.tensor([[double]]))[0], abs=1e-12)
+    refined = refine_angles(mol.hamiltonian, pool, [plus, minus, double], mol.hf_bitstring)
+    assert refined.energy_before == pytest.approx(before, abs=1e-12)
+    assert refined.scales.shape == (1,)
+    assert refined.energy == pytest.approx(mol.energies["fci"], abs=1e-8)
+    empty = refine_angles(mol.hamiltonian, pool, [plus, minus], mol.hf_bitstring)
+    assert empty.scales.shape == (0,) and empty.energy == pytest.approx(mol.energies["hf"], abs=1e-9)

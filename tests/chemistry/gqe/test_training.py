@@ -119,6 +119,8 @@ def test_bad_input():
         OperatorPool(2, [[("XX", 0.1)]], ["x"])
     with pytest.raises(FileNotFoundError, match="nothing to resume"):
         run_gqe(Z0Z1, pool, "00", small_config(), progress=False, resume=True)
+    with pytest.raises(ValueError, match="refine_max_angle"):
+        GQEConfig(refine_max_angle=0.0).check()
 
 
 def test_elite_replay_keeps_the_lowest_distinct_sequences():
@@ -146,6 +148,19 @@ def test_resume_with_elite_and_refinement_ends_where_an_uninterrupted_run_does(t
     assert resumed.tokens == straight.tokens
     assert resumed.energy == pytest.approx(straight.energy, abs=1e-12)
     assert resumed.energy <= resumed.sampled_energy + 1e-12  # refinement never makes it worse
+
+
+def test_refinement_respects_refine_max_angle(tmp_path):
+    """The run's angle refit keeps each token's rotation within ``refine_max_angle`` (pi/8 tokens,
+    bound 0.1 rad), in the result and in gqe.json."""
+    import json
+
+    pool = pauli_pool(LABELS, angles=[np.pi / 8, -np.pi / 8], n_qubits=2)
+    cfg = small_config(max_iters=3, seed=7, refine_maxiter=20, refine_max_angle=0.1)
+    result = run_gqe(Z0Z1, pool, "00", cfg, progress=False, out_dir=tmp_path)
+    angles = json.loads((tmp_path / "gqe.json").read_text())["refined_rotation_angles"]
+    assert angles and max(angles) <= 0.1 * (1 + 1e-9)
+    assert len(angles) == sum(1 for j in result.tokens if j != 0)  # one per kept token (no merges here)
 
 
 def test_resuming_a_run_that_reached_its_target_changes_nothing(tmp_path):

@@ -17,13 +17,14 @@
 Each stage is skipped when its output exists in ``--work`` (default ``$KETML_DATA/repro_ketgpt``),
 so an interrupted run continues; results that are partial say so in ``status``.
 
-    nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/repro_ketgpt.py
+    nice -n 19 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/repro_ketgpt.py
     (--quick: the quick corpus, a tiny model, 40 circuits)
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import sys
 import time
@@ -43,6 +44,7 @@ from benchmarks.harness import (  # noqa: E402
 )
 
 TARGETS = {"valid": 0.99, "called_real": 0.90, "random_called_real": 0.10}
+REAL = "real (held-out test)"
 RANDOM = "random (matched to the held-out real in width and gate count)"
 #: the generated sets: name -> (folder in --work, file prefix, constrained decoding)
 GENERATED = {
@@ -61,7 +63,9 @@ def train_stage(work: Path, quick: bool, args) -> Path:
         print(f"training: found {found[-1]}", flush=True)
         return found[-1]
     dataset = "algorithm-circuits-quick" if quick else "algorithm-circuits"
-    data_options = {} if quick else {"max_chars": args.max_chars, "block": args.block}
+    data_options = {"chunking": args.chunking}
+    if not quick:
+        data_options.update(max_chars=args.max_chars, block=args.block)
     resume = found[-1] if found and (found[-1] / "checkpoint.pt").is_file() else None
     print(f"training on {dataset} ({'resuming ' + str(resume) if resume else 'new run'})", flush=True)
     if resume is not None:  # the run folder decides everything but the epochs
@@ -75,6 +79,7 @@ def train_stage(work: Path, quick: bool, args) -> Path:
         data_options=data_options,
         epochs=args.epochs,
         batch_size=args.batch_size,
+        **({"lr": args.lr} if args.lr else {}),
     )
     return run_dir
 
@@ -157,15 +162,31 @@ def generate_stage(run_dir: Path, work: Path, n: int, args, name: str = "ketgpt"
 
 
 def verify_stage(
-    folders: dict[str, Path], corpus: str, out: Path, work: Path, quick: bool, engine: str = "torch"
+    folders: dict[str, Path],
+    corpus: str,
+    out: Path,
+    work: Path,
+    quick: bool,
+    engine: str = "torch",
+    max_chars: int | None = None,
 ) -> dict:
+    """The folds of each set. The structure reference is the real training circuits the model was
+    trained on (canonical text up to ``max_chars``), and the held-out real set is cut the same way,
+    so that the generated circuits are compared with the lengths the model learned."""
     from data.algorithm_circuits import load_algorithm_circuits
+    from qml.generators.lm_task import canonical_texts
     from qml.generators.verify import Verifier
     from qml.generators.verify.validity import check_text
 
     t0 = time.perf_counter()
     verifier = Verifier.cached(corpus, path=work / "verifier.pt", epochs=4 if quick else 8, progress=True)
     print(f"classifier: {verifier.heldout} ({time.perf_counter() - t0:.0f} s)", flush=True)
+    data = load_algorithm_circuits(corpus, progress=False)
+
+    def within(records):
+        return [max_chars is None or len(t) <= max_chars for t in canonical_texts(data, records)]
+
+    reference = verifier.reference_within(within(data.split("train")))
     sets = {}
     for name, folder in folders.items():
         files = sorted(folder.glob("*.qasm"))
@@ -174,24 +195,75 @@ def verify_stage(
         slug = name.replace(" ", "_")
         plot = out / f"structure_{slug}.png"
         names = [p.name for p in files]
-        sets[name] = verifier.assess(generated, names, checks=checks, plot=plot, label="ketgpt")
+        sets[name] = verifier.assess(
+            generated, names, checks=checks, plot=plot, label="ketgpt", reference=reference
+        )
         print(f"{name} done ({time.perf_counter() - t0:.0f} s)", flush=True)
-    real = load_algorithm_circuits(corpus, progress=False).split("test")
-    sets["real (held-out test)"] = verifier.assess(
+    test = data.split("test")
+    real = [r for r, k in zip(test, within(test), strict=True) if k]
+    sets[REAL] = verifier.assess(
         [r.text for r in real],
         [r.path.name for r in real],
         plot=out / "structure_real.png",
         label="real",
         engine=engine,
+        reference=reference,
     )
     print("real done", flush=True)
     shapes = [(r.num_qubits, r.n_gates) for r in real]  # as many as the held-out real, matched to them
     random_texts = verifier.random_baseline(shapes, seed=11)
     sets[RANDOM] = verifier.assess(
-        random_texts, None, plot=out / "structure_random.png", label="random", baseline=False, engine=engine
+        random_texts,
+        None,
+        plot=out / "structure_random.png",
+        label="random",
+        baseline=False,
+        engine=engine,
+        reference=reference,
     )
     print("random done", flush=True)
-    return {"classifier": verifier.summary(), "sets": sets, "seconds": time.perf_counter() - t0}
+    return {
+        "classifier": verifier.summary(),
+        "sets": sets,
+        "seconds": time.perf_counter() - t0,
+        "n_reference": len(reference),
+        "n_test_all": len(test),
+    }
+
+
+def length_stage(run_dir: Path, folders: dict[str, Path], corpus: str, max_chars, max_tokens: int) -> list:
+    """Body lengths in tokens (median, 90th percentile, largest) of the real training circuits the
+    model learned and of each generated set, and the share of generated circuits stopped by
+    ``max_tokens`` (within one line of it): is the generation cap what makes them shorter?"""
+    import numpy as np
+
+    from qml.generators.lm_task import read_corpus_texts
+    from qml.generators.qasm_text import split_header
+    from qml.generators.tokenizer import QasmTokenizer
+
+    tok = QasmTokenizer.load(run_dir / "tokenizer.json")
+
+    def body_lengths(texts):
+        return np.array([len(tok.encode(split_header(t)[1])) for t in texts])
+
+    rows = []
+    real = [t for t, _ in read_corpus_texts(corpus, max_chars=max_chars)["train"]]
+    groups = {"real (training circuits)": body_lengths(real)}
+    groups.update(
+        {k: body_lengths([p.read_text() for p in sorted(f.glob("*.qasm"))]) for k, f in folders.items()}
+    )
+    for name, n in groups.items():
+        rows.append(
+            {
+                "set": name,
+                "median": round(float(np.median(n)), 1),
+                "p90": round(float(np.percentile(n, 90)), 1),
+                "max": int(n.max()),
+                "over_max_tokens": round(float((n > max_tokens).mean()), 4),
+                "at_cap": None if name.startswith("real") else round(float((n >= max_tokens - 8).mean()), 4),
+            }
+        )
+    return rows
 
 
 def checks(result: dict) -> dict:
@@ -288,8 +360,12 @@ def markdown(summary: dict) -> list[str]:
         )
         lines += [
             "",
-            "Structural Wasserstein distance to the real training circuits (units of the real std; "
-            "qubits and gates of the random set are matched by construction):",
+            "Structural Wasserstein distance to the real training circuits the model learned (the "
+            f"{summary.get('n_reference', '?')} whose canonical text is "
+            + (f"up to {summary['max_chars']} characters; " if summary["max_chars"] else "any length; ")
+            + "units of their std; qubits and gates of the random sets are matched by construction). The "
+            f"held-out real set is cut the same way ({summary['entries'][-2]['circuits']} of "
+            f"{summary.get('n_test_all', '?')} test circuits).",
             "",
         ]
         keys = list(summary["structure"][0])
@@ -298,6 +374,16 @@ def markdown(summary: dict) -> list[str]:
         )
         lines += ["", "Targets of the issue:", ""]
         lines += [f"- {'met' if ok else 'NOT met'}: {name}" for name, ok in summary["checks"].items()]
+    if summary.get("lengths"):
+        lines += [
+            "",
+            f"Circuit length (body tokens; generation stops at {summary['sampling']['max_new_tokens']}):",
+            "",
+        ]
+        keys = list(summary["lengths"][0])
+        lines += markdown_table(
+            [k.replace("_", " ") for k in keys], [[e[k] for k in keys] for e in summary["lengths"]]
+        )
     gen = summary.get("generation")
     if gen:
         lines += ["", "Generation (one model, prompts and sampling settings; shared machine):", ""]
@@ -306,6 +392,8 @@ def markdown(summary: dict) -> list[str]:
             [[k, g["n"], g["seconds"], g["seconds_per_circuit"]] for k, g in gen.items()],
         )
     lines += ["", f"Command: `{summary['command']}`", ""]
+    if summary.get("notes"):
+        lines += ["Notes:", ""] + [f"- {n}" for n in summary["notes"]] + [""]
     if len(summary.get("commands", [])) > 1:
         lines += ["Every invocation on this work folder (stages resume):", ""]
         lines += [f"- `{c}`" for c in summary["commands"]] + [""]
@@ -330,8 +418,19 @@ def main(argv: list[str] | None = None) -> int:
         "--work", type=Path, default=None, help="folder of the run and the generated circuits"
     )
     parser.add_argument("--n", type=int, default=None, help="circuits to generate (default 1000, quick 40)")
+    parser.add_argument("--note", action="append", default=[], help="a line for the results' notes")
+    parser.add_argument(
+        "--n-constrained", type=int, default=None, help="circuits of the constrained set (default --n)"
+    )
     parser.add_argument("--epochs", type=int, default=None, help="training epochs (default: the model's)")
     parser.add_argument("--batch-size", type=int, default=None, help="training batch (default: the model's)")
+    parser.add_argument("--lr", type=float, default=None, help="learning rate (default: the model's)")
+    parser.add_argument(
+        "--chunking",
+        default="pinned",
+        choices=("pinned", "stream"),
+        help="training blocks: each piece under its circuit's header (pinned) or one stream",
+    )
     parser.add_argument("--size", default="small", help="model size: tiny, small, paper")
     parser.add_argument("--max-chars", type=int, default=8000, help="longest training circuit, in characters")
     parser.add_argument("--block", type=int, default=512, help="context (tokens) of the model")
@@ -369,9 +468,10 @@ def main(argv: list[str] | None = None) -> int:
         "max_chars": None if quick else args.max_chars,
         "n_generate": n,
         "sampling": {"temperature": args.temperature, "top_k": args.top_k, "max_new_tokens": args.max_tokens},
-        "command": "nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/repro_ketgpt.py "
-        + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": "nice -n 19 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/repro_ketgpt.py "
+        + shlex.join(argv if argv is not None else sys.argv[1:]),
         "quick": quick,
+        "notes": args.note,
         "status": "partial: training",
     }
     work.mkdir(parents=True, exist_ok=True)
@@ -402,25 +502,35 @@ def main(argv: list[str] | None = None) -> int:
     shutil.copy(run_dir / "curves.png", out / "training_curve.png")
     summary["status"] = "partial: trained, not generated"
     if args.stage != "train":
-        folders = {k: generate_stage(run_dir, work, n, args, k) for k in GENERATED}
+        wanted = {k: n if k == "ketgpt" else (args.n_constrained or n) for k in GENERATED}
+        folders = {k: generate_stage(run_dir, work, wanted[k], args, k) for k in GENERATED}
         summary["generation"] = {}
         for key, folder in folders.items():
             generation = json.loads((folder / "generation.json").read_text())
             summary["generation"][key] = {
                 "n": generation["n"],
-                "requested": n,
+                "requested": wanted[key],
                 "seconds": round(generation["seconds"], 1),
                 "seconds_per_circuit": round(generation["seconds"] / max(generation["n"], 1), 3),
             }
         summary["status"] = "partial: generated, not verified"
         if args.stage == "verify":
-            result = verify_stage(folders, corpus, out, work, quick, args.validity_engine)
+            summary["lengths"] = length_stage(
+                run_dir, folders, corpus, None if quick else args.max_chars, args.max_tokens
+            )
+            result = verify_stage(
+                folders, corpus, out, work, quick, args.validity_engine, None if quick else args.max_chars
+            )
+            summary["n_reference"] = result["n_reference"]
+            summary["n_test_all"] = result["n_test_all"]
             summary["validity_engine"] = args.validity_engine
             summary["classifier"] = result["classifier"]["classifier_heldout"]
             summary["entries"], summary["structure"] = tables(result)
             summary["checks"] = checks(result)
-            summary["status"] = "complete"
-            short = [f"{k}: {g['n']} of {n}" for k, g in summary["generation"].items() if g["n"] < n]
+            gens = summary["generation"].items()
+            fewer = [f"{k}: {g['n']} circuits" for k, g in gens if g["n"] < n]
+            summary["status"] = "complete" + (f" ({', '.join(fewer)}, as asked)" if fewer else "")
+            short = [f"{k}: {g['n']} of {g['requested']}" for k, g in gens if g["n"] < g["requested"]]
             if short:
                 summary["status"] = f"partial: {', '.join(short)} circuits generated (time budget)"
             details["verification"] = result

@@ -4,8 +4,10 @@ Sizes are presets of ``transformers.GPT2Config``: ``tiny`` (tests and tutorials,
 ``small`` (the default: trains here in minutes) and ``paper`` (GPT-2 with 6 layers and 768-wide
 embeddings, the configuration noted for KetGPT; [I] the paper's exact size is not in the notes).
 Dropout is 0 by default so that an interrupted and resumed run equals an uninterrupted one.
-Circuits longer than the context are cut into consecutive blocks of one stream in which every
-circuit ends with ``<eos>`` (:func:`chunk`), so the model learns where circuits end.
+Circuits longer than the context are cut either into consecutive blocks of one stream in which every
+circuit ends with ``<eos>`` (:func:`chunk`), or (:func:`chunk_pinned`, KetGPT's default) into
+pieces that each start, as sampling does, with ``<eos>`` and the circuit's header, so that every
+token is predicted with the register size in view; the last piece ends with ``<eos>``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from torch import nn
 
 from circuits.errors import ConfigurationError
 
-__all__ = ["LM_SIZES", "LM_TRAINING", "CircuitLM", "chunk", "gpt2_lm", "kv_cache", "make_lm"]
+__all__ = ["LM_SIZES", "LM_TRAINING", "CircuitLM", "chunk", "chunk_pinned", "gpt2_lm", "kv_cache", "make_lm"]
 
 #: GPT-2 sizes: layers, heads, embedding width, context length (tokens).
 #: the training defaults of every circuit language model (KetGPT, the LLM generator): AdamW with a
@@ -155,3 +157,42 @@ def chunk(token_lists: list[list[int]], block: int, eos_id: int, pad_id: int) ->
     n = -(-len(stream) // block)
     stream.extend([pad_id] * (n * block - len(stream)))
     return torch.tensor(stream, dtype=torch.long).view(n, block)
+
+
+def chunk_pinned(
+    circuits: list[tuple[list[int], list[list[int]]]], block: int, eos_id: int, pad_id: int
+) -> torch.Tensor:
+    """Blocks ``(N, block)``, one per piece of a circuit ``(header ids, [ids of each body line])``:
+    each block is ``<eos>``, the header (``qreg q[N]`` and ``creg c[K]`` in view) and the next whole
+    lines of the body (a line longer than a block is split), the circuit's last block ends with
+    ``<eos>``; blocks are padded. A block never holds two circuits, never starts mid-line and
+    never holds only the closing ``<eos>``, so that, as in sampling with the header pinned
+    (:func:`.sampling.sample_tokens` ``pin``), the model always sees the header it writes for."""
+    if block < 2:
+        raise ConfigurationError(f"block must be at least 2 tokens; got {block}")
+    rows: list[list[int]] = []
+    for head, lines in circuits:
+        room = block - 1 - len(head)
+        if room < 3:
+            raise ConfigurationError(f"a header of {len(head)} tokens leaves no room in blocks of {block}")
+        pieces: list[list[list[int]]] = []
+        current: list[list[int]] = []
+        size = 0
+        for line in lines:
+            for part in [line[i : i + room - 1] for i in range(0, len(line), room - 1)]:
+                if current and size + len(part) > room:
+                    pieces.append(current)
+                    current, size = [], 0
+                current.append(part)
+                size += len(part)
+        if size + 1 > room:  # the closing <eos> does not fit: the last line moves on with it
+            pieces.append(current[:-1])
+            current = current[-1:]
+        current.append([eos_id])
+        pieces.append(current)
+        for piece in pieces:
+            row = [eos_id, *head, *(t for part in piece for t in part)]
+            rows.append(row + [pad_id] * (block - len(row)))
+    if not rows:
+        raise ConfigurationError("no circuits to train on")
+    return torch.tensor(rows, dtype=torch.long)

@@ -3,8 +3,11 @@
 ``load`` reads a corpus from :mod:`data.algorithm_circuits`, rewrites every circuit in the canonical
 OpenQASM 2 form (:func:`.qasm_text.canonical`: one ``qreg q[N]``, one ``creg c[K]``, custom gates
 decomposed, short angles; cached beside the corpus by each file's SHA-256; ``form="raw"`` keeps the
-exported text), trains the tokenizer on the training split's text and cuts each split into
-``<eos>``-separated blocks of ``block`` tokens (:func:`.lm.chunk`); the fit is
+exported text), trains the tokenizer on the training split's text and cuts each split into blocks
+of ``block`` tokens: ``chunking="pinned"`` (default) gives every piece of a circuit its own block
+that starts with ``<eos>`` and the circuit's header (:func:`.lm.chunk_pinned`; the generator pins
+the header in its sampling window the same way), ``"stream"`` cuts one ``<eos>``-separated stream
+(:func:`.lm.chunk`); the fit is
 :func:`qml.training.loop.train_loop` (checkpoint after every epoch, resume, progress bars, the
 weights of the best validation loss), and writes ``tokenizer.json`` beside ``model.pt`` so the run
 folder is all a generator needs.
@@ -25,10 +28,19 @@ from qml.registry import register_task
 from qml.training.loop import Hooks
 from qml.training.task import Prepared, Task
 
-from .lm import chunk
+from .lm import chunk, chunk_pinned
 from .tokenizer import QasmTokenizer, train_tokenizer
 
-__all__ = ["CORPUS_DATASETS", "FORMS", "CircuitLMTask", "LMData", "canonical_texts", "read_corpus_texts"]
+__all__ = [
+    "CHUNKINGS",
+    "CORPUS_DATASETS",
+    "FORMS",
+    "CircuitLMTask",
+    "LMData",
+    "blocks_of",
+    "canonical_texts",
+    "read_corpus_texts",
+]
 
 #: the corpora the task trains on (catalogue names)
 CORPUS_DATASETS = ("algorithm-circuits", "algorithm-circuits-quick")
@@ -47,6 +59,33 @@ class LMData:
 
 #: the text forms a corpus can be read in
 FORMS = ("canonical", "raw")
+#: how circuits are cut into blocks (:func:`blocks_of`)
+CHUNKINGS = ("pinned", "stream")
+
+
+def blocks_of(
+    texts: list[str], tokenizer: QasmTokenizer, block: int, chunking: str = "pinned"
+) -> torch.Tensor:
+    """The training blocks of ``texts``: per circuit pieces under its pinned header
+    (:func:`.lm.chunk_pinned`), or one ``<eos>``-separated stream (:func:`.lm.chunk`)."""
+    from .qasm_text import split_header
+
+    if chunking not in CHUNKINGS:
+        raise ConfigurationError(f"chunking must be one of {', '.join(CHUNKINGS)}; got {chunking!r}")
+    eos, pad = tokenizer.eos_id, tokenizer.pad_id
+    if not texts:
+        return torch.zeros(0, block, dtype=torch.long)
+    ids = tokenizer.encode_batch(texts)
+    if chunking == "stream":
+        return chunk(ids, block, eos, pad)
+    pairs = []
+    for text, whole in zip(texts, ids, strict=True):
+        head, body = split_header(text)
+        parts = tokenizer.encode_batch([head, *body.splitlines(keepends=True)])
+        if [t for part in parts for t in part] != whole:  # the line-level tokenizer never merges lines
+            raise ConfigurationError("the tokenizer merges tokens across lines: cannot cut at lines")
+        pairs.append((parts[0], parts[1:]))
+    return chunk_pinned(pairs, block, eos, pad)
 
 
 def canonical_texts(corpus, records) -> list[str]:
@@ -172,6 +211,7 @@ class CircuitLMTask(Task):
         block: int = 512,
         max_chars: int | None = None,
         form: str = "canonical",
+        chunking: str = "pinned",
     ) -> Prepared:
         pairs = read_corpus_texts(dataset, data_root, max_chars, form)
         if subset:
@@ -181,12 +221,7 @@ class CircuitLMTask(Task):
             raise ConfigurationError(f"{dataset} has no training circuits (max_chars={max_chars})")
         tokenizer = train_tokenizer(texts["train"], vocab_size)
         eos, pad = tokenizer.eos_id, tokenizer.pad_id
-        blocks = {
-            s: chunk(tokenizer.encode_batch(t), block, eos, pad)
-            if t
-            else torch.zeros(0, block, dtype=torch.long)
-            for s, t in texts.items()
-        }
+        blocks = {s: blocks_of(t, tokenizer, block, chunking) for s, t in texts.items()}
         data = LMData(
             blocks["train"], blocks["val"], blocks["test"], tokenizer, {s: len(t) for s, t in texts.items()}
         )
@@ -197,6 +232,7 @@ class CircuitLMTask(Task):
             "block": block,
             "max_chars": max_chars,
             "form": form,
+            "chunking": chunking,
             "train_qubits": [q for _, q in pairs["train"]],
         }
         return Prepared(data, dims=dims, record=record)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "HEADER_KEYWORDS",
     "MAX_QUBITS",
     "QASM2_GATES",
     "canonical",
@@ -18,6 +19,7 @@ __all__ = [
     "normalise",
     "parse",
     "qubits_of_header",
+    "split_header",
 ]
 
 _HEADER = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
@@ -34,6 +36,22 @@ def qubits_of_header(text: str) -> int | None:
     """N of the first ``qreg q[N];`` in ``text``, or ``None``."""
     m = _QREG.search(text)
     return int(m.group(1)) if m else None
+
+
+#: the statements of a canonical circuit's header: the version, the include and the registers
+HEADER_KEYWORDS = ("OPENQASM", "include", "qreg", "creg")
+
+
+def split_header(text: str) -> tuple[str, str]:
+    """``(header, body)`` of a QASM text: the header is its leading lines that start with one of
+    :data:`HEADER_KEYWORDS` (``OPENQASM 2.0;``, the include, ``qreg q[N];`` and ``creg c[K];`` in the
+    canonical form). KetGPT pins it before every piece of a long circuit (:func:`.lm.chunk_pinned`)."""
+    end = 0
+    for line in text.splitlines(keepends=True):
+        if not line.lstrip().startswith(HEADER_KEYWORDS):
+            break
+        end += len(line)
+    return text[:end], text[end:]
 
 
 def normalise(text: str) -> str:

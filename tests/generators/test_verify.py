@@ -65,6 +65,20 @@ def test_known_real_and_known_random_folders_are_told_apart(verifier, folders, t
     assert real["novelty"]["exact_copy_fraction"] == 0.0
 
 
+def test_structure_is_compared_with_the_reference_asked_for(verifier, folders):
+    texts = [p.read_text() for p in list_qasm_files(folders["real"])]
+    n = len(verifier.reference)
+    small = verifier.reference_within([r["gates"] <= 40 for r in verifier.reference])
+    assert 0 < len(small) < n and all(r["gates"] <= 40 for r in small)
+    whole = verifier.assess(texts, baseline=False)["structure"]
+    cut = verifier.assess(texts, baseline=False, reference=small)["structure"]
+    assert whole["n_reference"] == n and cut["n_reference"] == len(small)
+    assert cut["means"]["real"]["gates"] < whole["means"]["real"]["gates"]
+    assert cut["given_to_real"]["gates"] != whole["given_to_real"]["gates"]
+    with pytest.raises(DataError, match="flags"):
+        verifier.reference_within([True])
+
+
 def test_broken_files_are_invalid_with_reasons(verifier, folders):
     report = verify_folder(folders["broken"], verifier=verifier)
     reasons = {bad["file"]: bad["reason"] for bad in report["invalid"]}

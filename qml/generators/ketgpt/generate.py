@@ -7,7 +7,10 @@ prompt ``OPENQASM 2.0; include "qelib1.inc"; qreg q[N];``, N given or drawn from
 of the training split, and :func:`write_circuits` writes them as ``.qasm`` files. With
 ``constrained=True`` every token is drawn among those that keep the text a prefix of the canonical
 OpenQASM 2 form for the prompted N (:mod:`.grammar`), so every circuit parses. A circuit stopped by
-``max_new_tokens`` is cut back to its last complete line (in both modes).
+``max_new_tokens`` is cut back to its last complete line (in both modes). A model trained with
+its header pinned in every block (``chunking="pinned"``, :func:`qml.generators.lm.chunk_pinned`)
+keeps the header (``qreg``, and ``creg`` once written) in front of the sliding window
+(:func:`header_length`), so it sees the register size however long the circuit grows.
 """
 
 from __future__ import annotations
@@ -22,11 +25,11 @@ from circuits.errors import ConfigurationError
 from qml.training.runs import RunNotFoundError
 
 from ..lm import CircuitLM
-from ..qasm_text import header, parse
+from ..qasm_text import HEADER_KEYWORDS, header, parse
 from ..sampling import sample_tokens
 from ..tokenizer import QasmTokenizer
 
-__all__ = ["Generator", "generate", "load_generator", "write_circuits"]
+__all__ = ["Generator", "generate", "header_length", "load_generator", "pinned_window", "write_circuits"]
 
 
 @dataclass
@@ -38,6 +41,52 @@ class Generator:
     train_qubits: list[int]
     run: dict
     trie: Any = None  # the token trie of constrained decoding, built on first use
+    token_texts: dict[int, str] | None = None  # the text of each token id seen (header_length)
+
+    @property
+    def pinned(self) -> bool:
+        """Whether the model was trained with the header pinned in every block."""
+        return self.run.get("chunking") == "pinned"
+
+
+def _text(gen: Generator, token: int) -> str:
+    if gen.token_texts is None:
+        gen.token_texts = {}
+    if token not in gen.token_texts:
+        gen.token_texts[token] = gen.tokenizer.decode([token])
+    return gen.token_texts[token]
+
+
+def pinned_window(gen: Generator, row: list[int], start: int) -> tuple[int, int]:
+    """What the sliding window keeps of ``row``: its first :func:`header_length` tokens, then the
+    tokens from the first line start at or after ``start`` (training pieces start at a line too)."""
+    k = header_length(gen, row)
+    j = max(start, k)
+    while j < len(row) and not _text(gen, row[j - 1]).endswith("\n"):
+        j += 1
+    return k, (j if j < len(row) else start)
+
+
+def header_length(gen: Generator, row: list[int]) -> int:
+    """How many leading tokens of ``row`` (``<eos>`` padding, the prompt, tokens drawn) are the
+    padding and the header lines (:data:`.qasm_text.HEADER_KEYWORDS`) the model has written so far:
+    the part :func:`.sampling.sample_tokens` pins. A line ends a token (the tokenizer merges within
+    lines only), so the header ends on a token boundary."""
+    eos = gen.tokenizer.eos_id
+    i = 0
+    while i < len(row) and row[i] == eos:
+        i += 1
+    end, line = i, ""
+    for j in range(i, len(row)):
+        if row[j] == eos:
+            break
+        line += _text(gen, row[j])
+        if not line.endswith("\n"):
+            continue
+        if not line.lstrip().startswith(HEADER_KEYWORDS):
+            break
+        end, line = j + 1, ""
+    return end
 
 
 def load_generator(run_dir: str | os.PathLike, device: str = "cpu") -> Generator:
@@ -119,6 +168,9 @@ def generate(
             batch_size=batch_size,
             progress=progress,
             make_processor=make_processor,
+            pin=(lambda row, start: pinned_window(gen, row, start)) if gen.pinned else None,
+            compact=True,
+            mask_padding=True,
         )
         texts = [
             header(size) + _cut(gen.tokenizer.decode(d), len(d) >= max_new_tokens)

@@ -200,6 +200,13 @@ class Verifier:
         verifier.save(path)
         return verifier
 
+    def reference_within(self, keep: list[bool]) -> list[dict]:
+        """The structure metrics of the training circuits (in the corpus's training order) for
+        which ``keep`` is true, e.g. those short enough for a model's ``max_chars``."""
+        if len(keep) != len(self.reference):
+            raise DataError(f"{len(keep)} flags for {len(self.reference)} training circuits")
+        return [r for r, k in zip(self.reference, keep, strict=True) if k]
+
     def random_baseline(self, shapes: list[tuple[int, int]], seed: int = 1) -> list[str]:
         """QASM texts of random circuits matched to ``shapes`` ``(qubits, gates)``."""
         import qiskit.qasm2
@@ -220,10 +227,14 @@ class Verifier:
         progress: bool = False,
         checks: list | None = None,
         engine: str = "torch",
+        reference: list[dict] | None = None,
     ) -> dict[str, Any]:
         """The three folds and novelty for QASM ``texts`` (``checks``: fold-1 results already made,
         one per text, with the parsed circuit or ``None``; ``engine``: the ketml engine of the
-        state-vector check)."""
+        state-vector check; ``reference``: the structure metrics of the real circuits to compare
+        with, default every training circuit of the corpus, e.g. only those a model was trained on
+        via :meth:`reference_within`)."""
+        ref = self.reference if reference is None else reference
         from tqdm.auto import tqdm
 
         names = names or [f"circuit_{i:04d}" for i in range(len(texts))]
@@ -256,15 +267,16 @@ class Verifier:
         structure: dict[str, Any] = {
             "metrics": list(METRICS),
             "matched_by_construction": list(MATCHED),
-            f"{label}_to_real": distances(self.reference, mine),
-            "means": {label: _means(mine), "real": _means(self.reference)},
+            f"{label}_to_real": distances(ref, mine),
+            "means": {label: _means(mine), "real": _means(ref)},
+            "n_reference": len(ref),
         }
-        sets = {"real (corpus train)": self.reference, label: mine}
+        sets = {"real (corpus train)": ref, label: mine}
         if baseline:
             shapes = [(c.num_qubits, len(s)) for c, s in zip(circuits, seqs, strict=True)]
             rand = [parse(t) for t in self.random_baseline(shapes)]
             rand_metrics = [metrics(c) for c in rand]
-            structure["random_to_real"] = distances(self.reference, rand_metrics)
+            structure["random_to_real"] = distances(ref, rand_metrics)
             structure["means"]["random"] = _means(rand_metrics)
             closer = [
                 m

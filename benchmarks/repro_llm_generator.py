@@ -6,11 +6,17 @@
    2,000 Adam steps each) did not fit this machine's share in the time; the VQE and adaptive-VQE
    builds are tested, not studied. Training graphs have seeds ``0..--seeds-1``, held-out graphs
    seeds ``1000..``. Records in the files that are not in this task list are ignored.
+   ``--balance`` gives every problem about as many training records (a problem with one size gets
+   three times the graphs of a problem with three), built in rounds of seeds so a build stopped
+   for time stays balanced.
 2. train: ``ketml train llm-circuits`` on the training records (paper prompt, completion-only
    loss, a GPT-2 from scratch with a BPE tokenizer trained on the records), checkpointed every
-   epoch and resumed; ``--deadline-train`` (UTC, HH:MM) finishes from the best epoch so far.
+   epoch and resumed; ``--train-until`` (UTC, HH:MM) finishes from the best epoch so far.
+   ``--index-tokens``: every register index is its own token (``cx q[`` ``0`` ``], q[`` ``2``),
+   the same token as the qubit count in the prompt, instead of being fused into one token per
+   statement; ``--layers``/``--width``/``--block`` set the model's shape.
 3. generate: greedy answers (decoding pinned) to ``--eval`` held-out prompts (stratified over the
-   problems), unconstrained and grammar-constrained.
+   problems; ``--picks FILE``: the instances of an earlier run), unconstrained and grammar-constrained.
 4. evaluate: the paper's four metrics (``qiskit_qasm3_import`` validity, optimal most probable
    state, KL base 2 against 1,000 random parameter draws, expectation gap <= 0.2), in the
    paper's table beside the anchors (Agent-Q 3B, Vista).
@@ -69,6 +75,33 @@ def methods():
     return [Method("qaoa", 1), Method("qaoa", 2), Method("qaoa", 3)]
 
 
+def seeds_of(name: str, problem: str, nodes: dict, args) -> range:
+    """The graph seeds of ``problem`` in the ``name`` ("train" or "test") set. With ``--balance`` a
+    problem with fewer sizes gets more training graphs (``--seeds`` times the most sizes of any
+    problem, over its own sizes), so every problem has about as many training records."""
+    if name == "test":
+        return range(HELD_OUT_SEED, HELD_OUT_SEED + args.held_out_seeds)
+    if not getattr(args, "balance", False):
+        return range(args.seeds)
+    most = max(len(ns) for ns in nodes.values())
+    return range(-(-args.seeds * most // len(nodes[problem])))
+
+
+def task_list(name: str, nodes: dict, args) -> list:
+    """The dataset tasks of the ``name`` set, in a fixed order."""
+    from qml.generators.llm import tasks
+
+    return [t for p, ns in nodes.items() for t in tasks([p], ns, seeds_of(name, p, nodes, args), methods())]
+
+
+def seed_rounds(todo: list, width: int = 6) -> list[list]:
+    """``todo`` cut into rounds of ``width`` consecutive seeds (every problem in each round)."""
+    rounds: dict[int, list] = {}
+    for t in todo:
+        rounds.setdefault((t.seed % HELD_OUT_SEED) // width, []).append(t)
+    return [rounds[k] for k in sorted(rounds)]
+
+
 class _Deadline(Exception):
     """The dataset build ran into its ``--dataset-until`` time."""
 
@@ -87,16 +120,13 @@ def _until(clock: str | None) -> float | None:
 def dataset_stage(work: Path, args) -> tuple[Path, Path, dict]:
     """``test.jsonl`` (held-out graphs, built first) and ``train.jsonl``, built now, resumed or
     found; the training build stops at ``--dataset-until`` (its records so far are used)."""
-    from qml.generators.llm import build_dataset, tasks
+    from qml.generators.llm import build_dataset
 
     nodes = QUICK_NODES if args.quick else NODES
     stop = _until(args.dataset_until)
     info = {}
-    for name, seeds in (
-        ("test", range(HELD_OUT_SEED, HELD_OUT_SEED + args.held_out_seeds)),
-        ("train", range(args.seeds)),
-    ):
-        todo = [t for p, ns in nodes.items() for t in tasks([p], ns, seeds, methods())]
+    for name in ("test", "train"):
+        todo = task_list(name, nodes, args)
         path = work / f"{name}.jsonl"
         t0 = time.time()
 
@@ -112,7 +142,10 @@ def dataset_stage(work: Path, args) -> tuple[Path, Path, dict]:
             print(f"dataset {name}: past --dataset-until, {built} of {len(todo)} tasks built", flush=True)
             continue
         try:
-            counts = build_dataset(todo, path, batch_size=16, progress=True, on_batch=check)
+            counts: dict = {}
+            for part in seed_rounds(todo):  # a build stopped for time stays balanced over the problems
+                for k, v in build_dataset(part, path, batch_size=16, progress=True, on_batch=check).items():
+                    counts[k] = counts.get(k, 0) + v
             info[name] = {"tasks": len(todo), "complete": True, **counts}
         except _Deadline as exc:
             info[name] = {"tasks": len(todo), "complete": False, "stopped": str(exc)}
@@ -171,11 +204,17 @@ def train_stage(work: Path, train_path: Path, args) -> Path:
     options = (
         {"size": "tiny"}
         if args.quick
-        else {"size": args.size, **({"n_embd": args.width, "n_head": 4} if args.width else {})}
+        else {
+            "size": args.size,
+            **({"n_embd": args.width, "n_head": 4} if args.width else {}),
+            **({"n_layer": args.layers} if args.layers else {}),
+        }
     )
     data_options = (
         {"vocab_size": 600, "block": 256} if args.quick else {"vocab_size": 2000, "block": args.block}
     )
+    if args.index_tokens:
+        data_options["index_tokens"] = True
     run_dir, _ = train(
         "llm-circuits",
         "llm-circuit-records",
@@ -300,6 +339,26 @@ def warm_stage(folder: Path, records: list[dict], rows: list[dict], n: int, work
                 fh.write(json.dumps(res) + "\n")
             done.append(res)
     return summarise_warm_starts(done)
+
+
+def index_diagnosis(folder: Path, records: list[dict]) -> dict:
+    """What the answers do with the register: how many declare the prompt's size, and of the
+    answers that index beyond it, per problem, how many stay below the graph's node count (the
+    model counting nodes where the problem's qubits are not nodes)."""
+    import re
+
+    from qml.generators.llm.evaluate import file_name
+
+    out = {"answers": len(records), "register_as_prompted": 0, "beyond_register": {}, "below_nodes": 0}
+    for r in records:
+        text = (folder / file_name(r["key"])).read_text()
+        declared = re.findall(r"qubit\[(\d+)\]", text)
+        out["register_as_prompted"] += declared == [str(r["n_qubits"])]
+        used = [int(i) for i in re.findall(r"\bq\[(\d+)\]", text)]
+        if used and max(used) >= r["n_qubits"]:
+            out["beyond_register"][r["problem"]] = out["beyond_register"].get(r["problem"], 0) + 1
+            out["below_nodes"] += max(used) < len(r["graph"]["nodes"])
+    return out
 
 
 def _pct(x) -> str:
@@ -431,6 +490,11 @@ def main(argv: list[str] | None = None) -> int:
     add_quick(parser, "two problems, a tiny model, a few held-out instances")
     parser.add_argument("--work", type=Path, default=None, help="working folder (resumed)")
     parser.add_argument("--seeds", type=int, default=24, help="training graphs per problem and size")
+    parser.add_argument(
+        "--balance",
+        action="store_true",
+        help="as many training records per problem: problems with fewer sizes get more graphs",
+    )
     parser.add_argument("--held-out-seeds", type=int, default=2, help="held-out graphs per problem and size")
     parser.add_argument("--stage", default="all", help="stop after this stage: dataset, train or all")
     parser.add_argument("--size", default="tiny", help="model size (qml.generators.lm.LM_SIZES)")
@@ -438,7 +502,20 @@ def main(argv: list[str] | None = None) -> int:
         "--width", type=int, default=128, help="embedding width over the size's (0: the size's)"
     )
     parser.add_argument("--block", type=int, default=320, help="context: prompt + answer tokens")
+    parser.add_argument(
+        "--layers", type=int, default=0, help="transformer layers over the size's (0: the size's)"
+    )
+    parser.add_argument(
+        "--index-tokens", action="store_true", help="every register index its own token (see train_tokenizer)"
+    )
+    parser.add_argument(
+        "--picks",
+        type=Path,
+        default=None,
+        help="records.jsonl of the held-out instances to answer (an earlier run's)",
+    )
     parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--tag", default="", help="results file suffix (an ablation beside the main study)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--eval", type=int, default=150, help="held-out prompts answered and scored")
@@ -458,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work or data_home() / ("repro_llm_generator" + ("_quick" if args.quick else ""))
     work.mkdir(parents=True, exist_ok=True)
     command = (
-        "nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/repro_llm_generator.py "
+        "nice -n 19 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/repro_llm_generator.py "
         + " ".join(sys.argv[1:] if argv is None else argv)
     )
     t_start = time.time()
@@ -468,17 +545,10 @@ def main(argv: list[str] | None = None) -> int:
     train_raw, test_raw, built = dataset_stage(work, args)
     if args.stage == "dataset":
         return 0
-    from qml.generators.llm import tasks
     from qml.training.optim import TrainingInterrupted
 
     nodes = QUICK_NODES if args.quick else NODES
-    keys = {
-        name: {t.key for p, ns in nodes.items() for t in tasks([p], ns, seeds, methods())}
-        for name, seeds in (
-            ("train", range(args.seeds)),
-            ("test", range(HELD_OUT_SEED, HELD_OUT_SEED + args.held_out_seeds)),
-        )
-    }
+    keys = {name: {t.key for t in task_list(name, nodes, args)} for name in ("train", "test")}
     train_recs = _filtered(train_raw, keys["train"], work / "train" / "records.jsonl")
     test_recs = _filtered(test_raw, keys["test"], work / "test" / "records.jsonl")
     print(f"records: {len(train_recs)} training, {len(test_recs)} held out", flush=True)
@@ -515,6 +585,11 @@ def main(argv: list[str] | None = None) -> int:
     enc, block = load_llm(run_dir).encoder, metrics.get("model_shape", {}).get("context", args.block)
     fits = [r for r in test_recs if len(enc.prompt_ids(r)) + len(enc.ids(r["qasm"])) + 1 <= block]
     picks = held_out(fits, args.eval)
+    if args.picks:  # the held-out instances of an earlier run, for a like-for-like comparison
+        import json as _json
+
+        by_key = {r["key"]: r for r in test_recs}
+        picks = [by_key[_json.loads(line)["key"]] for line in args.picks.read_text().splitlines()]
     free = generate_stage(run_dir, picks, work / "generated_free", False)
     cons = generate_stage(run_dir, picks, work / "generated_constrained", True)
     rows_free, s_free = evaluate_stage(free, picks, args.n_random)
@@ -529,6 +604,7 @@ def main(argv: list[str] | None = None) -> int:
             "free": paper_row(summarise([rows_free[i] for i in sel])),
             "constrained": paper_row(summarise([rows_cons[i] for i in sel])),
         }
+    diagnosis = index_diagnosis(free, picks)
     reasons: dict[str, int] = {}
     for row in rows_free:
         if not row["valid"]:
@@ -549,26 +625,51 @@ def main(argv: list[str] | None = None) -> int:
     if stopped:
         status += f"; training stopped for time at epoch {stopped} (best epoch's weights)"
     shape = metrics.get("model_shape", {})
+    data_opts = json.loads((run_dir / "run.json").read_text()).get("data_options", {})
+    index_note = ", every register index its own token" if data_opts.get("index_tokens") else ""
+    history = metrics.get("history") or {}
+    train_minutes = sum(history.get("seconds", [])) / 60 or (
+        metrics.get("seconds_per_epoch", 0) * (metrics.get("epochs") or stopped or 0) / 60
+    )
+    per_problem_records: dict[str, int] = {}
+    for r in train_recs:
+        per_problem_records[r["problem"]] = per_problem_records.get(r["problem"], 0) + 1
     setup = (
         f"{len(train_recs)} training records ({metrics.get('n_records', {}).get('train')} fit the context, "
         f"{metrics.get('n_records', {}).get('val')} of held-out training graphs for validation), "
         f"{len(test_recs)} held-out records of unseen graphs (seeds {HELD_OUT_SEED}+), "
         f"{len(fits)} of them fit the context with their reference answer (as in training), "
-        f"{len(picks)} of those answered (stratified over the problems). "
-        f"Model: GPT-2 from scratch, {shape.get('n_layer')} layers, {shape.get('n_embd')} wide, context "
+        + (
+            f"{len(picks)} answered: the held-out instances of an earlier run (--picks), "
+            f"{sum(r['key'] in {f['key'] for f in fits} for r in picks)} of them within this context. "
+            if args.picks
+            else f"{len(picks)} of those answered (stratified over the problems). "
+        )
+        + f"Model: GPT-2 from scratch, {shape.get('n_layer')} layers, {shape.get('n_embd')} wide, context "
         f"{shape.get('context')}, {metrics.get('n_parameters')} parameters, "
-        f"{metrics.get('epochs', stopped)} epochs, "
+        f"{metrics.get('epochs', stopped)} epochs ({train_minutes:.1f} min of training at "
+        f"{metrics.get('seconds_per_epoch', float('nan')):.0f} s per epoch on one shared CPU core), "
         f"validation perplexity of the answers {metrics.get('val_perplexity', float('nan')):.3f}. "
+        f"Tokenizer: byte-level BPE trained on the records{index_note}. "
         "Decoding: greedy, one beam, no repetition penalty, seed 112 (pinned)."
     )
     notes = [
         "Problems and sizes: "
         + ", ".join(f"{p} {'/'.join(map(str, ns))} nodes" for p, ns in nodes.items())
         + ".",
+        "Training records per problem"
+        + (" (--balance: problems with fewer sizes get more graphs)" if args.balance else "")
+        + ": "
+        + ", ".join(f"{p} {n}" for p, n in per_problem_records.items())
+        + ".",
         "Reference solutions follow the paper's stop rule (stop once the most probable state is optimal): "
         "most QAOA records stop after 10 Adam steps with small angles, so p_solution is a gently tilted "
         "near-uniform distribution; the KL and expectation metrics are relative to it, as the paper's.",
         f"Invalid unconstrained answers by reason: {reasons or 'none'}.",
+        f"Register use of the unconstrained answers: {diagnosis['register_as_prompted']} of "
+        f"{diagnosis['answers']} declare the prompt's qubit count; answers indexing beyond it, by problem: "
+        f"{diagnosis['beyond_register'] or 'none'} ({diagnosis['below_nodes']} of them within the graph's "
+        "node count).",
         "Anchors: Agent-Q fine-tuned Qwen2.5-3B on 14,000 records, 580 test samples "
         "(summary_stats_quantum-circuit-qubo-3B.json); Vista/QUASAR Pass@1 from its table 1 "
         "(SCR 99.31 %, RE 11.61, SREV 22.41 %). "
@@ -589,12 +690,13 @@ def main(argv: list[str] | None = None) -> int:
         "warm_start": warm,
         "per_problem": per,
         "invalid_reasons": reasons,
+        "register_diagnosis": diagnosis,
         "training": {k: v for k, v in metrics.items() if k not in ("history", "config")},
         "dataset": built,
         "notes": notes,
         "machine": machine_summary(),
     }
-    name = "repro_llm_generator" + ("_quick" if args.quick else "")
+    name = "repro_llm_generator" + ("_quick" if args.quick else "") + (f"_{args.tag}" if args.tag else "")
     paths = write_results(args.out, name, result, markdown(result))
     print("\n".join(markdown(result)))
     print(f"written: {paths[0]} {paths[1]}", flush=True)

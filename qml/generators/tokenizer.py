@@ -71,18 +71,28 @@ class QasmTokenizer:
             raise DataError(f"{path} is not a tokenizer file ({exc})") from None
 
 
-def train_tokenizer(texts: Iterable[str], vocab_size: int = 2000, min_frequency: int = 2) -> QasmTokenizer:
-    """A byte-level BPE of at most ``vocab_size`` tokens trained on ``texts`` (deterministic)."""
+#: a register index: the digits between ``[`` and ``]`` (``q[3]``, ``qubit[9]``)
+INDEX = r"(?<=\[)\d+(?=\])"
+
+
+def train_tokenizer(
+    texts: Iterable[str], vocab_size: int = 2000, min_frequency: int = 2, *, index_tokens: bool = False
+) -> QasmTokenizer:
+    """A byte-level BPE of at most ``vocab_size`` tokens trained on ``texts`` (deterministic).
+
+    ``index_tokens`` keeps every register index its own piece (``cx q[`` ``0`` ``], q[`` ``2``
+    ``];``), so a statement's qubits are tokens the model chooses one by one, the same tokens
+    as the register size, instead of being fused into a whole-line token per index combination."""
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 
     if vocab_size < 300:
         raise ConfigurationError(f"vocab_size must be at least 300 (256 bytes + merges); got {vocab_size}")
     tok = Tokenizer(models.BPE())
+    splits = [pre_tokenizers.Split(Regex(r"[^\n]*\n?"), behavior="isolated")]  # one piece per line
+    if index_tokens:
+        splits.append(pre_tokenizers.Split(Regex(INDEX), behavior="isolated"))
     tok.pre_tokenizer = pre_tokenizers.Sequence(
-        [
-            pre_tokenizers.Split(Regex(r"[^\n]*\n?"), behavior="isolated"),  # one piece per line
-            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
-        ]
+        [*splits, pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]
     )
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(

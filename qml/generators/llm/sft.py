@@ -218,6 +218,7 @@ class LLMCircuitsTask(Task):
         vocab_size: int = 2000,
         block: int = 768,
         val_fraction: float = 0.1,
+        index_tokens: bool = False,
     ) -> Prepared:
         path, records = load_records(data_root)
         if not 0 <= val_fraction < 1:
@@ -227,7 +228,7 @@ class LLMCircuitsTask(Task):
             train = train[:subset]
         if base is None:
             texts = [t for r in train for t in (*prompt_pieces(chat_prompt(r)), r["qasm"])]
-            tokenizer = train_tokenizer(texts, vocab_size)
+            tokenizer = train_tokenizer(texts, vocab_size, index_tokens=index_tokens)
         else:
             from .causal_lm import load_tokenizer
 

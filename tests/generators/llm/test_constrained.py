@@ -27,8 +27,7 @@ def _parses(text: str, n: int) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def tokenizer():
+def _texts() -> list[str]:
     texts = []
     for seed in range(6):
         qc = QuantumCircuit(N)
@@ -39,7 +38,12 @@ def tokenizer():
             qc.crx(-round(float(torch.rand(1, generator=rng)), 4), a, b)
             qc.h(b)
         texts.append(qasm3.dumps(qc))
-    return train_tokenizer(texts, vocab_size=400, min_frequency=2)
+    return texts
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return train_tokenizer(_texts(), vocab_size=400, min_frequency=2)
 
 
 def _draw(tok, processor, seed: int, steps: int = 120) -> str:
@@ -66,6 +70,16 @@ def test_random_logits_give_only_parseable_circuits(tokenizer):
     assert all(_parses(t, N) for t in complete)
     free = [_draw(tokenizer, None, seed) for seed in range(12)]
     assert not any(_parses(t, N) for t in free)
+
+
+def test_random_logits_with_index_tokens():
+    """The decoder works on any tokenizer's pieces: with every register index its own token too."""
+    tok = train_tokenizer(_texts(), vocab_size=400, min_frequency=2, index_tokens=True)
+    proc = QasmLogitsProcessor(tok, N, prompt_length=0, eos_token_id=tok.eos_id)
+    grammar = QasmGrammar(N)
+    texts = [grammar.truncate(_draw(tok, proc, seed, steps=200)) for seed in range(8)]
+    complete = [t for t in texts if grammar.complete(t)]
+    assert len(complete) >= 4 and all(_parses(t, N) for t in complete)
 
 
 def test_every_allowed_gate_parses_and_runs():

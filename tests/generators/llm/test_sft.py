@@ -56,6 +56,30 @@ def test_completion_only_labels_and_loss(records_dir):
     torch.testing.assert_close(completion_loss(model, b_ids, b_lab), manual)
 
 
+def test_index_tokens(records_dir):
+    """With ``index_tokens`` every register index is its own token, the same token as the digit
+    in the prompt; without it indices are fused into whole-statement tokens."""
+    import re
+
+    recs = read_records(records_dir / "records.jsonl")
+    texts = [t for r in recs for t in (*prompt_pieces(chat_prompt(r)), r["qasm"])]
+    fused, split = train_tokenizer(texts, 600), train_tokenizer(texts, 600, index_tokens=True)
+    assert any(re.search(r"q\[\d\]", fused.tokenizer.decode([i])) for i in fused.encode(recs[0]["qasm"]))
+    for r in recs:
+        enc = Encoder(split)
+        ids = enc.ids(r["qasm"])
+        assert split.decode(ids) == r["qasm"]  # still exact
+        pieces = [split.tokenizer.decode([i]) for i in ids]
+        indices = re.findall(r"\[(\d+)\]", r["qasm"])
+        after = [b for a, b in zip(pieces, pieces[1:], strict=False) if a.endswith("[")]
+        assert after == indices  # one token per index, in order
+        assert not any(re.search(r"\[\d", p) for p in pieces)
+        n = str(r["n_qubits"])
+        prompt = [split.tokenizer.decode([i]) for i in enc.prompt_ids(r)]
+        assert prompt[prompt.index(" with ") + 1] == n  # "... QASM 3.0 with N qubits": the same token
+        assert ids[pieces.index(n)] == enc.prompt_ids(r)[prompt.index(" with ") + 1]
+
+
 def test_split_keeps_graphs_apart(records_dir):
     recs = read_records(records_dir / "records.jsonl")
     train, val = split_records(recs, 0.25, seed=0)

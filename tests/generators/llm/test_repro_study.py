@@ -1,0 +1,60 @@
+"""benchmarks/repro_llm_generator.py: the balanced task list (every problem about as many training
+records), its build rounds, and the register diagnosis of generated answers."""
+
+from __future__ import annotations
+
+import importlib
+from argparse import Namespace
+from collections import Counter
+
+repro = importlib.import_module("benchmarks.repro_llm_generator")
+
+
+def test_balance_gives_every_problem_as_many_training_records():
+    args = Namespace(seeds=4, held_out_seeds=2, balance=False)
+    plain = Counter(t.problem for t in repro.task_list("train", repro.NODES, args))
+    assert plain["maxcut"] == 3 * plain["max-flow"]  # three sizes against one
+    args.balance = True
+    balanced = Counter(t.problem for t in repro.task_list("train", repro.NODES, args))
+    assert set(balanced.values()) == {4 * 3 * 3}  # seeds x most sizes x methods, every problem
+    assert sorted(
+        {t.seed for t in repro.task_list("train", repro.NODES, args) if t.problem == "max-flow"}
+    ) == list(range(12))
+    # held-out graphs do not change with --balance
+    test = repro.task_list("test", repro.NODES, args)
+    assert {t.seed for t in test} == {1000, 1001}
+
+
+def test_build_rounds_cover_every_problem_each():
+    args = Namespace(seeds=12, held_out_seeds=2, balance=True)
+    todo = repro.task_list("train", repro.NODES, args)
+    rounds = repro.seed_rounds(todo)
+    assert sum(len(r) for r in rounds) == len(todo)
+    assert all({t.problem for t in r} == set(repro.NODES) for r in rounds[:2])  # every problem early
+    assert [max(t.seed for t in r) for r in rounds] == sorted(max(t.seed for t in r) for r in rounds)
+
+
+def test_register_diagnosis(tmp_path):
+    from qml.generators.llm.evaluate import file_name
+
+    head = 'OPENQASM 3.0;\ninclude "stdgates.inc";\n'
+    graph = {"nodes": [{"id": i} for i in range(4)], "edges": []}
+    recs = [
+        {"key": "edge-cover/n4/s1/qaoa-p1", "problem": "edge-cover", "n_qubits": 3, "graph": graph},
+        {"key": "edge-cover/n4/s2/qaoa-p1", "problem": "edge-cover", "n_qubits": 3, "graph": graph},
+        {"key": "maxcut/n4/s1/qaoa-p1", "problem": "maxcut", "n_qubits": 4, "graph": graph},
+    ]
+    texts = [
+        head + "qubit[3] q;\nh q[3];\n",  # node 3 of 4: beyond the register, within the nodes
+        head + "qubit[3] q;\nh q[2];\n",
+        head + "qubit[5] q;\ncx q[0], q[7];\n",  # wrong register, beyond the nodes too
+    ]
+    for r, t in zip(recs, texts, strict=True):
+        (tmp_path / file_name(r["key"])).write_text(t)
+    d = repro.index_diagnosis(tmp_path, recs)
+    assert d == {
+        "answers": 3,
+        "register_as_prompted": 2,
+        "beyond_register": {"edge-cover": 1, "maxcut": 1},
+        "below_nodes": 1,
+    }

@@ -73,6 +73,9 @@ PEER_ENVS = {
                 "qiskit-ibm-runtime<0.21",
                 "numpy<2",
                 "setuptools<70",
+                # wheels only for scipy: the resolver may otherwise settle on an sdist (1.9.1)
+                # whose build needs a Fortran compiler
+                "--only-binary=scipy",
             ),
         ),
         "torchquantum_qnn.py",

@@ -19,13 +19,12 @@ so autograd differentiates it; results equal the generic path's up to rounding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import torch
 
 from . import gates, kernels
 from .fusion import perm_op
+from .moments import schedule
 from .plan import compound_runs
 from .program import Op
 from .simulator import Simulation
@@ -60,54 +59,6 @@ def groups_of(n: int) -> list[tuple[int, int]]:
         out.append((start, k))
         start += k
     return out
-
-
-@dataclass
-class Moment:
-    kind: str  # "kron", "perm" or "generic"
-    factors: dict = field(default_factory=dict)  # kron: qubit -> factor index
-    parts: list = field(default_factory=list)  # perm: monomial (qubits, matrix) parts in order
-    op: Op | None = None  # generic: the op
-    per_sample: bool = False
-    perm: Op | None = None  # perm: the canonical gather (built when the schedule is done)
-
-
-def _monomial_matrix(op: Op) -> np.ndarray:
-    return np.diag(op.const) if op.kind == "diag" else np.asarray(op.const)
-
-
-def schedule(ops: list[Op], per_sample: list[bool]) -> tuple[list[Moment], list[tuple[Op, bool]]]:
-    """Moments in an order equivalent to ``ops``; single-qubit ops join the earliest ``kron``
-    moment after everything else on their qubit, constant monomials the latest ``perm`` moment
-    when nothing later touches their qubits. Returns (moments, factors as (op, per_sample))."""
-    moments: list[Moment] = []
-    factors: list[tuple[Op, bool]] = []
-    last: dict[int, int] = {}
-    for op, ps in zip(ops, per_sample, strict=True):
-        after = max((last.get(q, -1) for q in op.qubits), default=-1)
-        if len(op.qubits) == 1:
-            q = op.qubits[0]
-            j = next((i for i in range(after + 1, len(moments)) if moments[i].kind == "kron"), None)
-            if j is None:
-                moments.append(Moment("kron"))
-                j = len(moments) - 1
-            moments[j].factors[q] = len(factors)
-            moments[j].per_sample |= ps
-            factors.append((op, ps))
-        elif not op.parametric and op.kind in ("monomial", "diag"):
-            j = next(
-                (i for i in range(len(moments) - 1, max(after, 0) - 1, -1) if moments[i].kind == "perm"), None
-            )
-            if j is None:
-                moments.append(Moment("perm"))
-                j = len(moments) - 1
-            moments[j].parts.append((op.qubits, _monomial_matrix(op)))
-        else:
-            moments.append(Moment("generic", op=op, per_sample=ps))
-            j = len(moments) - 1
-        for q in op.qubits:
-            last[q] = j
-    return moments, factors
 
 
 def _leaves(op: Op) -> list[Op]:

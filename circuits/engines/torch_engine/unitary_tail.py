@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from .fusion import perm_op
+from .moments import schedule
 from .plan import compound_runs
 from .program import Op
 
@@ -196,8 +197,6 @@ class UnitaryTail:
     """The tail ``ops`` (shared, supported) on ``n`` qubits, scheduled into moments."""
 
     def __init__(self, ops: list[Op], n: int):
-        from .small import schedule  # the same moment schedule as the small path
-
         self.n = n
         ops, flags = compound_runs(ops, [False] * len(ops))
         moments, factors = schedule(ops, flags)
@@ -353,17 +352,56 @@ class ProductHead:
         return self.chains.scatter_torch(g, size)
 
 
+def _tail_torch(tail: UnitaryTail, row: torch.Tensor, dtype) -> torch.Tensor:
+    """The tail's unitary in torch ops (differentiable to any order: the path taken when a
+    backward itself builds a graph)."""
+    f = tail.chains.evaluate_torch(row[None], dtype)[0]
+    eye = torch.eye(2, dtype=dtype, device=row.device)
+    krons = _kron(torch.cat([eye[None], f[: tail.chains.n_factors]])[torch.as_tensor(tail.kron_index)])
+    x = torch.eye(1 << tail.n, dtype=dtype, device=row.device)
+    for step in tail.steps:
+        if step[0] == "kron":
+            x = krons[step[1]] @ x
+        else:
+            x = x[torch.as_tensor(step[1].perm, device=row.device)]
+            if step[1].const is not None:
+                x = x * torch.as_tensor(step[1].const, dtype=dtype, device=row.device)[:, None]
+    return x
+
+
+def _circuit_torch(values: torch.Tensor, head: ProductHead, tail: UnitaryTail, dtype) -> torch.Tensor:
+    """``fused_state`` in torch ops (differentiable to any order)."""
+    f = head.chains.evaluate_torch(values, dtype)[:, :, :, 0]
+    table = torch.cat([head._zero(dtype, values.device).expand(f.shape[0], 1, 2), f], dim=1)
+    return head.states(table, False)[:, 0] @ _tail_torch(tail, values[0], dtype).transpose(0, 1)
+
+
+def _regrad(fn, inputs: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+    """``grad``'s vector-Jacobian product through ``fn(inputs)`` recomputed with autograd, for
+    a backward that builds a graph (``create_graph=True``: gradient penalties, attacks that
+    differentiate a gradient)."""
+    with torch.enable_grad():
+        out = fn(inputs)
+    if not out.requires_grad:  # nothing in it depends on the inputs (constant gates only)
+        return torch.zeros_like(inputs)
+    (g,) = torch.autograd.grad(out, inputs, grad, create_graph=True, allow_unused=True)
+    return torch.zeros_like(inputs) if g is None else g
+
+
 class _TailFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, row, tail: UnitaryTail, dtype):
         u, saved = tail.forward(row.detach().cpu().double().numpy())
-        ctx.tail, ctx.saved, ctx.meta = tail, saved, (row.shape[0], row.dtype, row.device)
+        ctx.save_for_backward(row)
+        ctx.tail, ctx.saved, ctx.meta = tail, saved, (row.shape[0], row.dtype, row.device, dtype)
         return torch.from_numpy(u).to(dtype=dtype, device=row.device)
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
     def backward(ctx, grad):
-        size, real, device = ctx.meta
+        size, real, device, dtype = ctx.meta
+        if torch.is_grad_enabled():  # the backward is itself being differentiated
+            (row,) = ctx.saved_tensors
+            return _regrad(lambda r: _tail_torch(ctx.tail, r, dtype), row, grad), None, None
         g = ctx.tail.gradient(grad.detach().cpu().numpy().astype(np.complex128), ctx.saved, size)
         return torch.from_numpy(g).to(dtype=real, device=device), None, None
 
@@ -374,13 +412,17 @@ class _CircuitFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, values, head: ProductHead, tail: UnitaryTail, dtype):
         states, u, saved = _fused(values.detach(), head, tail, dtype, True)
-        ctx.keep = (head, tail, states, u, saved, values.shape, values.dtype)
+        ctx.save_for_backward(values)
+        ctx.keep = (head, tail, states, u, saved, values.shape, values.dtype, dtype)
         return states[:, 0] @ u.transpose(0, 1)
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
     def backward(ctx, grad):
-        head, tail, states, u, saved, shape, real = ctx.keep
+        head, tail, states, u, saved, shape, real, dtype = ctx.keep
+        if torch.is_grad_enabled():  # the backward is itself being differentiated
+            (values,) = ctx.saved_tensors
+            g = _regrad(lambda v: _circuit_torch(v, head, tail, dtype), values, grad)
+            return g, None, None, None
         out = head.gradient(grad @ u.conj(), states, shape[1])
         gu = (grad.transpose(0, 1) @ states[:, 0].conj()).cpu().numpy().astype(np.complex128)
         out[0] += torch.from_numpy(tail.gradient(gu, saved, shape[1])).to(out)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .program import Op
 
-__all__ = ["Moment", "schedule"]
+__all__ = ["Moment", "const_matrix", "kron_factors", "leaves", "schedule"]
 
 
 @dataclass
@@ -23,8 +23,25 @@ class Moment:
     perm: Op | None = None  # perm: the canonical gather (built when the schedule is done)
 
 
-def _monomial_matrix(op: Op) -> np.ndarray:
+def const_matrix(op: Op) -> np.ndarray:
+    """A constant op's matrix (a diagonal op keeps only its diagonal)."""
     return np.diag(op.const) if op.kind == "diag" else np.asarray(op.const)
+
+
+def leaves(op: Op) -> list[Op]:
+    """The gates of a compound single-qubit op in time order (the op itself otherwise)."""
+    return list(op.parts) if op.parts else [op]
+
+
+def kron_factors(f):
+    """``f[..., k-1, :, :] (x) ... (x) f[..., 0, :, :]`` for 2x2 factors ``(..., k, 2, 2)``
+    (numpy or torch): ``(..., 2^k, 2^k)``, index bit j from factor j."""
+    lead = tuple(f.shape[:-3])
+    acc = f[..., 0, :, :]
+    for j in range(1, f.shape[-3]):
+        m, d = f[..., j, :, :], acc.shape[-1]
+        acc = (m[..., :, None, :, None] * acc[..., None, :, None, :]).reshape(lead + (2 * d, 2 * d))
+    return acc
 
 
 def schedule(ops: list[Op], per_sample: list[bool]) -> tuple[list[Moment], list[tuple[Op, bool]]]:
@@ -52,7 +69,7 @@ def schedule(ops: list[Op], per_sample: list[bool]) -> tuple[list[Moment], list[
             if j is None:
                 moments.append(Moment("perm"))
                 j = len(moments) - 1
-            moments[j].parts.append((op.qubits, _monomial_matrix(op)))
+            moments[j].parts.append((op.qubits, const_matrix(op)))
         else:
             moments.append(Moment("generic", op=op, per_sample=ps))
             j = len(moments) - 1

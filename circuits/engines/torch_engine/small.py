@@ -24,7 +24,7 @@ import torch
 
 from . import gates, kernels
 from .fusion import perm_op
-from .moments import schedule
+from .moments import const_matrix, kron_factors, leaves, schedule
 from .plan import compound_runs
 from .program import Op
 from .simulator import Simulation
@@ -61,10 +61,6 @@ def groups_of(n: int) -> list[tuple[int, int]]:
     return out
 
 
-def _leaves(op: Op) -> list[Op]:
-    return list(op.parts) if op.parts else [op]
-
-
 class SmallProgram:
     """One circuit body, scheduled into moments for one pattern of per-sample parameters."""
 
@@ -87,7 +83,7 @@ class SmallProgram:
         self.bulk: dict[tuple[str, bool], list[Op]] = {}
         self.slot: dict[int, tuple[tuple[str, bool], int]] = {}
         for fop, _ in self.factors:
-            for leaf in _leaves(fop):
+            for leaf in leaves(fop):
                 if leaf.gate is not None and leaf.gate != "@kron":
                     key = (ROTATION if leaf.gate in _PAULI else leaf.gate, ps_of(leaf))
                     self.slot[id(leaf)] = (key, len(self.bulk.setdefault(key, [])))
@@ -114,9 +110,9 @@ class SmallProgram:
         chains: dict[tuple, list[int]] = {}
         self.single: list[int] = []
         for i, (fop, ps) in enumerate(self.factors):
-            leaves = _leaves(fop)
-            if fop.parametric and all(id(leaf) in self.slot for leaf in leaves):
-                sig = tuple(self.slot[id(leaf)][0] for leaf in leaves)
+            parts = leaves(fop)
+            if fop.parametric and all(id(leaf) in self.slot for leaf in parts):
+                sig = tuple(self.slot[id(leaf)][0] for leaf in parts)
                 chains.setdefault((sig, ps), []).append(i)
             else:
                 self.single.append(i)
@@ -126,7 +122,7 @@ class SmallProgram:
                 ps,
                 members,
                 [
-                    np.array([self.slot[id(_leaves(self.factors[i][0])[p])][1] for i in members])
+                    np.array([self.slot[id(leaves(self.factors[i][0])[p])][1] for i in members])
                     for p in range(len(sig))
                 ],
             )
@@ -170,7 +166,7 @@ class SmallProgram:
             key = ("const", dtype, str(device))
             t = self._cache.get(key)
             if t is None:
-                mats = [_dense2(self.factors[i][0]) for i in const_members]
+                mats = [const_matrix(self.factors[i][0]) for i in const_members]
                 t = torch.as_tensor(np.stack(mats), dtype=dtype, device=device).unsqueeze(0)
                 self._cache[key] = t
             pieces[False].append((const_members, t))
@@ -179,7 +175,7 @@ class SmallProgram:
             if not fop.parametric:
                 continue
             acc = None
-            for leaf in _leaves(fop):
+            for leaf in leaves(fop):
                 v = values if self.ps_of(leaf) else values[:1]
                 acc = _compose(acc, leaf.tensor(v, dtype, device).unsqueeze(1), leaf.kind == "diag")
             pieces[ps].append(([i], acc))
@@ -261,7 +257,7 @@ class SmallProgram:
         krons = {}
         for (ps, k), lists in wanted.items():
             f = tables[ps][:, torch.as_tensor(lists, device=device)]  # (Bx, A, k, 2, 2)
-            krons[(ps, k)] = _kron(f).unbind(1)
+            krons[(ps, k)] = kron_factors(f).unbind(1)
         psi = None
         for mi, m in enumerate(self.moments):
             if m.kind == "kron":
@@ -321,28 +317,11 @@ class SmallProgram:
         return psi
 
 
-def _dense2(op: Op) -> np.ndarray:
-    c = np.asarray(op.const)
-    return np.diag(c) if op.kind == "diag" else c
-
-
 def _compose(acc, t, diagonal: bool):
     """``t @ acc`` for ``(Bx, G, 2, 2)`` matrices, ``t`` possibly a diagonal ``(Bx, G, 2)``."""
     if diagonal:
         return torch.diag_embed(t) if acc is None else t.unsqueeze(-1) * acc
     return t if acc is None else torch.matmul(t, acc)
-
-
-def _kron(f: torch.Tensor) -> torch.Tensor:
-    """``f[..., k-1] (x) ... (x) f[..., 0]`` for factors ``(Bx, A, k, 2, 2)``: ``(Bx, A, 2^k, 2^k)``."""
-    parts = f.unbind(2)
-    acc = parts[0]
-    for m in parts[1:]:
-        d = acc.shape[-1]
-        acc = (m[..., :, None, :, None] * acc[..., None, :, None, :]).reshape(
-            f.shape[0], f.shape[1], 2 * d, 2 * d
-        )
-    return acc
 
 
 def _apply_group(psi: torch.Tensor, a: torch.Tensor, start: int, k: int, n: int) -> torch.Tensor:

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from .fusion import perm_op
-from .moments import schedule
+from .moments import const_matrix, kron_factors, leaves, schedule
 from .plan import compound_runs
 from .program import Op
 
@@ -40,10 +40,6 @@ _PAULI = {
 }
 
 
-def _leaves(op: Op) -> list[Op]:
-    return list(op.parts) if op.parts else [op]
-
-
 def _leaf_ok(leaf: Op) -> bool:
     if leaf.gate is not None:
         return leaf.gate in _PAULI and len(leaf.args) == 1
@@ -54,7 +50,7 @@ def _single(op: Op) -> bool:
     return (
         op.kind in ("dense", "diag", "monomial")
         and len(op.qubits) == 1
-        and all(_leaf_ok(leaf) for leaf in _leaves(op))
+        and all(_leaf_ok(leaf) for leaf in leaves(op))
     )
 
 
@@ -80,11 +76,6 @@ def product_head(ops: list[Op]) -> bool:
     return all(_single(op) for op in ops)
 
 
-def _matrix(leaf: Op) -> np.ndarray:
-    c = np.asarray(leaf.const)
-    return np.diag(c) if leaf.kind == "diag" else c
-
-
 class Chains:
     """Single-qubit factors, each a chain of rotation and constant leaves, evaluated in bulk;
     every rotation on a parameter column is also evaluated at ``a + pi`` (its shifted factor)."""
@@ -95,13 +86,13 @@ class Chains:
         chains = []
         for fop in factor_ops:
             chain = []
-            for leaf in _leaves(fop):
+            for leaf in leaves(fop):
                 if leaf.gate is not None:
                     chain.append(("r", len(rot)))
                     rot.append((leaf.gate, leaf.args[0]))
                 else:
                     chain.append(("c", len(consts)))
-                    consts.append(_matrix(leaf))
+                    consts.append(const_matrix(leaf))
             chains.append(chain)
         self.n_factors = len(chains)
         self.rot_cols = np.array([a[1] if a[0] == "col" else 0 for _, a in rot], dtype=np.int64)
@@ -180,7 +171,12 @@ class Chains:
 
     def scatter_torch(self, g: torch.Tensor, size: int) -> torch.Tensor:
         """``scatter`` in torch."""
-        m = torch.as_tensor(self.scatter(np.eye(len(self.shift_cols)), size), dtype=g.dtype, device=g.device)
+        key = (size, g.dtype, str(g.device))
+        m = self._scatter.get(key)
+        if m is None:
+            m = self.scatter(np.eye(len(self.shift_cols)), size)
+            m = torch.as_tensor(m, dtype=g.dtype, device=g.device)
+            self._scatter[key] = m
         return g @ m
 
     def scatter(self, g: np.ndarray, size: int) -> np.ndarray:
@@ -227,7 +223,7 @@ class UnitaryTail:
 
     def kron_matrices(self, f: np.ndarray) -> np.ndarray:
         """Every kron moment's matrix ``(K, d, d)`` from the factors ``f``."""
-        return _kron(np.concatenate([_EYE[None], f[: self.chains.n_factors]])[self.kron_index])
+        return kron_factors(np.concatenate([_EYE[None], f[: self.chains.n_factors]])[self.kron_index])
 
     def product(self, krons: np.ndarray, before: list | None = None) -> np.ndarray:
         """The tail's unitary; ``before`` collects the product ahead of each kron moment."""
@@ -357,7 +353,7 @@ def _tail_torch(tail: UnitaryTail, row: torch.Tensor, dtype) -> torch.Tensor:
     backward itself builds a graph)."""
     f = tail.chains.evaluate_torch(row[None], dtype)[0]
     eye = torch.eye(2, dtype=dtype, device=row.device)
-    krons = _kron(torch.cat([eye[None], f[: tail.chains.n_factors]])[torch.as_tensor(tail.kron_index)])
+    krons = kron_factors(torch.cat([eye[None], f[: tail.chains.n_factors]])[torch.as_tensor(tail.kron_index)])
     x = torch.eye(1 << tail.n, dtype=dtype, device=row.device)
     for step in tail.steps:
         if step[0] == "kron":
@@ -441,12 +437,3 @@ def fused_state(values: torch.Tensor, head: ProductHead, tail: UnitaryTail, dtyp
         return _CircuitFunction.apply(values, head, tail, dtype)
     states, u, _ = _fused(values, head, tail, dtype)
     return states[:, 0] @ u.transpose(0, 1)
-
-
-def _kron(f: np.ndarray) -> np.ndarray:
-    """``f[:, k-1] (x) ... (x) f[:, 0]`` for factors ``(A, k, 2, 2)``: ``(A, 2^k, 2^k)``."""
-    acc = f[:, 0]
-    for j in range(1, f.shape[1]):
-        m, d = f[:, j], acc.shape[-1]
-        acc = (m[:, :, None, :, None] * acc[:, None, :, None, :]).reshape(f.shape[0], 2 * d, 2 * d)
-    return acc

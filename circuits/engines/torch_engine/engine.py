@@ -23,6 +23,7 @@ from ..cache import CompileCache
 from . import lightcone, small
 from . import program as prog
 from .adjoint import SINGLE_GATE_AMPLITUDES, AdjointRun, adjoint_expval
+from .fused_expval import fused_expval
 from .fusion import fusion_limits
 from .measure import PauliPlan
 from .plan import Plan
@@ -287,6 +288,17 @@ class TorchEngine(Engine):
                     xplan.steps, mats, n, values.shape[0], plan, self.dtype, self.device, prefix=xplan.prefix
                 )
             )
+        if (
+            self.fusion_qubits is None
+            and not compiled.needs_density
+            and not compiled.records
+            and small.applies(compiled.body, n)
+        ):
+            program = small.program_for(compiled, values, shared)
+            fused = fused_expval(program, plan, values.shape[1])
+            if fused is not None:  # encoding, shared tail and Z-type observables: one node
+                self._check_memory(n, values.shape[0], False, 2, False)
+                return fused(values, self.dtype)
         sim = self._simulate(compiled, values, shared, terminal=False)
         return plan.evaluate(sim.state, density=sim.density)
 

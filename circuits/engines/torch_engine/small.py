@@ -74,6 +74,7 @@ class SmallProgram:
         self.tail = UnitaryTail(body[cut:], n) if cut < len(body) else None
         # a product-state head and the tail: the whole simulation is one node
         self.head = ProductHead(body[:cut], n) if self.tail and product_head(body[:cut]) else None
+        self.head_ops = body[:cut] if self.head else []
         body, flags = compound_runs(body[:cut], flags[:cut])
         self.moments, self.factors = schedule(body, flags)
         for m in self.moments:

@@ -200,7 +200,13 @@ class TorchEngine(Engine):
         return self._simulate(compiled, self._values(values), shared, record=record)
 
     def _simulate(
-        self, compiled: Compiled, values: torch.Tensor, shared, record: bool = False, terminal: bool = True
+        self,
+        compiled: Compiled,
+        values: torch.Tensor,
+        shared,
+        record: bool = False,
+        terminal: bool = True,
+        real_ok: bool = False,
     ):
         n = compiled.n_qubits
         batch = values.shape[0]
@@ -217,7 +223,7 @@ class TorchEngine(Engine):
         if self.fusion_qubits is None and small.applies(compiled.body, n):
             program = small.program_for(compiled, values, shared)
             self._check_memory(n, batch, False, program.passes, grad)
-            return program.run(values, batch, self.dtype, self.device)
+            return program.run(values, batch, self.dtype, self.device, real_ok=real_ok)
         plan = compiled.plan("sv", values, shared, self.fusion_qubits)
         self._check_memory(n, batch, False, len(plan.steps), grad)
         mats, phase = plan.bind(values, self.dtype, self.device)
@@ -299,7 +305,7 @@ class TorchEngine(Engine):
             if fused is not None:  # encoding, shared tail and Z-type observables: one node
                 self._check_memory(n, values.shape[0], False, 2, False)
                 return fused(values, self.dtype)
-        sim = self._simulate(compiled, values, shared, terminal=False)
+        sim = self._simulate(compiled, values, shared, terminal=False, real_ok=True)
         return plan.evaluate(sim.state, density=sim.density)
 
     def _shot_expval(self, compiled, observables, values, shots, seed, shared):

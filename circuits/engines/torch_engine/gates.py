@@ -17,7 +17,7 @@ import torch
 
 def _t(x, dtype: torch.dtype, device) -> torch.Tensor:
     """A parameter as a real tensor (any leading shape; a float becomes shape (1,))."""
-    real = torch.float64 if dtype == torch.complex128 else torch.float32
+    real = dtype if not dtype.is_complex else torch.float64 if dtype == torch.complex128 else torch.float32
     if isinstance(x, torch.Tensor):
         return x.to(device=device, dtype=real)
     return torch.tensor([float(x)], dtype=real, device=device)

@@ -117,8 +117,10 @@ class PauliPlan:
             elif axes:
                 shaped = psi.reshape((batch,) + (2,) * n)
                 w = psi.conj() * torch.flip(shaped, axes).reshape(batch, -1)
-            else:
+            elif psi.is_complex():
                 w = psi.real**2 + psi.imag**2
+            else:  # a real circuit's state (the small path's real mode)
+                w = psi * psi
             s = self._signed_sums(w, zs, signs)
             if s.is_complex():
                 out = out + s.real @ cre + s.imag @ cim

@@ -67,7 +67,8 @@ class Op:
         key = (dtype, str(device))
         t = self.cache.get(key)
         if t is None:
-            t = torch.tensor(np.array(self.const), dtype=dtype, device=device).unsqueeze(0)
+            const = np.array(self.const) if dtype.is_complex else np.real(self.const)  # real: checked
+            t = torch.tensor(const, dtype=dtype, device=device).unsqueeze(0)
             self.cache[key] = t
         return t
 

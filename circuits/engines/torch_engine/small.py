@@ -134,6 +134,25 @@ class SmallProgram:
         # moment, one per perm or generic moment
         self.passes = sum(len(self.groups) if m.kind == "kron" else 1 for m in self.moments)
         self._cache: dict = {}
+        self.real = self._all_real()
+
+    def _all_real(self) -> bool:
+        """Whether every moment is a real matrix (RY rotations, real constant gates and signed
+        permutations only; no tail, global phase or generic moment): the state is then real and
+        runs in real arithmetic (QFWP's H / RY / CNOT circuits), half the work of complex. A
+        shared tail after them is applied in complex."""
+        if self.phases or any(m.kind == "generic" for m in self.moments):
+            return False
+        if any(key[0] != ROTATION or any(leaf.gate != "ry" for leaf in ls) for key, ls in self.bulk.items()):
+            return False
+        for i in self.single:
+            for leaf in leaves(self.factors[i][0]):
+                if leaf.parametric and leaf.gate != "ry" or not leaf.parametric and _imaginary(leaf):
+                    return False
+        for m in self.moments:
+            if m.kind == "perm" and m.perm.const is not None and np.abs(np.imag(m.perm.const)).max() > 0:
+                return False
+        return True
 
     # -------------------------------------------------------------------------------- binding
     def _factor_tables(self, values: torch.Tensor, dtype, device):
@@ -167,8 +186,9 @@ class SmallProgram:
             key = ("const", dtype, str(device))
             t = self._cache.get(key)
             if t is None:
-                mats = [const_matrix(self.factors[i][0]) for i in const_members]
-                t = torch.as_tensor(np.stack(mats), dtype=dtype, device=device).unsqueeze(0)
+                mats = np.stack([const_matrix(self.factors[i][0]) for i in const_members])
+                mats = mats if dtype.is_complex else mats.real
+                t = torch.as_tensor(mats, dtype=dtype, device=device).unsqueeze(0)
                 self._cache[key] = t
             pieces[False].append((const_members, t))
         for i in self.single:
@@ -207,7 +227,8 @@ class SmallProgram:
         ck = ("paulis", key, dtype, str(device))
         gen = self._cache.get(ck)
         if gen is None:
-            gen = self.paulis[key].to(dtype=dtype, device=device)
+            gen = self.paulis[key]
+            gen = (gen if dtype.is_complex else gen.real).to(dtype=dtype, device=device)
             self._cache[ck] = gen
         half = angles * 0.5
         shape = half.shape + (1, 1)
@@ -233,12 +254,16 @@ class SmallProgram:
             out.append(apps)
         return out
 
-    def run(self, values: torch.Tensor, batch: int, dtype, device) -> Simulation:
-        """The final canonical state ``(batch, 2**n)``."""
+    def run(self, values: torch.Tensor, batch: int, dtype, device, real_ok: bool = False) -> Simulation:
+        """The final canonical state ``(batch, 2**n)``; with ``real_ok`` a real circuit's state
+        stays real (expectation values need no complex copy)."""
         n = self.n
         if self.head is not None:
             psi = fused_state(values, self.head, self.tail, dtype)
             return self._finish(psi, values, batch, dtype, device)
+        out_dtype = dtype
+        if self.real:  # real gates only: real arithmetic, complex at the end
+            dtype = values.dtype
         tables, where = self._factor_tables(values, dtype, device)
         key = ("kron", tuple(sorted(where.items())))
         kplan = self._cache.get(key)
@@ -283,9 +308,11 @@ class SmallProgram:
                     shaped, order = kernels.apply_dense(shaped, order, m.op.qubits, t)
                 psi = kernels.to_canonical(shaped, order)
         psi = self._initial(psi, dtype, device)
+        if not real_ok or self.tail is not None:
+            psi = psi.to(out_dtype)
         if self.tail is not None:
-            psi = psi @ self.tail.unitary(values[0], dtype, device).transpose(0, 1)
-        return self._finish(psi, values, batch, dtype, device)
+            psi = psi @ self.tail.unitary(values[0], out_dtype, device).transpose(0, 1)
+        return self._finish(psi, values, batch, psi.dtype, device)
 
     def _finish(self, psi, values, batch, dtype, device) -> Simulation:
         """Global phases applied, broadcast to ``batch``."""
@@ -316,6 +343,11 @@ class SmallProgram:
         for col in cols[1:]:
             psi = (col.unsqueeze(2) * psi.unsqueeze(1)).reshape(col.shape[0], -1)
         return psi
+
+
+def _imaginary(op: Op) -> bool:
+    """Whether a constant op's matrix has an imaginary part."""
+    return bool(np.abs(np.imag(const_matrix(op))).max() > 0)
 
 
 def _compose(acc, t, diagonal: bool):
@@ -349,7 +381,11 @@ def _apply_perm(psi: torch.Tensor, op: Op, dtype, device) -> torch.Tensor:
     if hit is None:
         hit = (
             torch.as_tensor(op.perm, device=device),
-            None if op.const is None else torch.as_tensor(op.const, dtype=dtype, device=device),
+            None
+            if op.const is None
+            else torch.as_tensor(
+                op.const if dtype.is_complex else np.real(op.const), dtype=dtype, device=device
+            ),
         )
         op.cache[key] = hit
     idx, ph = hit

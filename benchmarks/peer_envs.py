@@ -61,26 +61,45 @@ PEER_ENVS = {
     "torchquantum": PeerEnv(
         "torchquantum",
         "TorchQuantum",
-        # torch first (the local CPU build); TorchQuantum 0.1.8 imports qiskit<1's Aer and
-        # runtime modules and pkg_resources at import time
+        # torch first (the local CPU build); then TorchQuantum 0.1.8 and torchpack without their
+        # declared dependencies: they pin dill==0.3.4 against any recent pathos (pip backtracks
+        # for tens of minutes), pull tensorflow, which TorchQuantum never imports, and
+        # torchvision, whose wheel brings a CUDA torch of another version. What they do import
+        # (qiskit<1's Aer and runtime modules, pathos, loguru, ...) is listed after them.
         (
             ("torch==2.13.0",),
+            ("--no-deps", "torchquantum==0.1.8", "torchpack==0.3.1"),
             (
-                "torchquantum==0.1.8",
-                "torchvision",
                 "qiskit<1",
                 "qiskit-aer<0.14",
                 "qiskit-ibm-runtime<0.21",
                 "numpy<2",
-                "setuptools<70",
+                # pkg_resources (qiskit-ibm-runtime imports it) left setuptools in 81; torch
+                # 2.13 needs >= 77.0.3, else pip swaps in an older (CUDA) torch to satisfy a pin
+                "setuptools>=77.0.3,<81",
+                "torchdiffeq",
+                # what torchpack's logging, config and dataset modules import (its declared
+                # torchvision would replace the CPU torch with a CUDA build of another version)
+                "loguru",
+                "multimethod",
+                "pyyaml",
+                "toml",
+                "h5py",
+                "pathos",
+                "dill",
+                "opt-einsum",
+                "matplotlib",
+                "tqdm",
+                "scipy",
+                "pylatexenc",
                 # wheels only for scipy: the resolver may otherwise settle on an sdist (1.9.1)
                 # whose build needs a Fortran compiler
                 "--only-binary=scipy",
             ),
         ),
         "torchquantum_qnn.py",
-        note="torchvision's PyPI build does not load against the CPU torch: "
-        "its dataset-only imports get an empty stand-in",
+        note="torchvision is not installed (a CUDA torch would come with it): TorchQuantum's "
+        "dataset-only imports of it get an empty stand-in",
     ),
 }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 
 from .program import Op
 
@@ -36,12 +37,29 @@ def leaves(op: Op) -> list[Op]:
 def kron_factors(f):
     """``f[..., k-1, :, :] (x) ... (x) f[..., 0, :, :]`` for 2x2 factors ``(..., k, 2, 2)``
     (numpy or torch): ``(..., 2^k, 2^k)``, index bit j from factor j."""
+    if isinstance(f, torch.Tensor) and f.requires_grad and torch.is_grad_enabled() and f.numel():
+        return _kron_outer(f)
     lead = tuple(f.shape[:-3])
     acc = f[..., 0, :, :]
     for j in range(1, f.shape[-3]):
         m, d = f[..., j, :, :], acc.shape[-1]
         acc = (m[..., :, None, :, None] * acc[..., None, :, None, :]).reshape(lead + (2 * d, 2 * d))
     return acc
+
+
+def _kron_outer(f: torch.Tensor) -> torch.Tensor:
+    """``kron_factors`` as batched outer products (``bmm``) and one permutation per level: the
+    forward is slower than broadcasting, but its backward is two ``bmm`` per level instead of
+    broadcast reductions, 2x faster forward + backward (QFWP's per-sample moments)."""
+    lead, k = tuple(f.shape[:-3]), f.shape[-3]
+    f = f.reshape(-1, k, 2, 2)
+    n = f.shape[0]
+    acc = f[:, 0]
+    for j in range(1, k):
+        d = acc.shape[-1]
+        out = torch.bmm(f[:, j].reshape(n, 4, 1), acc.reshape(n, 1, d * d))  # [a, b, c, e]
+        acc = out.view(n, 2, 2, d, d).permute(0, 1, 3, 2, 4).reshape(n, 2 * d, 2 * d)
+    return acc.reshape(lead + acc.shape[-2:])
 
 
 def schedule(ops: list[Op], per_sample: list[bool]) -> tuple[list[Moment], list[tuple[Op, bool]]]:

@@ -202,7 +202,7 @@ class SmallProgram:
             pieces[ps].append(([i], acc))
         where: dict[int, tuple[bool, int]] = {}
         tables = {}
-        eye = torch.eye(2, dtype=dtype, device=device).reshape(1, 1, 2, 2)
+        eye = self._eye(dtype, device).reshape(1, 1, 2, 2)
         shared_parts = [eye] + [t for _, t in pieces[False]]
         pos = 1
         for members, _t in pieces[False]:
@@ -232,8 +232,16 @@ class SmallProgram:
             self._cache[ck] = gen
         half = angles * 0.5
         shape = half.shape + (1, 1)
-        eye = torch.eye(2, dtype=dtype, device=device)
+        eye = self._eye(dtype, device)
         return torch.cos(half).reshape(shape) * eye + torch.sin(half).reshape(shape) * gen
+
+    def _eye(self, dtype, device) -> torch.Tensor:
+        """The 2x2 identity (cached: ``torch.eye`` costs tens of microseconds per call)."""
+        key = ("eye", dtype, str(device))
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = torch.eye(2, dtype=dtype, device=device)
+        return hit
 
     def _kron_plan(self, where):
         """Per kron moment: its groups as (first qubit, size, per-sample, factor indices low qubit

@@ -144,6 +144,7 @@ def plot_curves(task: str, curves: dict[str, list[float]], solved: float, path: 
 
 
 def summarize(out: Path, runs: Path, commands: list[str]) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
     rows, entries, curves = [], [], {t: {} for t in TASKS}
     for entry_id, model, env, episodes, options in ENTRIES:
         state = entry_state(entry_id, runs)

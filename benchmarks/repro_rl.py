@@ -243,7 +243,7 @@ FINDINGS = [
     "",
     "## MiniGrid-Empty-5x5",
     "",
-    "- QFWP solves it: training average 0.9 at episode 2882, evaluation 0.929 (the paper's QFWP solves it too).",
+    "- QFWP solves it: training average 0.9 at episode 2882, evaluation 0.929.",
     "- QLSTM plateaus: its training average sits at 0.68-0.80 from episode ~800 to 3000 (evaluation 0.769),",
     "  the level where the classical LSTM core of the same width also stays (evaluation 0.733 at hidden 4,",
     "  0.730 at hidden 8, 1500 episodes each): on this A2C budget the plateau is not the quantum core's.",

@@ -73,3 +73,27 @@ __all__ = [
     "qasmbench_root",
     "reference_state",
 ]
+
+
+def check_layer_finite_differences(
+    layer, x, coef, grad_w, grad_x, eps: float = 1e-6, tol: float = 1e-7
+) -> None:
+    """Central differences of ``sum(layer(x, w) * coef)`` in every weight and every input
+    against the gradients ``grad_w`` and ``grad_x`` (an independent check of a backward)."""
+    import torch
+
+    with torch.no_grad():
+        for i in range(layer.weights.numel()):
+            w = layer.weights.clone()
+            w[i] += eps
+            up = (layer(x, w) * coef).sum()
+            w[i] -= 2 * eps
+            down = (layer(x, w) * coef).sum()
+            assert abs((up - down).item() / (2 * eps) - grad_w[i].item()) < tol
+        for b in range(x.shape[0]):
+            for j in range(x.shape[1]):
+                xp, xm = x.clone(), x.clone()
+                xp[b, j] += eps
+                xm[b, j] -= eps
+                fd = ((layer(xp) - layer(xm)) * coef).sum().item() / (2 * eps)
+                assert abs(fd - grad_x[b, j].item()) < tol

@@ -16,6 +16,8 @@ from circuits import QuantumLayer
 from circuits.engines.torch_engine import fused_expval as fe
 from circuits.engines.torch_engine.engine import compile_circuit
 
+from .helpers import check_layer_finite_differences
+
 
 def encoded_circuit(n: int, gates: str, layers: int = 2) -> QuantumCircuit:
     """``gates[q]`` encodes input q on qubit q ('x' RX, 'y' RY, 'c' a constant RX, '-' none),
@@ -119,22 +121,7 @@ def test_gradient_matches_finite_differences():
     coef = torch.tensor(np.random.default_rng(2).normal(size=(2, len(obs))))
     xr = x.clone().requires_grad_(True)
     (layer(xr) * coef).sum().backward()
-    eps = 1e-6
-    with torch.no_grad():
-        for i in range(18):
-            w = layer.weights.clone()
-            w[i] += eps
-            up = (layer(x, w) * coef).sum()
-            w[i] -= 2 * eps
-            down = (layer(x, w) * coef).sum()
-            assert abs((up - down).item() / (2 * eps) - layer.weights.grad[i].item()) < 1e-7
-        for b in range(2):
-            for j in range(2):
-                xp, xm = x.clone(), x.clone()
-                xp[b, j] += eps
-                xm[b, j] -= eps
-                fd = ((layer(xp) - layer(xm)) * coef).sum().item() / (2 * eps)
-                assert abs(fd - xr.grad[b, j].item()) < 1e-7
+    check_layer_finite_differences(layer, x, coef, layer.weights.grad, xr.grad)
 
 
 def test_values_match_qiskit():

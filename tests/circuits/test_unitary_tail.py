@@ -15,6 +15,8 @@ from circuits import QuantumLayer
 from circuits.engines.torch_engine import small
 from circuits.engines.torch_engine.engine import compile_circuit
 
+from .helpers import check_layer_finite_differences
+
 
 def mixed_circuit() -> QuantumCircuit:
     """A head of per-sample chains (constant gates mixed in) and a tail with a parameter used
@@ -86,22 +88,7 @@ def test_fused_gradient_matches_finite_differences():
     x = torch.tensor([[0.4, -1.1, 2.3], [1.7, 0.2, -0.6]], dtype=torch.float64)
     coef = torch.tensor([[0.3, -1.0, 0.5], [1.2, 0.7, -0.4]], dtype=torch.float64)
     _, gw, gx = _grads(layer, x, coef)
-    eps = 1e-6
-    with torch.no_grad():
-        for i in range(4):
-            w = layer.weights.clone()
-            w[i] += eps
-            up = (layer(x, w) * coef).sum()
-            w[i] -= 2 * eps
-            down = (layer(x, w) * coef).sum()
-            assert abs((up - down).item() / (2 * eps) - gw[i].item()) < 1e-7
-        for b in range(2):
-            for j in range(3):
-                xp, xm = x.clone(), x.clone()
-                xp[b, j] += eps
-                xm[b, j] -= eps
-                fd = ((layer(xp) - layer(xm)) * coef).sum().item() / (2 * eps)
-                assert abs(fd - gx[b, j].item()) < 1e-7
+    check_layer_finite_differences(layer, x, coef, gw, gx)
 
 
 def test_statevector_and_one_sample_match_qiskit():

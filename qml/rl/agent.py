@@ -18,7 +18,8 @@ import torch
 from torch import nn
 
 from circuits.errors import ConfigurationError, UnknownNameError
-from qml.registry import register_model
+from qml.registry import Preset, register_model
+from qml.sequence.presets import RL_PRESET
 
 #: ``factory(n_in, n_out) -> core``: a module with ``initial_state(batch, like)`` and ``step(x_t, state)``
 CoreFactory = Callable[[int, int], nn.Module]
@@ -117,7 +118,8 @@ class RecurrentActorCritic(nn.Module):
     tasks=("rl",),
     description="classical baseline of the RL cores: a torch LSTMCell + linear read-out",
     quantum=False,
-    presets={"rl": {"options": {"hidden_size": 4}}},
+    # the quantum cores' A2C setting (learning rate, clip), so that it is their reference
+    presets={"rl": Preset({"hidden_size": 4}, RL_PRESET.train)},
 )
 class ClassicalLSTM(nn.Module):
     """``LSTMCell`` + linear read-out with the quantum cores' ``initial_state``/``step`` interface."""

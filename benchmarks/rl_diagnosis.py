@@ -150,8 +150,17 @@ def circuit_probe(samples: int = 64, seed: int = 0) -> list[dict]:
     return rows
 
 
-def summarize(results: dict, block: int) -> list[str]:
-    lines = ["# RL diagnosis: A2C gradient norms per loss term and parameter group (CartPole-v1)", ""]
+ENV_TITLES = {"cartpole": "CartPole-v1", "minigrid-empty-5x5": "MiniGrid-Empty-5x5"}
+
+
+def results_name(env: str) -> str:
+    """``rl_diagnosis`` for CartPole (the first study), ``rl_diagnosis_<env>`` for the others."""
+    return "rl_diagnosis" if env == "cartpole" else f"rl_diagnosis_{env}"
+
+
+def summarize(results: dict, block: int, env: str = "cartpole") -> list[str]:
+    title = ENV_TITLES.get(env, env)
+    lines = [f"# RL diagnosis: A2C gradient norms per loss term and parameter group ({title})", ""]
     keys = ["return", "entropy", "grad_policy", "grad_value", "grad_entropy", "grad_total", "clip_scale"]
     keys += ["logit_spread_over_states", "value_spread_over_states"]
     for case, res in results.items():
@@ -204,15 +213,15 @@ def main(argv: list[str] | None = None) -> int:
             continue
         results[case] = diagnose(core, lr, options, args.env, args.episodes)
         print(f"{case}: done", flush=True)
-    lines = summarize(results, args.block)
+    lines = summarize(results, args.block, args.env)
     command = "nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/rl_diagnosis.py " + " ".join(
         sys.argv[1:] if argv is None else argv
     )
     lines += ["", f"Command: `{command}`"]
     write_results(
         args.out,
-        "rl_diagnosis",
-        {"results": results, "command": command, "machine": machine_summary("torch")},
+        results_name(args.env),
+        {"results": results, "command": command, "env": args.env, "machine": machine_summary("torch")},
         lines,
     )
     print("\n".join(lines))

@@ -47,6 +47,9 @@ ENTRIES = [
     ("qfwp-minigrid-empty-5x5", "qfwp", "minigrid-empty-5x5", 3000, {}),
     ("qlstm-minigrid-empty-5x5", "qlstm", "minigrid-empty-5x5", 3000, {}),
     ("qfwp-cartpole", "qfwp", "cartpole", 8000, {}),
+    # the same with running observation normalisation: bounds the quadratic fast-weight update
+    # L(h) Q(h) that grew to 56 rad per step on raw observations (rl_fast_weights.md)
+    ("qfwp-cartpole-normobs", "qfwp", "cartpole", 8000, {"normalize_obs": True}),
 ]
 TASKS = {"cartpole": 195.0, "minigrid-empty-5x5": 0.9}
 

@@ -66,6 +66,10 @@ def train_stage(work: Path, quick: bool, args) -> Path:
     data_options = {"chunking": args.chunking}
     if not quick:
         data_options.update(max_chars=args.max_chars, block=args.block)
+    if args.index_tokens:
+        data_options["index_tokens"] = True
+    if args.angle_tokens:
+        data_options["angle_tokens"] = True
     resume = found[-1] if found and (found[-1] / "checkpoint.pt").is_file() else None
     print(f"training on {dataset} ({'resuming ' + str(resume) if resume else 'new run'})", flush=True)
     if resume is not None:  # the run folder decides everything but the epochs
@@ -432,6 +436,12 @@ def main(argv: list[str] | None = None) -> int:
         help="training blocks: each piece under its circuit's header (pinned) or one stream",
     )
     parser.add_argument("--size", default="small", help="model size: tiny, small, paper")
+    parser.add_argument(
+        "--index-tokens", action="store_true", help="every register index its own token (see train_tokenizer)"
+    )
+    parser.add_argument(
+        "--angle-tokens", action="store_true", help="every gate angle its own token (see train_tokenizer)"
+    )
     parser.add_argument("--max-chars", type=int, default=8000, help="longest training circuit, in characters")
     parser.add_argument("--block", type=int, default=512, help="context (tokens) of the model")
     parser.add_argument("--temperature", type=float, default=0.8)

@@ -212,6 +212,8 @@ class CircuitLMTask(Task):
         max_chars: int | None = None,
         form: str = "canonical",
         chunking: str = "pinned",
+        index_tokens: bool = False,
+        angle_tokens: bool = False,
     ) -> Prepared:
         pairs = read_corpus_texts(dataset, data_root, max_chars, form)
         if subset:
@@ -219,7 +221,9 @@ class CircuitLMTask(Task):
         texts = {s: [t for t, _ in p] for s, p in pairs.items()}
         if not texts["train"]:
             raise ConfigurationError(f"{dataset} has no training circuits (max_chars={max_chars})")
-        tokenizer = train_tokenizer(texts["train"], vocab_size)
+        tokenizer = train_tokenizer(
+            texts["train"], vocab_size, index_tokens=index_tokens, angle_tokens=angle_tokens
+        )
         eos, pad = tokenizer.eos_id, tokenizer.pad_id
         blocks = {s: blocks_of(t, tokenizer, block, chunking) for s, t in texts.items()}
         data = LMData(
@@ -233,6 +237,8 @@ class CircuitLMTask(Task):
             "max_chars": max_chars,
             "form": form,
             "chunking": chunking,
+            "index_tokens": index_tokens,
+            "angle_tokens": angle_tokens,
             "train_qubits": [q for _, q in pairs["train"]],
         }
         return Prepared(data, dims=dims, record=record)

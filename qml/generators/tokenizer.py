@@ -73,16 +73,25 @@ class QasmTokenizer:
 
 #: a register index: the digits between ``[`` and ``]`` (``q[3]``, ``qubit[9]``)
 INDEX = r"(?<=\[)\d+(?=\])"
+#: one angle of a gate's parameter list: the text between ``(`` or ``,`` and ``,`` or ``)``
+ANGLE = r"(?<=[(,])[^,()\n]+(?=[,)])"
 
 
 def train_tokenizer(
-    texts: Iterable[str], vocab_size: int = 2000, min_frequency: int = 2, *, index_tokens: bool = False
+    texts: Iterable[str],
+    vocab_size: int = 2000,
+    min_frequency: int = 2,
+    *,
+    index_tokens: bool = False,
+    angle_tokens: bool = False,
 ) -> QasmTokenizer:
     """A byte-level BPE of at most ``vocab_size`` tokens trained on ``texts`` (deterministic).
 
     ``index_tokens`` keeps every register index its own piece (``cx q[`` ``0`` ``], q[`` ``2``
     ``];``), so a statement's qubits are tokens the model chooses one by one, the same tokens
-    as the register size, instead of being fused into a whole-line token per index combination."""
+    as the register size, instead of being fused into a whole-line token per index combination.
+    ``angle_tokens`` keeps every angle of a parameter list its own piece (``u3(`` ``pi/2`` ``,``
+    ``0.25`` ``,`` ...), so the number of angles a gate takes is a count of separators."""
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 
     if vocab_size < 300:
@@ -91,6 +100,8 @@ def train_tokenizer(
     splits = [pre_tokenizers.Split(Regex(r"[^\n]*\n?"), behavior="isolated")]  # one piece per line
     if index_tokens:
         splits.append(pre_tokenizers.Split(Regex(INDEX), behavior="isolated"))
+    if angle_tokens:
+        splits.append(pre_tokenizers.Split(Regex(ANGLE), behavior="isolated"))
     tok.pre_tokenizer = pre_tokenizers.Sequence(
         [*splits, pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]
     )

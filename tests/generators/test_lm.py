@@ -26,6 +26,30 @@ def test_tokenizer_round_trips_and_compresses(quick_root, tmp_path):
     assert tok.decode([*tok.encode("h q[0];\n"), tok.eos_id, *tok.encode("x q[1];\n")]) == "h q[0];\n"
 
 
+def test_index_and_angle_tokens_split_statements_into_indices_and_angles(quick_root):
+    """With ``index_tokens`` and ``angle_tokens`` each register index and each gate angle is one
+    piece, the register size in the header is the same token as an index, and text round-trips."""
+    import re
+
+    texts = read_corpus(quick_root).texts("train")
+    tok = train_tokenizer(texts, 600, index_tokens=True, angle_tokens=True)
+    line = "u3(pi/2,-0.125,3*pi/4) q[3];\n"
+    for text in texts[:5] + [line]:
+        assert tok.decode(tok.encode(text)) == text
+    pieces = [tok.tokenizer.decode([i]) for i in tok.encode(line)]
+    cuts = {sum(len(p) for p in pieces[:k]) for k in range(len(pieces) + 1)}
+    # every angle starts and ends at a token boundary (an unseen angle may take several tokens)
+    assert {3, 7, 8, 14, 15, 21, 25, 26} <= cuts
+    text = next(t for t in texts if re.search(r"\bcp\(", t))
+    ids = tok.encode(text)
+    pieces = [tok.tokenizer.decode([i]) for i in ids]
+    after_bracket = [b for a, b in zip(pieces, pieces[1:], strict=False) if a.endswith("[")]
+    assert after_bracket == re.findall(r"\[(\d+)\]", text)  # one token per index, header included
+    assert not any(re.search(r"\(.*,|,.*\)", p) for p in pieces)  # no piece spans an angle separator
+    fused = train_tokenizer(texts, 600)
+    assert any(re.search(r"q\[\d+\]", fused.tokenizer.decode([i])) for i in fused.encode(text))
+
+
 def test_chunking_keeps_every_circuit_in_order_with_eos():
     blocks = chunk([[5, 6, 7], [8], [9, 10]], 4, eos_id=0, pad_id=1)
     assert blocks.tolist() == [[5, 6, 7, 0], [8, 0, 9, 10], [0, 1, 1, 1]]

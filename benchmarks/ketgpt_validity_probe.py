@@ -1,0 +1,110 @@
+"""Free (unconstrained) validity of trained KetGPT runs, with the reasons of the invalid circuits.
+
+Draws ``--n`` circuits from each given run folder (``ketml train ketgpt`` or
+``repro_ketgpt.py --stage train``) at each temperature, checks each exactly as ``ketml verify``'s
+fold 1 does (:func:`qml.generators.verify.validity.check_text`) and counts the reasons (numbers
+folded to ``N``), so that tokenizer or training levers are compared on the same draws without the
+full study's 1,000 circuits, classifier and structure folds.
+
+    nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/ketgpt_validity_probe.py \\
+        RUN [RUN ...] --n 100 --temperatures 0.8 0.3 --tag NAME
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.harness import add_out, markdown_table, new_parser, run_main, write_results  # noqa: E402
+
+
+def probe(run: Path, n: int, temperature: float, top_k: int, max_tokens: int, seed: int) -> dict:
+    """Valid fraction and reason counts of ``n`` circuits drawn from ``run``."""
+    from qml.generators.ketgpt.generate import generate, load_generator
+    from qml.generators.verify.validity import check_text
+
+    gen = load_generator(run)
+    t0 = time.time()
+    texts = generate(
+        gen, n, temperature=temperature, top_k=top_k, max_new_tokens=max_tokens, batch_size=50, seed=seed
+    )
+    reasons: Counter = Counter()
+    for i, text in enumerate(texts):
+        check, _ = check_text(text, f"c{i}")
+        if not check.valid:
+            reasons[re.sub(r"\d+", "N", check.reason)[:110]] += 1
+    data = gen.run.get("data_options", {})
+    return {
+        "run": run.name,
+        "tokens": ", ".join(k for k in ("index_tokens", "angle_tokens") if data.get(k)) or "line merges",
+        "temperature": temperature,
+        "top_k": top_k,
+        "n": len(texts),
+        "valid": 1 - sum(reasons.values()) / max(len(texts), 1),
+        "seconds": time.time() - t0,
+        "reasons": dict(reasons.most_common()),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = new_parser(__doc__)
+    parser.add_argument("runs", type=Path, nargs="+", help="trained KetGPT run folders")
+    parser.add_argument("--n", type=int, default=100, help="circuits per run and temperature")
+    parser.add_argument("--temperatures", type=float, nargs="+", default=[0.8])
+    parser.add_argument("--top-k", type=int, default=20)
+    parser.add_argument("--max-tokens", type=int, default=4000, help="tokens drawn per circuit at most")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tag", default="", help="results file suffix")
+    add_out(parser)
+    args = parser.parse_args(argv)
+    rows = []
+    for run in args.runs:
+        for temperature in args.temperatures:
+            rows.append(probe(run, args.n, temperature, args.top_k, args.max_tokens, args.seed))
+            print(f"{run.name} T={temperature}: valid {rows[-1]['valid']:.3f}", flush=True)
+    command = (
+        "nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/ketgpt_validity_probe.py "
+        + " ".join(str(r) for r in args.runs)
+        + f" --n {args.n} --temperatures {' '.join(str(t) for t in args.temperatures)} --top-k {args.top_k}"
+        + (f" --tag {args.tag}" if args.tag else "")
+    )
+    md = [
+        "# KetGPT: free validity of trained runs, with the reasons",
+        "",
+        *markdown_table(
+            ["run", "tokens", "temperature", "top-k", "circuits", "valid", "seconds"],
+            [
+                [
+                    r["run"],
+                    r["tokens"],
+                    r["temperature"],
+                    r["top_k"],
+                    r["n"],
+                    f"{100 * r['valid']:.1f} %",
+                    f"{r['seconds']:.0f}",
+                ]
+                for r in rows
+            ],
+        ),
+        "",
+        "Reasons of the invalid circuits (numbers folded to N), most frequent first:",
+        "",
+    ]
+    for r in rows:
+        md.append(f"- {r['run']}, T {r['temperature']}:")
+        md += [f"  - {k} x `{reason}`" for reason, k in list(r["reasons"].items())[:6]]
+    md += ["", f"Command: `{command}`"]
+    name = "ketgpt_validity_probe" + (f"_{args.tag}" if args.tag else "")
+    write_results(args.out, name, {"rows": rows, "command": command}, md)
+    print("\n".join(md))
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -4,7 +4,10 @@ Draws ``--n`` circuits from each given run folder (``ketml train ketgpt`` or
 ``repro_ketgpt.py --stage train``) at each temperature, checks each exactly as ``ketml verify``'s
 fold 1 does (:func:`qml.generators.verify.validity.check_text`) and counts the reasons (numbers
 folded to ``N``), so that tokenizer or training levers are compared on the same draws without the
-full study's 1,000 circuits, classifier and structure folds.
+full study's 1,000 circuits, classifier and structure folds. ``--stop-probe`` adds whether each
+model reads the register size: the probability of ``<eos>`` right after a GHZ body on k qubits has
+measured all k (``h``, a CX ladder, ``measure q[i] -> c[i]``) under the header ``qreg q[N];
+creg c[N];`` with N = k (the circuit is complete) and N > k (it is not).
 
     nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/ketgpt_validity_probe.py \\
         RUN [RUN ...] --n 100 --temperatures 0.8 0.3 --tag NAME
@@ -52,56 +55,101 @@ def probe(run: Path, n: int, temperature: float, top_k: int, max_tokens: int, se
     }
 
 
+STOP_SIZES = (3, 5, 8, 12)
+STOP_EXTRA = (0, 1, 3, 8)
+
+
+def stop_probe(run: Path) -> dict[int, dict[int, float]]:
+    """``{k: {N - k: P(<eos>)}}`` after a measured k-qubit GHZ body under ``qreg q[N]``."""
+    import torch
+
+    from qml.generators.ketgpt.generate import load_generator
+    from qml.generators.qasm_text import header
+
+    gen = load_generator(run)
+    tok, gpt = gen.tokenizer, gen.model.gpt.eval()
+    out: dict[int, dict[int, float]] = {}
+    for k in STOP_SIZES:
+        ladder = "".join(f"cx q[{i}],q[{i + 1}];\n" for i in range(k - 1))
+        measures = "".join(f"measure q[{i}] -> c[{i}];\n" for i in range(k))
+        out[k] = {}
+        for extra in STOP_EXTRA:
+            n = k + extra
+            ids = [tok.eos_id, *tok.encode(header(n) + f"creg c[{n}];\nh q[0];\n" + ladder + measures)]
+            with torch.no_grad():
+                logits = gpt(torch.tensor([ids[-gpt.config.n_positions :]])).logits[0, -1]
+            out[k][extra] = float(torch.softmax(logits, -1)[tok.eos_id])
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = new_parser(__doc__)
     parser.add_argument("runs", type=Path, nargs="+", help="trained KetGPT run folders")
-    parser.add_argument("--n", type=int, default=100, help="circuits per run and temperature")
+    parser.add_argument("--n", type=int, default=100, help="circuits per run and temperature (0: none)")
     parser.add_argument("--temperatures", type=float, nargs="+", default=[0.8])
     parser.add_argument("--top-k", type=int, default=20)
     parser.add_argument("--max-tokens", type=int, default=4000, help="tokens drawn per circuit at most")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tag", default="", help="results file suffix")
+    parser.add_argument(
+        "--stop-probe", action="store_true", help="also P(<eos>) after a complete GHZ body, N = k vs N > k"
+    )
     add_out(parser)
     args = parser.parse_args(argv)
     rows = []
     for run in args.runs:
-        for temperature in args.temperatures:
+        for temperature in args.temperatures if args.n > 0 else ():
             rows.append(probe(run, args.n, temperature, args.top_k, args.max_tokens, args.seed))
             print(f"{run.name} T={temperature}: valid {rows[-1]['valid']:.3f}", flush=True)
+    stops = {run.name: stop_probe(run) for run in args.runs} if args.stop_probe else {}
     command = (
         "nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/ketgpt_validity_probe.py "
         + " ".join(str(r) for r in args.runs)
         + f" --n {args.n} --temperatures {' '.join(str(t) for t in args.temperatures)} --top-k {args.top_k}"
         + (f" --tag {args.tag}" if args.tag else "")
+        + (" --stop-probe" if args.stop_probe else "")
     )
-    md = [
-        "# KetGPT: free validity of trained runs, with the reasons",
-        "",
-        *markdown_table(
-            ["run", "tokens", "temperature", "top-k", "circuits", "valid", "seconds"],
-            [
+    md = ["# KetGPT: free validity of trained runs, with the reasons"]
+    if rows:
+        md += [
+            "",
+            *markdown_table(
+                ["run", "tokens", "temperature", "top-k", "circuits", "valid", "seconds"],
                 [
-                    r["run"],
-                    r["tokens"],
-                    r["temperature"],
-                    r["top_k"],
-                    r["n"],
-                    f"{100 * r['valid']:.1f} %",
-                    f"{r['seconds']:.0f}",
-                ]
-                for r in rows
-            ],
-        ),
-        "",
-        "Reasons of the invalid circuits (numbers folded to N), most frequent first:",
-        "",
-    ]
+                    [
+                        r["run"],
+                        r["tokens"],
+                        r["temperature"],
+                        r["top_k"],
+                        r["n"],
+                        f"{100 * r['valid']:.1f} %",
+                        f"{r['seconds']:.0f}",
+                    ]
+                    for r in rows
+                ],
+            ),
+            "",
+            "Reasons of the invalid circuits (numbers folded to N), most frequent first:",
+            "",
+        ]
     for r in rows:
         md.append(f"- {r['run']}, T {r['temperature']}:")
         md += [f"  - {k} x `{reason}`" for reason, k in list(r["reasons"].items())[:6]]
+    if stops:
+        md += [
+            "",
+            "Does the model read the register size? P(`<eos>`) right after a GHZ body on k qubits has "
+            "measured all k, under `qreg q[N]; creg c[N];`: it should be near 1 at N = k (the "
+            "circuit is complete) and lower at N > k.",
+            "",
+            *markdown_table(
+                ["run", "k", *(f"N = k + {e}" for e in STOP_EXTRA)],
+                [[name, k, *(f"{p[k][e]:.3f}" for e in STOP_EXTRA)] for name, p in stops.items() for k in p],
+            ),
+        ]
     md += ["", f"Command: `{command}`"]
     name = "ketgpt_validity_probe" + (f"_{args.tag}" if args.tag else "")
-    write_results(args.out, name, {"rows": rows, "command": command}, md)
+    write_results(args.out, name, {"rows": rows, "stop_probe": stops, "command": command}, md)
     print("\n".join(md))
     return 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 
-from ..errors import EngineUnavailableError, UnknownNameError
+from ..errors import ConfigurationError, EngineUnavailableError, UnknownNameError
 from .base import Capabilities, Engine
 
 
@@ -115,6 +115,16 @@ def get(name: str = "torch", **options) -> Engine:
     reason = cls.availability()
     if reason != "ok":
         raise EngineUnavailableError(f"engine {name!r} is not available: {reason}")
+    import inspect
+
+    accepted = inspect.signature(cls.__init__).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+        unknown = sorted(set(options) - set(accepted) - {"self"})
+        if unknown:
+            known = ", ".join(k for k in accepted if k != "self") or "none"
+            raise ConfigurationError(
+                f"engine {name!r} takes no option {', '.join(map(repr, unknown))}; its options: {known}"
+            )
     return cls(**options)
 
 

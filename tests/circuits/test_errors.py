@@ -123,6 +123,8 @@ def test_bad_engine_options():
         circuits.sample(qc, shots=0)
     with pytest.raises(KetmlError, match="QuantumCircuit"):
         circuits.statevector("OPENQASM 2.0;")
+    with pytest.raises(KetmlError, match=r"engine 'torch' takes no option 'shared'; its options: device"):
+        circuits.expval(qc, "Z", shared=True)  # a misspelt or misplaced keyword, not a raw TypeError
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU message")

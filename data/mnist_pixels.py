@@ -153,7 +153,8 @@ for _digits in ((0, 1), (3, 6)):
             built_from=("mnist",),
             source=_RVQE,
             licence="as mnist",
-            size=f"as mnist (digits {_digits[0]}, {_digits[1]}; 500 training images per digit held out)",
+            size=f"as mnist (digits {_digits[0]}, {_digits[1]}; split 'validate': the last 500 training "
+            "images per digit, which ketml train keeps in training and the QRNN study holds out)",
             how_to_get="built from mnist (see mnist)",
         )
     )

@@ -42,12 +42,15 @@ class _Choices(click.Choice):
 
 def _model_options(specs: list[str], flag: str = "--option", example: str = "n_layers=1") -> dict[str, Any]:
     """``--option name=value`` (or ``--data-option``) pairs; values are Python literals (3, 0.5,
-    'Z', [1, 2]) or strings."""
+    'Z', [1, 2]), ``true``/``false`` in any case (booleans, not the truthy strings), or strings."""
     options: dict[str, Any] = {}
     for spec in specs:
         name, sep, value = spec.partition("=")
         if not sep or not name.strip().isidentifier():
             raise CliError(f"{flag} {spec!r}: write name=value, e.g. {flag} {example}")
+        if value.strip().lower() in ("true", "false"):
+            options[name.strip()] = value.strip().lower() == "true"
+            continue
         try:
             options[name.strip()] = ast.literal_eval(value.strip())
         except (ValueError, SyntaxError):
@@ -199,7 +202,8 @@ def train(
             "--data-option",
             "-D",
             help="Option of the task's data loading name=value, over the model's preset, e.g. -D "
-            "horizon=8 -D site='urban' (reservoir forecasts: horizon, site, n_points, washout). Repeatable.",
+            "horizon=8 -D site='urban' -D index_tokens=true (values: Python literals, true/false, or "
+            "text; reservoir forecasts: horizon, site, n_points, washout). Repeatable.",
         ),
     ] = None,
     progress: Annotated[

@@ -300,3 +300,12 @@ def test_train_model_help_lists_its_own_flags():
     assert "--data-option" in result.stdout and "Options of onion-qrc" in result.stdout
     plain = runner.invoke(app, ["train", "--help"], env={"COLUMNS": "200"})
     assert "--reservoirs" not in plain.stdout  # only the named model's flags
+
+
+def test_option_values_are_literals_and_true_false_are_booleans():
+    """``-D flag=false`` must be False, not the truthy string 'false'."""
+    from qml.cli.train import _model_options
+
+    got = _model_options(["a=3", "b=0.5", "c=[1, 2]", "d=false", "e=TRUE", "f=True", "g=word"])
+    assert got == {"a": 3, "b": 0.5, "c": [1, 2], "d": False, "e": True, "f": True, "g": "word"}
+    assert got["d"] is False and got["e"] is True

@@ -148,12 +148,13 @@ def _build(task: Task, spec, dims: dict[str, Any], engine: str, options: dict[st
     """The model; a bad option (a name or value the model rejects) is a one-line error naming it."""
     try:
         return task.build(spec, dims, engine, options)
-    except TypeError as exc:
-        bad = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
-        if bad and bad.group(1) in options:
-            name = bad.group(1)
+    except (TypeError, ConfigurationError) as exc:
+        # a keyword no constructor takes: the model's own, or one it passed on to its engine
+        bad = re.search(r"unexpected keyword argument '(\w+)'|takes no option '(\w+)'", str(exc))
+        name = bad and (bad.group(1) or bad.group(2))
+        if name and name in options:
             raise ConfigurationError(f"{spec.name} has no option {name!r}{_close(name, spec)}") from None
-        if not options:
+        if not options or isinstance(exc, ConfigurationError):
             raise
         raise ConfigurationError(f"{spec.name} cannot be built with the options {options}: {exc}") from None
     except ValueError as exc:

@@ -42,8 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = new_parser(__doc__)
     parser.add_argument("--work", type=Path, default=WORK, help="repro_llm_generator.py's work folder")
     parser.add_argument("--beams", type=int, nargs="+", default=[1, 4, 8, 16])
+    parser.add_argument("--tag", default="", help="results file suffix (another work folder's model)")
     add_out(parser)
     args = parser.parse_args(argv)
+    import torch
+
     import qml.generators.llm.generate as generate
 
     runs = sorted((args.work / "runs").iterdir())
@@ -65,13 +68,15 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         generate.DECODING.update(pinned)
     command = (
-        "nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/llm_generator_beams.py --beams "
+        f"nice -n 10 env OMP_NUM_THREADS={torch.get_num_threads()} .venv/bin/python "
+        "benchmarks/llm_generator_beams.py --beams "
         + " ".join(str(b) for b in args.beams)
+        + (f" --work {args.work} --tag {args.tag}" if args.tag else "")
     )
     md = [
         "# LLM circuit generator: free validity against the beam width",
         "",
-        f"{len(records)} held-out prompts of `repro_llm_generator.md` (the same answers' records), the "
+        f"{len(records)} held-out prompts of the study in `{args.work.name}` (the same answers' records), the "
         f"trained model `{runs[-1].name}`; no constraint on the output; deterministic beam search.",
         "",
         *markdown_table(
@@ -81,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Command: `{command}`",
     ]
-    write_results(args.out, "repro_llm_generator_beams", {"rows": rows, "command": command}, md)
+    name = "repro_llm_generator_beams" + (f"_{args.tag}" if args.tag else "")
+    write_results(args.out, name, {"rows": rows, "command": command}, md)
     print("\n".join(md))
     return 0
 

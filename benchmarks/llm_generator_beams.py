@@ -76,8 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     md = [
         "# LLM circuit generator: free validity against the beam width",
         "",
-        f"{len(records)} held-out prompts of the study in `{args.work.name}` (the same answers' records), the "
-        f"trained model `{runs[-1].name}`; no constraint on the output; deterministic beam search.",
+        f"{len(records)} held-out prompts of the study in `{args.work.name}` (the same answers' records), "
+        f"the trained model `{runs[-1].name}`; no constraint on the output; deterministic beam search.",
         "",
         *markdown_table(
             ["num_beams", "syntactically valid", "seconds"],

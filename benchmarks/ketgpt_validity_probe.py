@@ -27,12 +27,11 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.harness import add_out, markdown_table, new_parser, run_main, write_results  # noqa: E402
 
 
-def probe(run: Path, n: int, temperature: float, top_k: int, max_tokens: int, seed: int) -> dict:
-    """Valid fraction and reason counts of ``n`` circuits drawn from ``run``."""
-    from qml.generators.ketgpt.generate import generate, load_generator
+def probe(gen, n: int, temperature: float, top_k: int, max_tokens: int, seed: int) -> dict:
+    """Valid fraction and reason counts of ``n`` circuits drawn from the generator ``gen``."""
+    from qml.generators.ketgpt.generate import generate
     from qml.generators.verify.validity import check_text
 
-    gen = load_generator(run)
     t0 = time.time()
     texts = generate(
         gen, n, temperature=temperature, top_k=top_k, max_new_tokens=max_tokens, batch_size=50, seed=seed
@@ -44,7 +43,6 @@ def probe(run: Path, n: int, temperature: float, top_k: int, max_tokens: int, se
             reasons[re.sub(r"\d+", "N", check.reason)[:110]] += 1
     data = gen.run.get("data_options", {})
     return {
-        "run": run.name,
         "tokens": ", ".join(k for k in ("index_tokens", "angle_tokens") if data.get(k)) or "line merges",
         "temperature": temperature,
         "top_k": top_k,
@@ -59,14 +57,12 @@ STOP_SIZES = (3, 5, 8, 12)
 STOP_EXTRA = (0, 1, 3, 8)
 
 
-def stop_probe(run: Path) -> dict[int, dict[int, float]]:
+def stop_probe(gen) -> dict[int, dict[int, float]]:
     """``{k: {N - k: P(<eos>)}}`` after a measured k-qubit GHZ body under ``qreg q[N]``."""
     import torch
 
-    from qml.generators.ketgpt.generate import load_generator
     from qml.generators.qasm_text import header
 
-    gen = load_generator(run)
     tok, gpt = gen.tokenizer, gen.model.gpt.eval()
     out: dict[int, dict[int, float]] = {}
     for k in STOP_SIZES:
@@ -96,14 +92,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_out(parser)
     args = parser.parse_args(argv)
-    rows = []
+    import torch
+
+    from qml.generators.ketgpt.generate import load_generator
+
+    rows, stops = [], {}
     for run in args.runs:
+        gen = load_generator(run)
         for temperature in args.temperatures if args.n > 0 else ():
-            rows.append(probe(run, args.n, temperature, args.top_k, args.max_tokens, args.seed))
+            rows.append(
+                {"run": run.name, **probe(gen, args.n, temperature, args.top_k, args.max_tokens, args.seed)}
+            )
             print(f"{run.name} T={temperature}: valid {rows[-1]['valid']:.3f}", flush=True)
-    stops = {run.name: stop_probe(run) for run in args.runs} if args.stop_probe else {}
+        if args.stop_probe:
+            stops[run.name] = stop_probe(gen)
     command = (
-        "nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/ketgpt_validity_probe.py "
+        f"nice -n 10 env OMP_NUM_THREADS={torch.get_num_threads()} .venv/bin/python "
+        "benchmarks/ketgpt_validity_probe.py "
         + " ".join(str(r) for r in args.runs)
         + f" --n {args.n} --temperatures {' '.join(str(t) for t in args.temperatures)} --top-k {args.top_k}"
         + (f" --tag {args.tag}" if args.tag else "")

@@ -115,17 +115,19 @@ def get(name: str = "torch", **options) -> Engine:
     reason = cls.availability()
     if reason != "ok":
         raise EngineUnavailableError(f"engine {name!r} is not available: {reason}")
-    import inspect
+    try:
+        return cls(**options)
+    except TypeError as exc:  # an option the constructor does not take: name it and the options it does
+        import inspect
+        import re
 
-    accepted = inspect.signature(cls.__init__).parameters
-    if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
-        unknown = sorted(set(options) - set(accepted) - {"self"})
-        if unknown:
-            known = ", ".join(k for k in accepted if k != "self") or "none"
-            raise ConfigurationError(
-                f"engine {name!r} takes no option {', '.join(map(repr, unknown))}; its options: {known}"
-            )
-    return cls(**options)
+        bad = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+        if bad is None or bad.group(1) not in options:
+            raise
+        known = ", ".join(k for k in inspect.signature(cls.__init__).parameters if k != "self") or "none"
+        raise ConfigurationError(
+            f"engine {name!r} takes no option {bad.group(1)!r}; its options: {known}"
+        ) from None
 
 
 __all__ = [

@@ -70,6 +70,8 @@ def train_stage(work: Path, quick: bool, args) -> Path:
         data_options["index_tokens"] = True
     if args.angle_tokens:
         data_options["angle_tokens"] = True
+    if args.grammar_weight:
+        data_options["grammar_weight"] = args.grammar_weight
     resume = found[-1] if found and (found[-1] / "checkpoint.pt").is_file() else None
     print(f"training on {dataset} ({'resuming ' + str(resume) if resume else 'new run'})", flush=True)
     if resume is not None:  # the run folder decides everything but the epochs
@@ -441,6 +443,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--angle-tokens", action="store_true", help="every gate angle its own token (see train_tokenizer)"
+    )
+    parser.add_argument(
+        "--grammar-weight",
+        type=float,
+        default=0.0,
+        help="weight of the grammar term in training: -log P(tokens the canonical OpenQASM 2 grammar"
+        " allows under each block's header) at every position (qml.generators.grammar_loss); sampling"
+        " stays unconstrained",
     )
     parser.add_argument("--max-chars", type=int, default=8000, help="longest training circuit, in characters")
     parser.add_argument("--block", type=int, default=512, help="context (tokens) of the model")

@@ -215,6 +215,8 @@ def train_stage(work: Path, train_path: Path, args) -> Path:
     )
     if args.index_tokens:
         data_options["index_tokens"] = True
+    if args.grammar_weight:
+        data_options["grammar_weight"] = args.grammar_weight
     run_dir, _ = train(
         "llm-circuits",
         "llm-circuit-records",
@@ -509,6 +511,13 @@ def main(argv: list[str] | None = None) -> int:
         "--index-tokens", action="store_true", help="every register index its own token (see train_tokenizer)"
     )
     parser.add_argument(
+        "--grammar-weight",
+        type=float,
+        default=0.0,
+        help="weight of the grammar term in training: -log P(tokens the OpenQASM 3 grammar allows) at"
+        " every answer position (qml.generators.grammar_loss); decoding stays unconstrained",
+    )
+    parser.add_argument(
         "--picks",
         type=Path,
         default=None,
@@ -627,6 +636,17 @@ def main(argv: list[str] | None = None) -> int:
     shape = metrics.get("model_shape", {})
     data_opts = json.loads((run_dir / "run.json").read_text()).get("data_options", {})
     index_note = ", every register index its own token" if data_opts.get("index_tokens") else ""
+    import torch
+
+    threads = f"{torch.get_num_threads()} CPU thread(s) as this invocation"
+    grammar_note = (
+        f" Training loss: next-token cross-entropy plus {data_opts['grammar_weight']} x the grammar term"
+        " (-log P(tokens the OpenQASM 3 grammar allows for the prompt's register) at every answer"
+        " position; qml.generators.grammar_loss); validation probability on forbidden tokens"
+        f" {metrics.get('val_illegal_mass', float('nan')):.2e}; decoding is not constrained by it."
+        if data_opts.get("grammar_weight")
+        else ""
+    )
     history = metrics.get("history") or {}
     train_minutes = sum(history.get("seconds", [])) / 60 or (
         metrics.get("seconds_per_epoch", 0) * (metrics.get("epochs") or stopped or 0) / 60
@@ -648,9 +668,9 @@ def main(argv: list[str] | None = None) -> int:
         + f"Model: GPT-2 from scratch, {shape.get('n_layer')} layers, {shape.get('n_embd')} wide, context "
         f"{shape.get('context')}, {metrics.get('n_parameters')} parameters, "
         f"{metrics.get('epochs', stopped)} epochs ({train_minutes:.1f} min of training at "
-        f"{metrics.get('seconds_per_epoch', float('nan')):.0f} s per epoch on one shared CPU core), "
+        f"{metrics.get('seconds_per_epoch', float('nan')):.0f} s per epoch on {threads}), "
         f"validation perplexity of the answers {metrics.get('val_perplexity', float('nan')):.3f}. "
-        f"Tokenizer: byte-level BPE trained on the records{index_note}. "
+        f"Tokenizer: byte-level BPE trained on the records{index_note}.{grammar_note} "
         "Decoding: greedy, one beam, no repetition penalty, seed 112 (pinned)."
     )
     notes = [

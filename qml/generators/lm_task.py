@@ -28,6 +28,7 @@ from qml.registry import register_task
 from qml.training.loop import Hooks
 from qml.training.task import Prepared, Task
 
+from .grammar_loss import GrammarMasks, illegal_mass, illegal_mass_loss, legal_masks
 from .lm import chunk, chunk_pinned
 from .tokenizer import QasmTokenizer, train_tokenizer
 
@@ -48,13 +49,61 @@ CORPUS_DATASETS = ("algorithm-circuits", "algorithm-circuits-quick")
 
 @dataclass
 class LMData:
-    """Token blocks ``(N, block)`` of the train/val/test splits and the tokenizer they use."""
+    """Token blocks ``(N, block)`` of the train/val/test splits and the tokenizer they use; with a
+    ``grammar_weight``, the grammar's allowed-token masks of the train and val blocks."""
 
     train: torch.Tensor
     val: torch.Tensor
     test: torch.Tensor
     tokenizer: QasmTokenizer
     n_circuits: dict[str, int]
+    grammar_weight: float = 0.0
+    train_masks: GrammarMasks | None = None
+    val_masks: GrammarMasks | None = None
+
+
+def block_masks(blocks: torch.Tensor, tokenizer: QasmTokenizer, progress: bool = False) -> GrammarMasks:
+    """The canonical OpenQASM 2 grammar's allowed tokens along every pinned block (``<eos>``, the
+    circuit's header, then its body lines): each block's register size is read from its header,
+    and the body is checked from the state after that header (a gate taken as written)."""
+    from .ketgpt.grammar import qasm2_grammar
+    from .qasm_text import HEADER_KEYWORDS, qubits_of_header
+
+    eos, pad = tokenizer.eos_id, tokenizer.pad_id
+    pieces = ["" if i in (eos, pad) else tokenizer.decode([i]) for i in range(tokenizer.vocab_size)]
+    rows = []
+    for row in blocks.tolist():
+        text, start, line = "", None, ""
+        for t in range(1, len(row)):
+            if line == "" and row[t] not in (eos, pad) and not pieces[row[t]].startswith(HEADER_KEYWORDS):
+                start = t
+                break
+            piece = pieces[row[t]]
+            text += piece
+            line = "" if piece.endswith("\n") else line + piece
+        n = qubits_of_header(text)
+        if start is None or n is None:
+            rows.append((row, len(row), qasm2_grammar(1), None))  # no body: nothing to mask
+            continue
+        grammar = qasm2_grammar(n)
+        (pos, clbits, _), tail = grammar.feed(None, text)
+        # a block may continue a circuit whose gates came in an earlier block: <eos> may follow
+        # any complete line (looser only at the first line of a circuit's first block)
+        rows.append((row, start, grammar, ((pos, clbits, True), tail)))
+    return legal_masks(rows, pieces, eos, blocks.shape[1], pad_id=pad, progress=progress)
+
+
+def lm_loss(model, blocks: torch.Tensor, index: torch.Tensor | None, table, weight: float) -> torch.Tensor:
+    """Next-token cross-entropy over a batch of blocks (padding ignored), plus ``weight`` times the
+    grammar's ``-log P(allowed)`` where ``index`` (the batch's rows of :class:`GrammarMasks`) is given."""
+    if index is None or weight == 0:
+        return model.loss(blocks)
+    logits = model(blocks)[:, :-1]
+    target = blocks[:, 1:].masked_fill(blocks[:, 1:] == model.pad_id, -100)
+    ce = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]).float(), target.reshape(-1), ignore_index=-100
+    )
+    return ce + weight * illegal_mass_loss(logits, index[:, :-1].to(logits.device), table)
 
 
 #: the text forms a corpus can be read in
@@ -139,7 +188,11 @@ class CircuitLMHooks(Hooks):
         self.n_train = len(data.train)
 
     def batch_loss(self, model, idx, generator):
-        return model.loss(self.data.train[idx].to(self.config.device))
+        d = self.data
+        masks = d.train_masks
+        index = None if masks is None else masks.index[idx]
+        table = None if masks is None else masks.table
+        return lm_loss(model, d.train[idx].to(self.config.device), index, table, d.grammar_weight)
 
     @torch.no_grad()
     def mean_loss(self, model, blocks: torch.Tensor) -> float:
@@ -155,8 +208,18 @@ class CircuitLMHooks(Hooks):
         model.train()
         return total / max(tokens, 1)
 
+    def illegal_mass(self, model) -> float:
+        """The mean probability on tokens the grammar forbids along the validation blocks."""
+        model.eval()
+        value = illegal_mass(lambda b: model(b.to(self.config.device)), self.data.val, self.data.val_masks)
+        model.train()
+        return value
+
     def end_epoch(self, model, generator):
-        return {"val_loss": self.mean_loss(model, self.data.val)}
+        out = {"val_loss": self.mean_loss(model, self.data.val)}
+        if self.data.val_masks is not None:
+            out["val_illegal_mass"] = self.illegal_mass(model)
+        return out
 
     def score(self, record):
         value = record.get("val_loss", float("nan"))
@@ -169,6 +232,14 @@ class CircuitLMHooks(Hooks):
         from qml.training.plots import plot_losses
 
         test_loss = self.mean_loss(model, self.data.test)
+        grammar = {}
+        d = self.data
+        if d.val_masks is not None and d.train_masks is not None:
+            grammar = {
+                "grammar_weight": d.grammar_weight,
+                "val_illegal_mass": self.illegal_mass(model),
+                "grammar_refused": {"train": d.train_masks.refused, "val": d.val_masks.refused},
+            }
         self.data.tokenizer.save(Path(out_dir) / "tokenizer.json")
         plot_losses(
             {"train": history["train_loss"], "validation": history["val_loss"]},
@@ -176,6 +247,7 @@ class CircuitLMHooks(Hooks):
             title,
         )
         return {
+            **grammar,
             "test_loss": test_loss,
             "test_perplexity": math.exp(test_loss) if test_loss == test_loss else float("nan"),
             "n_blocks": {
@@ -214,7 +286,13 @@ class CircuitLMTask(Task):
         chunking: str = "pinned",
         index_tokens: bool = False,
         angle_tokens: bool = False,
+        grammar_weight: float = 0.0,
     ) -> Prepared:
+        if grammar_weight < 0 or (grammar_weight and (form, chunking) != ("canonical", "pinned")):
+            raise ConfigurationError(
+                "grammar_weight must be >= 0 and needs the canonical form in pinned chunks"
+                f" (got {grammar_weight}, form={form!r}, chunking={chunking!r})"
+            )
         pairs = read_corpus_texts(dataset, data_root, max_chars, form)
         if subset:
             pairs["train"] = pairs["train"][:subset]
@@ -229,6 +307,10 @@ class CircuitLMTask(Task):
         data = LMData(
             blocks["train"], blocks["val"], blocks["test"], tokenizer, {s: len(t) for s, t in texts.items()}
         )
+        if grammar_weight:
+            data.grammar_weight = grammar_weight
+            data.train_masks = block_masks(blocks["train"], tokenizer, progress=True)
+            data.val_masks = block_masks(blocks["val"], tokenizer, progress=True)
         dims = {"vocab_size": tokenizer.vocab_size, "eos_id": eos, "pad_id": pad, "block": block}
         record = {
             "corpus": dataset,
@@ -239,6 +321,7 @@ class CircuitLMTask(Task):
             "chunking": chunking,
             "index_tokens": index_tokens,
             "angle_tokens": angle_tokens,
+            "grammar_weight": grammar_weight,
             "train_qubits": [q for _, q in pairs["train"]],
         }
         return Prepared(data, dims=dims, record=record)

@@ -26,6 +26,7 @@ from circuits.errors import ConfigurationError, DataError
 from qml.registry import register_model, register_task
 from qml.training.task import Prepared, Task
 
+from ..grammar_loss import GrammarMasks, illegal_mass, illegal_mass_loss, legal_masks
 from ..lm import LM_TRAINING, CircuitLM
 from ..lm_task import CircuitLMHooks
 from ..tokenizer import QasmTokenizer, train_tokenizer
@@ -111,9 +112,12 @@ class Encoder:
         return [i for piece in self.tok.encode_batch(prompt_pieces(text)) for i in piece]
 
 
-def encode(records: list[dict], encoder: Encoder, block: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+def encode(
+    records: list[dict], encoder: Encoder, block: int, kept: list[dict] | None = None
+) -> tuple[torch.Tensor, torch.Tensor, int]:
     """``ids`` and ``labels`` ``(N, block)`` (prompt labels and padding ``-100``) of the records
-    whose prompt, answer and ``<eos>`` fit in ``block`` tokens, and how many did not."""
+    whose prompt, answer and ``<eos>`` fit in ``block`` tokens (appended to ``kept``, when given),
+    and how many did not."""
     ids, labels, too_long = [], [], 0
     for r in records:
         p, a = encoder.prompt_ids(r), encoder.ids(r["qasm"]) + [encoder.eos_id]
@@ -121,6 +125,8 @@ def encode(records: list[dict], encoder: Encoder, block: int) -> tuple[torch.Ten
             too_long += 1
             continue
         pad = block - len(p) - len(a)
+        if kept is not None:
+            kept.append(r)
         ids.append(p + a + [encoder.pad_id] * pad)
         labels.append([IGNORE] * len(p) + a + [IGNORE] * pad)
     if not ids:
@@ -130,21 +136,60 @@ def encode(records: list[dict], encoder: Encoder, block: int) -> tuple[torch.Ten
 
 @dataclass
 class SFTData:
-    """Token ids and completion-only labels of the training and validation records."""
+    """Token ids and completion-only labels of the training and validation records; with a
+    ``grammar_weight``, the grammar's allowed-token masks of both (:mod:`..grammar_loss`)."""
 
     train_ids: torch.Tensor
     train_labels: torch.Tensor
     val_ids: torch.Tensor
     val_labels: torch.Tensor
     tokenizer: Any
+    grammar_weight: float = 0.0
+    train_masks: GrammarMasks | None = None
+    val_masks: GrammarMasks | None = None
 
 
-def completion_loss(model, ids: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean next-token cross-entropy over the answer tokens of a batch, cut to its longest row."""
+def grammar_masks(
+    ids: torch.Tensor, labels: torch.Tensor, qubits: list[int], tokenizer, eos_id: int, progress: bool = False
+) -> GrammarMasks:
+    """The OpenQASM 3 grammar's allowed tokens along each encoded answer (its register size from
+    the record), the grammar of the constrained decoder."""
+    from .constrained import QasmGrammar
+
+    pieces = [tokenizer.decode([i]) if i != eos_id else "" for i in range(tokenizer.vocab_size)]
+    grammars: dict[int, QasmGrammar] = {}
+    rows = []
+    for row, lab, n in zip(ids.tolist(), labels.tolist(), qubits, strict=True):
+        start = next(t for t, v in enumerate(lab) if v != IGNORE)
+        rows.append((row, start, grammars.setdefault(n, QasmGrammar(n)), None))
+    return legal_masks(rows, pieces, eos_id, ids.shape[1], progress=progress)
+
+
+def _width(labels: torch.Tensor) -> int:
     answer = labels != IGNORE
-    width = int(answer.nonzero()[:, 1].max()) + 1 if answer.any() else 1
+    return int(answer.nonzero()[:, 1].max()) + 1 if answer.any() else 1
+
+
+def completion_loss(
+    model,
+    ids: torch.Tensor,
+    labels: torch.Tensor,
+    masks: torch.Tensor | None = None,
+    table: torch.Tensor | None = None,
+    weight: float = 0.0,
+) -> torch.Tensor:
+    """Mean next-token cross-entropy over the answer tokens of a batch, cut to its longest row;
+    plus ``weight`` times the grammar's ``-log P(allowed)`` where ``masks`` (the batch's rows of a
+    :class:`GrammarMasks` index) and ``table`` are given."""
+    width = _width(labels)
     # padding follows each row's answer, so causal attention never reaches it from a labelled token
-    return model.gpt(input_ids=ids[:, :width], labels=labels[:, :width]).loss
+    if masks is None or weight == 0:
+        return model.gpt(input_ids=ids[:, :width], labels=labels[:, :width]).loss
+    logits = model.gpt(input_ids=ids[:, :width]).logits[:, :-1]
+    ce = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]).float(), labels[:, 1:width].reshape(-1), ignore_index=IGNORE
+    )
+    return ce + weight * illegal_mass_loss(logits, masks[:, : width - 1].to(logits.device), table)
 
 
 class SFTHooks(CircuitLMHooks):
@@ -155,8 +200,18 @@ class SFTHooks(CircuitLMHooks):
         self.n_train = len(data.train_ids)
 
     def batch_loss(self, model, idx, generator):
-        dev = self.config.device
-        return completion_loss(model, self.data.train_ids[idx].to(dev), self.data.train_labels[idx].to(dev))
+        dev, d = self.config.device, self.data
+        if d.train_masks is None or d.grammar_weight == 0:
+            return completion_loss(model, d.train_ids[idx].to(dev), d.train_labels[idx].to(dev))
+        masks = d.train_masks
+        return completion_loss(
+            model,
+            d.train_ids[idx].to(dev),
+            d.train_labels[idx].to(dev),
+            masks.index[idx],
+            masks.table,
+            d.grammar_weight,
+        )
 
     @torch.no_grad()
     def mean_loss(self, model, ids: torch.Tensor, labels: torch.Tensor) -> float:
@@ -172,8 +227,21 @@ class SFTHooks(CircuitLMHooks):
         model.train()
         return total / max(tokens, 1)
 
+    def illegal_mass(self, model) -> float:
+        """The mean probability on tokens the grammar forbids along the validation answers."""
+        model.eval()
+        dev = self.config.device
+        value = illegal_mass(
+            lambda b: model.gpt(input_ids=b.to(dev)).logits, self.data.val_ids, self.data.val_masks
+        )
+        model.train()
+        return value
+
     def end_epoch(self, model, generator):
-        return {"val_loss": self.mean_loss(model, self.data.val_ids, self.data.val_labels)}
+        out = {"val_loss": self.mean_loss(model, self.data.val_ids, self.data.val_labels)}
+        if self.data.val_masks is not None:
+            out["val_illegal_mass"] = self.illegal_mass(model)
+        return out
 
     def finish(self, model, history, out_dir, title):
         from qml.training.plots import plot_losses
@@ -188,7 +256,18 @@ class SFTHooks(CircuitLMHooks):
             {"train": history["train_loss"], "validation": history["val_loss"]}, out_dir / "curves.png", title
         )
         val = self.mean_loss(model, self.data.val_ids, self.data.val_labels)
+        grammar = {}
+        if self.data.val_masks is not None:
+            grammar = {
+                "grammar_weight": self.data.grammar_weight,
+                "val_illegal_mass": self.illegal_mass(model),
+                "grammar_refused": {
+                    "train": self.data.train_masks.refused,
+                    "val": self.data.val_masks.refused,
+                },
+            }
         return {
+            **grammar,
             "val_loss": val,
             "val_perplexity": math.exp(val) if val == val else float("nan"),
             "model_shape": model.describe(),
@@ -219,6 +298,7 @@ class LLMCircuitsTask(Task):
         block: int = 768,
         val_fraction: float = 0.1,
         index_tokens: bool = False,
+        grammar_weight: float = 0.0,
     ) -> Prepared:
         path, records = load_records(data_root)
         if not 0 <= val_fraction < 1:
@@ -233,12 +313,27 @@ class LLMCircuitsTask(Task):
             from .causal_lm import load_tokenizer
 
             tokenizer = load_tokenizer(base)
+        if grammar_weight < 0 or (grammar_weight and base is not None):
+            raise ConfigurationError(
+                f"grammar_weight must be >= 0 and needs the from-scratch tokenizer (no base);"
+                f" got {grammar_weight}"
+            )
         enc = Encoder(tokenizer)
-        train_ids, train_labels, long_train = encode(train, enc, block)
-        val_ids, val_labels, long_val = encode(val, enc, block)
+        kept_train: list[dict] = []
+        kept_val: list[dict] = []
+        train_ids, train_labels, long_train = encode(train, enc, block, kept_train)
+        val_ids, val_labels, long_val = encode(val, enc, block, kept_val)
         if len(train_ids) == 0:
             raise ConfigurationError(f"no training record fits in block={block} tokens; raise -D block")
-        data = SFTData(train_ids, train_labels, val_ids, val_labels, tokenizer)
+        data = SFTData(train_ids, train_labels, val_ids, val_labels, tokenizer, grammar_weight)
+        if grammar_weight:
+            for kept, ids_, labels_, name in (
+                (kept_train, train_ids, train_labels, "train"),
+                (kept_val, val_ids, val_labels, "val"),
+            ):
+                qubits = [int(r["n_qubits"]) for r in kept]
+                masks = grammar_masks(ids_, labels_, qubits, tokenizer, enc.eos_id, progress=True)
+                setattr(data, f"{name}_masks", masks)
         vocab = tokenizer.vocab_size if base is None else len(tokenizer)
         dims = {"vocab_size": vocab, "eos_id": enc.eos_id, "pad_id": enc.pad_id, "block": block, "base": base}
         record = {

@@ -24,7 +24,6 @@ so an interrupted run continues; results that are partial say so in ``status``.
 from __future__ import annotations
 
 import json
-import shlex
 import shutil
 import sys
 import time
@@ -36,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.harness import (  # noqa: E402
     add_out,
     add_quick,
+    launch_command,
     machine_summary,
     markdown_table,
     new_parser,
@@ -488,8 +488,7 @@ def main(argv: list[str] | None = None) -> int:
         "max_chars": None if quick else args.max_chars,
         "n_generate": n,
         "sampling": {"temperature": args.temperature, "top_k": args.top_k, "max_new_tokens": args.max_tokens},
-        "command": "nice -n 19 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/repro_ketgpt.py "
-        + shlex.join(argv if argv is not None else sys.argv[1:]),
+        "command": launch_command("benchmarks/repro_ketgpt.py", argv if argv is not None else sys.argv[1:]),
         "quick": quick,
         "notes": args.note,
         "status": "partial: training",

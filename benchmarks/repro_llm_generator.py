@@ -543,10 +543,9 @@ def main(argv: list[str] | None = None) -> int:
 
     work = args.work or data_home() / ("repro_llm_generator" + ("_quick" if args.quick else ""))
     work.mkdir(parents=True, exist_ok=True)
-    command = (
-        "nice -n 19 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/repro_llm_generator.py "
-        + " ".join(sys.argv[1:] if argv is None else argv)
-    )
+    from benchmarks.harness import launch_command
+
+    command = launch_command("benchmarks/repro_llm_generator.py", sys.argv[1:] if argv is None else argv)
     t_start = time.time()
     log = work / "commands.txt"  # every invocation on this work folder, in order (resumed runs)
     with log.open("a") as fh:

@@ -17,7 +17,7 @@ from .cli import (
     select_entries,
 )
 from .crosscheck import CrossCheckError, max_abs_diff, require_agreement
-from .machine import git_commit, machine_info, machine_summary, package_version
+from .machine import git_commit, launch_command, machine_info, machine_summary, package_version
 from .memory import available_memory, cap_address_space, is_oom
 from .peers import PeerUnavailable, import_peer, ketml_engine_status, require_engine, skip_reason
 from .results import RESULTS, ROOT, EntryStore, markdown_table, write_json, write_results
@@ -38,6 +38,7 @@ __all__ = [
     "available_memory",
     "cap_address_space",
     "deadline",
+    "launch_command",
     "git_commit",
     "import_peer",
     "is_oom",

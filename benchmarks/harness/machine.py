@@ -29,6 +29,17 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def launch_command(script: str, argv: list[str]) -> str:
+    """The command line of this invocation as run: its niceness, ``OMP_NUM_THREADS`` and arguments
+    (a results file should name the thread count and priority it was measured with)."""
+    import shlex
+
+    threads = os.environ.get("OMP_NUM_THREADS")
+    prefix = f"nice -n {os.nice(0)} " if os.nice(0) else ""
+    prefix += f"env OMP_NUM_THREADS={threads} " if threads else ""
+    return f"{prefix}.venv/bin/python {script} {shlex.join(argv)}".rstrip()
+
+
 def package_version(*distributions: str) -> str | None:
     """The installed version of the first of ``distributions`` that is installed, else None."""
     for name in distributions:

@@ -363,6 +363,27 @@ def index_diagnosis(folder: Path, records: list[dict]) -> dict:
     return out
 
 
+def length_diagnosis(folder: Path, records: list[dict], rows: list[dict]) -> dict:
+    """Where the answers stop: how many end with ``<eos>`` on a complete line (the text ends with a
+    newline) rather than at the context limit, and how many run longer than their reference (more
+    than two lines past it), valid and invalid. A model that has not learnt where a circuit ends
+    runs on into positions no training answer reaches, where its lines fall apart."""
+    from statistics import median
+
+    from qml.generators.llm.evaluate import file_name
+
+    out = {"answers": len(records), "unterminated": 0, "longer": {"valid": 0, "invalid": 0}}
+    ratios = []
+    for r, row in zip(records, rows, strict=True):
+        text = (folder / file_name(r["key"])).read_text()
+        out["unterminated"] += bool(text) and not text.endswith("\n")
+        lines, ref = text.count("\n"), r["qasm"].count("\n")
+        ratios.append(lines / max(ref, 1))
+        if lines > ref + 2:
+            out["longer"]["valid" if row["valid"] else "invalid"] += 1
+    return {**out, "line_ratio": median(ratios) if ratios else None}
+
+
 def _pct(x) -> str:
     return "-" if x is None else f"{100 * x:.1f} %"
 
@@ -613,6 +634,7 @@ def main(argv: list[str] | None = None) -> int:
             "constrained": paper_row(summarise([rows_cons[i] for i in sel])),
         }
     diagnosis = index_diagnosis(free, picks)
+    lengths = length_diagnosis(free, picks, rows_free)
     reasons: dict[str, int] = {}
     for row in rows_free:
         if not row["valid"]:
@@ -689,6 +711,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{diagnosis['answers']} declare the prompt's qubit count; answers indexing beyond it, by problem: "
         f"{diagnosis['beyond_register'] or 'none'} ({diagnosis['below_nodes']} of them within the graph's "
         "node count).",
+        f"Answer lengths (unconstrained): {lengths['unterminated']} of {lengths['answers']} stop at the "
+        f"context limit inside a line; {lengths['longer']['valid']} valid and {lengths['longer']['invalid']} "
+        "invalid answers run more than two lines past their reference; median lines generated / "
+        f"reference {_num(lengths['line_ratio'])}.",
         "Anchors: Agent-Q fine-tuned Qwen2.5-3B on 14,000 records, 580 test samples "
         "(summary_stats_quantum-circuit-qubo-3B.json); Vista/QUASAR Pass@1 from its table 1 "
         "(SCR 99.31 %, RE 11.61, SREV 22.41 %). "
@@ -710,6 +736,7 @@ def main(argv: list[str] | None = None) -> int:
         "per_problem": per,
         "invalid_reasons": reasons,
         "register_diagnosis": diagnosis,
+        "length_diagnosis": lengths,
         "training": {k: v for k, v in metrics.items() if k not in ("history", "config")},
         "dataset": built,
         "notes": notes,

@@ -58,3 +58,21 @@ def test_register_diagnosis(tmp_path):
         "beyond_register": {"edge-cover": 1, "maxcut": 1},
         "below_nodes": 1,
     }
+
+
+def test_length_diagnosis(tmp_path):
+    from qml.generators.llm.evaluate import file_name
+
+    head = 'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[2] q;\n'
+    ref = head + "h q[0];\nh q[1];\n"  # 5 lines
+    recs = [{"key": f"maxcut/n2/s{i}/qaoa-p1", "qasm": ref} for i in range(3)]
+    texts = [
+        ref,  # as long as the reference
+        ref + "h q[0];\n" * 4,  # 9 lines: runs past it, still valid
+        ref + "h q[0];\n" * 3 + "rx(0.1",  # cut at the context inside a line
+    ]
+    for r, t in zip(recs, texts, strict=True):
+        (tmp_path / file_name(r["key"])).write_text(t)
+    rows = [{"valid": True}, {"valid": True}, {"valid": False}]
+    d = repro.length_diagnosis(tmp_path, recs, rows)
+    assert d == {"answers": 3, "unterminated": 1, "longer": {"valid": 1, "invalid": 1}, "line_ratio": 8 / 5}

@@ -657,9 +657,7 @@ def main(argv: list[str] | None = None) -> int:
     shape = metrics.get("model_shape", {})
     data_opts = json.loads((run_dir / "run.json").read_text()).get("data_options", {})
     index_note = ", every register index its own token" if data_opts.get("index_tokens") else ""
-    import torch
-
-    threads = f"{torch.get_num_threads()} CPU thread(s) as this invocation"
+    threads = "the threads of the training invocation (OMP_NUM_THREADS in the list above)"
     grammar_note = (
         f" Training loss: next-token cross-entropy plus {data_opts['grammar_weight']} x the grammar term"
         " (-log P(tokens the OpenQASM 3 grammar allows for the prompt's register) at every answer"

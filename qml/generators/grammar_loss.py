@@ -20,7 +20,7 @@ import torch
 
 from .grammar import GrammarLogitsProcessor, LineGrammar, State, TokenTrie
 
-__all__ = ["GrammarMasks", "illegal_mass", "illegal_mass_loss", "legal_masks"]
+__all__ = ["GrammarMasks", "illegal_mass", "illegal_mass_loss", "legal_masks", "next_token_loss"]
 
 
 @dataclass
@@ -106,6 +106,24 @@ def illegal_mass_loss(logits: torch.Tensor, index: torch.Tensor, table: torch.Te
     if not bool((index >= 0).any()):
         return logits.sum() * 0.0
     return -_log_allowed(logits, index, table).mean()
+
+
+def next_token_loss(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    index: torch.Tensor | None = None,
+    table: torch.Tensor | None = None,
+    weight: float = 0.0,
+) -> torch.Tensor:
+    """Mean cross-entropy of ``logits`` ``(B, T, V)`` against ``targets`` ``(B, T)`` (``-100``
+    ignored), plus ``weight`` times :func:`illegal_mass_loss` where ``index`` (aligned with the
+    logits) and ``table`` are given: the one training loss of every grammar-aware language model."""
+    ce = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=-100
+    )
+    if index is None or table is None or weight == 0:
+        return ce
+    return ce + weight * illegal_mass_loss(logits, index.to(logits.device), table)
 
 
 @torch.no_grad()

@@ -28,7 +28,7 @@ from qml.registry import register_task
 from qml.training.loop import Hooks
 from qml.training.task import Prepared, Task
 
-from .grammar_loss import GrammarMasks, illegal_mass, illegal_mass_loss, legal_masks
+from .grammar_loss import GrammarMasks, illegal_mass, legal_masks, next_token_loss
 from .lm import chunk, chunk_pinned
 from .tokenizer import QasmTokenizer, train_tokenizer
 
@@ -86,7 +86,11 @@ def block_masks(blocks: torch.Tensor, tokenizer: QasmTokenizer, progress: bool =
             rows.append((row, len(row), qasm2_grammar(1), None))  # no body: nothing to mask
             continue
         grammar = qasm2_grammar(n)
-        (pos, clbits, _), tail = grammar.feed(None, text)
+        state = grammar.feed(None, text)
+        if state is None:  # a header outside the canonical form: nothing to mask
+            rows.append((row, len(row), grammar, None))
+            continue
+        (pos, clbits, _), tail = state
         # a block may continue a circuit whose gates came in an earlier block: <eos> may follow
         # any complete line (looser only at the first line of a circuit's first block)
         rows.append((row, start, grammar, ((pos, clbits, True), tail)))
@@ -98,12 +102,8 @@ def lm_loss(model, blocks: torch.Tensor, index: torch.Tensor | None, table, weig
     grammar's ``-log P(allowed)`` where ``index`` (the batch's rows of :class:`GrammarMasks`) is given."""
     if index is None or weight == 0:
         return model.loss(blocks)
-    logits = model(blocks)[:, :-1]
     target = blocks[:, 1:].masked_fill(blocks[:, 1:] == model.pad_id, -100)
-    ce = torch.nn.functional.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]).float(), target.reshape(-1), ignore_index=-100
-    )
-    return ce + weight * illegal_mass_loss(logits, index[:, :-1].to(logits.device), table)
+    return next_token_loss(model(blocks)[:, :-1], target, index[:, :-1], table, weight)
 
 
 #: the text forms a corpus can be read in
@@ -208,18 +208,34 @@ class CircuitLMHooks(Hooks):
         model.train()
         return total / max(tokens, 1)
 
+    def val_ids(self) -> torch.Tensor:
+        """The validation token rows the grammar masks follow."""
+        return self.data.val
+
     def illegal_mass(self, model) -> float:
-        """The mean probability on tokens the grammar forbids along the validation blocks."""
+        """The mean probability on tokens the grammar forbids along the validation rows."""
         model.eval()
-        value = illegal_mass(lambda b: model(b.to(self.config.device)), self.data.val, self.data.val_masks)
+        value = illegal_mass(lambda b: model(b.to(self.config.device)), self.val_ids(), self.data.val_masks)
         model.train()
         return value
 
+    def grammar_epoch(self, model) -> dict[str, float]:
+        """``val_illegal_mass`` when trained with the grammar term, else nothing."""
+        return {} if self.data.val_masks is None else {"val_illegal_mass": self.illegal_mass(model)}
+
+    def grammar_summary(self, model) -> dict[str, Any]:
+        """The grammar term's weight, final forbidden mass and refused rows (empty without it)."""
+        d = self.data
+        if d.val_masks is None or d.train_masks is None:
+            return {}
+        return {
+            "grammar_weight": d.grammar_weight,
+            "val_illegal_mass": self.illegal_mass(model),
+            "grammar_refused": {"train": d.train_masks.refused, "val": d.val_masks.refused},
+        }
+
     def end_epoch(self, model, generator):
-        out = {"val_loss": self.mean_loss(model, self.data.val)}
-        if self.data.val_masks is not None:
-            out["val_illegal_mass"] = self.illegal_mass(model)
-        return out
+        return {"val_loss": self.mean_loss(model, self.data.val), **self.grammar_epoch(model)}
 
     def score(self, record):
         value = record.get("val_loss", float("nan"))
@@ -232,14 +248,7 @@ class CircuitLMHooks(Hooks):
         from qml.training.plots import plot_losses
 
         test_loss = self.mean_loss(model, self.data.test)
-        grammar = {}
-        d = self.data
-        if d.val_masks is not None and d.train_masks is not None:
-            grammar = {
-                "grammar_weight": d.grammar_weight,
-                "val_illegal_mass": self.illegal_mass(model),
-                "grammar_refused": {"train": d.train_masks.refused, "val": d.val_masks.refused},
-            }
+        grammar = self.grammar_summary(model)
         self.data.tokenizer.save(Path(out_dir) / "tokenizer.json")
         plot_losses(
             {"train": history["train_loss"], "validation": history["val_loss"]},

@@ -26,7 +26,7 @@ from circuits.errors import ConfigurationError, DataError
 from qml.registry import register_model, register_task
 from qml.training.task import Prepared, Task
 
-from ..grammar_loss import GrammarMasks, illegal_mass, illegal_mass_loss, legal_masks
+from ..grammar_loss import GrammarMasks, legal_masks, next_token_loss
 from ..lm import LM_TRAINING, CircuitLM
 from ..lm_task import CircuitLMHooks
 from ..tokenizer import QasmTokenizer, train_tokenizer
@@ -186,10 +186,7 @@ def completion_loss(
     if masks is None or weight == 0:
         return model.gpt(input_ids=ids[:, :width], labels=labels[:, :width]).loss
     logits = model.gpt(input_ids=ids[:, :width]).logits[:, :-1]
-    ce = torch.nn.functional.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]).float(), labels[:, 1:width].reshape(-1), ignore_index=IGNORE
-    )
-    return ce + weight * illegal_mass_loss(logits, masks[:, : width - 1].to(logits.device), table)
+    return next_token_loss(logits, labels[:, 1:width], masks[:, : width - 1], table, weight)
 
 
 class SFTHooks(CircuitLMHooks):
@@ -200,17 +197,10 @@ class SFTHooks(CircuitLMHooks):
         self.n_train = len(data.train_ids)
 
     def batch_loss(self, model, idx, generator):
-        dev, d = self.config.device, self.data
-        if d.train_masks is None or d.grammar_weight == 0:
-            return completion_loss(model, d.train_ids[idx].to(dev), d.train_labels[idx].to(dev))
-        masks = d.train_masks
+        dev, d, masks = self.config.device, self.data, self.data.train_masks
+        index, table = (None, None) if masks is None else (masks.index[idx], masks.table)
         return completion_loss(
-            model,
-            d.train_ids[idx].to(dev),
-            d.train_labels[idx].to(dev),
-            masks.index[idx],
-            masks.table,
-            d.grammar_weight,
+            model, d.train_ids[idx].to(dev), d.train_labels[idx].to(dev), index, table, d.grammar_weight
         )
 
     @torch.no_grad()
@@ -227,21 +217,12 @@ class SFTHooks(CircuitLMHooks):
         model.train()
         return total / max(tokens, 1)
 
-    def illegal_mass(self, model) -> float:
-        """The mean probability on tokens the grammar forbids along the validation answers."""
-        model.eval()
-        dev = self.config.device
-        value = illegal_mass(
-            lambda b: model.gpt(input_ids=b.to(dev)).logits, self.data.val_ids, self.data.val_masks
-        )
-        model.train()
-        return value
+    def val_ids(self) -> torch.Tensor:
+        return self.data.val_ids
 
     def end_epoch(self, model, generator):
-        out = {"val_loss": self.mean_loss(model, self.data.val_ids, self.data.val_labels)}
-        if self.data.val_masks is not None:
-            out["val_illegal_mass"] = self.illegal_mass(model)
-        return out
+        val = self.mean_loss(model, self.data.val_ids, self.data.val_labels)
+        return {"val_loss": val, **self.grammar_epoch(model)}
 
     def finish(self, model, history, out_dir, title):
         from qml.training.plots import plot_losses
@@ -256,18 +237,8 @@ class SFTHooks(CircuitLMHooks):
             {"train": history["train_loss"], "validation": history["val_loss"]}, out_dir / "curves.png", title
         )
         val = self.mean_loss(model, self.data.val_ids, self.data.val_labels)
-        grammar = {}
-        if self.data.val_masks is not None:
-            grammar = {
-                "grammar_weight": self.data.grammar_weight,
-                "val_illegal_mass": self.illegal_mass(model),
-                "grammar_refused": {
-                    "train": self.data.train_masks.refused,
-                    "val": self.data.val_masks.refused,
-                },
-            }
         return {
-            **grammar,
+            **self.grammar_summary(model),
             "val_loss": val,
             "val_perplexity": math.exp(val) if val == val else float("nan"),
             "model_shape": model.describe(),

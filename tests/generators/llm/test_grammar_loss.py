@@ -178,3 +178,22 @@ def test_ketgpt_trains_with_the_grammar_term(quick_root, tmp_path):
             data_options={**options, "chunking": "stream"},
             **common,
         )
+
+
+def test_grammar_path_cross_entropy_equals_the_models_own_loss(records_dir):
+    """The grammar path computes its cross-entropy itself: it must equal transformers' loss of the
+    same batch, and add exactly ``weight`` times the grammar term."""
+    from qml.generators.llm.sft import completion_loss
+    from qml.generators.lm import CircuitLM
+
+    recs, kept, tok, enc, ids, labels = _encoded(records_dir)
+    masks = grammar_masks(ids, labels, [r["n_qubits"] for r in kept], tok, enc.eos_id)
+    torch.manual_seed(0)
+    model = CircuitLM(tok.vocab_size, "tiny", tok.eos_id, tok.pad_id, n_positions=256)
+    b_ids, b_lab, index = ids[:4], labels[:4], masks.index[:4]
+    plain = completion_loss(model, b_ids, b_lab)  # transformers' own loss
+    assert torch.allclose(completion_loss(model, b_ids, b_lab, index, masks.table, 1e-12), plain, atol=1e-6)
+    width = int((b_lab != IGNORE).nonzero()[:, 1].max()) + 1
+    term = illegal_mass_loss(model(b_ids[:, :width])[:, :-1], index[:, : width - 1], masks.table)
+    mixed = completion_loss(model, b_ids, b_lab, index, masks.table, 0.5)
+    assert float(term) > 0 and torch.allclose(mixed, plain + 0.5 * term, atol=1e-5)

@@ -232,6 +232,59 @@ def train_stage(work: Path, train_path: Path, args) -> Path:
     return run_dir
 
 
+def on_policy_stage(work: Path, train_path: Path, run_dir: Path, args) -> tuple[Path, list[dict]]:
+    """``--rounds`` of on-policy corrections (:mod:`qml.generators.llm.on_policy`): each round is a
+    run started from the previous one's weights, on ``--rollouts`` of its own greedy answers to
+    training prompts (stops and grammar masks) and ``--replay`` reference rows; finished rounds
+    are found, not redone. Returns the last round's run and each round's record."""
+    import json
+
+    from qml.training.experiment import train
+
+    rounds = []
+    for k in range(1, args.rounds + 1):
+        out = work / "rounds" / f"round{k}"
+        found = sorted(out.glob("llm-circuits-*/metrics.json")) if out.is_dir() else []
+        if found:
+            print(f"on-policy round {k}: found {found[-1].parent}", flush=True)
+            next_dir = found[-1].parent
+        else:
+            if out.is_dir():  # an interrupted round starts again (a round is one short epoch)
+                import shutil
+
+                shutil.rmtree(out)
+            data_options = json.loads((run_dir / "run.json").read_text())["data_options"]
+            model_options = json.loads((run_dir / "run.json").read_text())["model_options"]
+            data_options.update(init=str(run_dir), rollouts=args.rollouts, replay=args.replay, rollout_seed=k)
+            next_dir, _ = train(
+                "llm-circuits",
+                "llm-circuit-records",
+                out=out,
+                data_root=str(train_path.parent),
+                progress=True,
+                model_options=model_options,
+                data_options=data_options,
+                epochs=args.round_epochs,
+                batch_size=args.batch_size,
+                lr=args.round_lr,
+            )
+        saved = json.loads((next_dir / "run.json").read_text())
+        m = json.loads((next_dir / "metrics.json").read_text())
+        rounds.append(
+            {
+                "round": k,
+                "run": str(next_dir),
+                **{k: v for k, v in saved["on_policy"].items() if k != "keys"},
+                "val_perplexity": m.get("val_perplexity"),
+                "val_illegal_mass": m.get("val_illegal_mass"),
+                "seconds": sum((m.get("history") or {}).get("seconds", [])),
+            }
+        )
+        print(f"on-policy round {k}: {rounds[-1]}", flush=True)
+        run_dir = next_dir
+    return run_dir, rounds
+
+
 def finish_from_checkpoint(work: Path, train_path: Path) -> Path:
     """A run stopped for time: its best weights so far become the model, and the task's own
     finish writes tokenizer.json and metrics.json (marked ``stopped_at_epoch``)."""
@@ -321,12 +374,14 @@ def evaluate_stage(folder: Path, records: list[dict], n_random: int) -> tuple[li
     return rows, summarise(rows)
 
 
-def warm_stage(folder: Path, records: list[dict], rows: list[dict], n: int, work: Path) -> dict:
+def warm_stage(
+    folder: Path, records: list[dict], rows: list[dict], n: int, work: Path, suffix: str = ""
+) -> dict:
     import json
 
     from qml.generators.llm.warm_start import summarise_warm_starts, warm_start
 
-    path = work / "warm_start.jsonl"
+    path = work / f"warm_start{suffix}.jsonl"
     done = [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
     seen = {d["key"] for d in done}
     usable = [r for r, row in zip(records, rows, strict=True) if "kl_generated" in row][:n]
@@ -447,6 +502,48 @@ def markdown(result: dict) -> list[str]:
         ),
         "",
     ]
+    rounds = result.get("on_policy_rounds") or []
+    if rounds:
+        lines += [
+            "## On-policy rounds (the model's own greedy answers to training prompts, before each round)",
+            "",
+            "Each round answers training prompts with the previous model, labels `<eos>` where an answer"
+            " runs past its reference's last line and masks the grammar's allowed tokens up to its first"
+            " forbidden one (qml.generators.llm.on_policy), and trains one run from the previous"
+            " weights on those rows beside reference rows. The counts describe the answers of the"
+            " model *entering* the round.",
+            "",
+            *markdown_table(
+                [
+                    "round",
+                    "answers",
+                    "stopped at or before the reference's end",
+                    "ran past it (stop labelled)",
+                    "fewer lines (no stop)",
+                    "ran into the context",
+                    "wrote a forbidden token",
+                    "val. perplexity after",
+                    "forbidden mass after",
+                    "training minutes",
+                ],
+                [
+                    [
+                        str(r["round"]),
+                        str(r["rollouts"]["rollouts"]),
+                        str(r["rollouts"]["stopped"]),
+                        str(r["rollouts"]["overran"]),
+                        str(r["rollouts"]["short"]),
+                        str(r["rollouts"]["context"]),
+                        str(r["rollouts"].get("strayed", "-")),
+                        _num(r.get("val_perplexity")),
+                        "-" if r.get("val_illegal_mass") is None else f"{r['val_illegal_mass']:.2e}",
+                        _num(r.get("seconds", 0) / 60, 1),
+                    ]
+                    for r in rounds
+                ],
+            ),
+            "",
+        ]
     ws = result.get("warm_start") or {}
     if ws.get("circuits"):
         lines += [
@@ -539,6 +636,19 @@ def main(argv: list[str] | None = None) -> int:
         " every answer position (qml.generators.grammar_loss); decoding stays unconstrained",
     )
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=0,
+        help="on-policy rounds after training: each answers --rollouts training prompts with the"
+        " model and trains on its missed stops and forbidden tokens (qml.generators.llm.on_policy)",
+    )
+    parser.add_argument("--rollouts", type=int, default=2000, help="training prompts answered per round")
+    parser.add_argument(
+        "--replay", type=int, default=4000, help="reference rows trained beside them per round"
+    )
+    parser.add_argument("--round-epochs", type=int, default=1, help="epochs of each round")
+    parser.add_argument("--round-lr", type=float, default=2e-4, help="learning rate of each round (cosine)")
+    parser.add_argument(
         "--picks",
         type=Path,
         default=None,
@@ -604,11 +714,22 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if timer is not None:
                 timer.cancel()
-    if args.stage == "train":
-        return 0
     import json
 
+    rounds: list[dict] = []
+    if args.rounds:
+        first = run_dir
+        run_dir, rounds = on_policy_stage(work, work / "train" / "records.jsonl", run_dir, args)
+        first_metrics = json.loads((first / "metrics.json").read_text())
+    if args.stage == "train":
+        return 0
     metrics = json.loads((run_dir / "metrics.json").read_text())
+    if rounds:  # the training figures are the first run's; the rounds are listed apart
+        metrics = {
+            **first_metrics,
+            "val_perplexity": metrics["val_perplexity"],
+            "val_illegal_mass": metrics.get("val_illegal_mass"),
+        }
     from qml.generators.llm.generate import load_llm
 
     enc, block = load_llm(run_dir).encoder, metrics.get("model_shape", {}).get("context", args.block)
@@ -619,11 +740,12 @@ def main(argv: list[str] | None = None) -> int:
 
         by_key = {r["key"]: r for r in test_recs}
         picks = [by_key[_json.loads(line)["key"]] for line in args.picks.read_text().splitlines()]
-    free = generate_stage(run_dir, picks, work / "generated_free", False)
-    cons = generate_stage(run_dir, picks, work / "generated_constrained", True)
+    suffix = f"_round{args.rounds}" if args.rounds else ""
+    free = generate_stage(run_dir, picks, work / f"generated_free{suffix}", False)
+    cons = generate_stage(run_dir, picks, work / f"generated_constrained{suffix}", True)
     rows_free, s_free = evaluate_stage(free, picks, args.n_random)
     rows_cons, s_cons = evaluate_stage(cons, picks, args.n_random)
-    warm = warm_stage(free, picks, rows_free, args.warm, work)
+    warm = warm_stage(free, picks, rows_free, args.warm, work, suffix)
     from qml.generators.llm.evaluate import summarise
 
     per = {}
@@ -735,6 +857,7 @@ def main(argv: list[str] | None = None) -> int:
         "invalid_reasons": reasons,
         "register_diagnosis": diagnosis,
         "length_diagnosis": lengths,
+        "on_policy_rounds": rounds,
         "training": {k: v for k, v in metrics.items() if k not in ("history", "config")},
         "dataset": built,
         "notes": notes,

@@ -20,7 +20,13 @@ import torch
 
 from .grammar import GrammarLogitsProcessor, LineGrammar, State, TokenTrie
 
-__all__ = ["GrammarMasks", "illegal_mass", "illegal_mass_loss", "legal_masks", "next_token_loss"]
+__all__ = [
+    "GrammarMasks",
+    "illegal_mass",
+    "illegal_mass_loss",
+    "legal_masks",
+    "next_token_loss",
+]
 
 
 @dataclass
@@ -28,11 +34,13 @@ class GrammarMasks:
     """``table`` ``(U, V)``: the distinct allowed-token masks; ``index`` ``(N, T)``: for the logits
     at position ``t`` of row ``n`` (which predict token ``t + 1``) the row of ``table`` that holds
     the tokens allowed there, ``-1`` where none applies (prompt, padding, a refused answer);
-    ``refused``: rows whose answer the grammar does not accept (left without masks)."""
+    ``refused``: rows whose answer the grammar does not accept (left without masks); ``strayed``:
+    on-policy rows that write a forbidden token (masked up to it)."""
 
     table: torch.Tensor
     index: torch.Tensor
     refused: int
+    strayed: int = 0
 
 
 def legal_masks(
@@ -42,13 +50,16 @@ def legal_masks(
     width: int,
     *,
     pad_id: int | None = None,
+    on_policy: Sequence[bool] | None = None,
     progress: bool = False,
 ) -> GrammarMasks:
     """The masks of ``rows``: each ``(ids, answer_start, grammar, start_state)`` with ``ids`` the
     row's tokens (prompt, answer, ``<eos>``, padding), the answer starting at ``answer_start``.
     Masks run from the last prompt token to the token before ``<eos>`` (or before ``pad_id`` or
     the row's end: a piece of a longer circuit); a row whose answer leaves the grammar gets none
-    (a mask that contradicts the reference would teach both ways)."""
+    (a mask that contradicts the reference would teach both ways). An ``on_policy`` row (the
+    model's own answer, :mod:`.llm.on_policy`) keeps its masks up to and including its first
+    forbidden token: that is the position the term must correct."""
     from tqdm.auto import tqdm
 
     vocab = len(pieces)
@@ -56,7 +67,7 @@ def legal_masks(
     keys: dict[tuple[LineGrammar, Hashable], int] = {}
     masks: list[torch.Tensor] = []
     index = torch.full((len(rows), width), -1, dtype=torch.long)
-    refused = 0
+    refused = strayed = 0
     processors: dict[int, GrammarLogitsProcessor] = {}
     for n, (ids, start, grammar, state) in enumerate(tqdm(rows, desc="grammar masks", disable=not progress)):
         proc = processors.setdefault(id(grammar), GrammarLogitsProcessor(grammar, trie, pieces, 0, eos_id))
@@ -74,6 +85,9 @@ def legal_masks(
                 masks.append(proc.mask(grammar, st, vocab).clone())
             nxt = ids[t + 1]
             if not bool(masks[k][nxt]):
+                if on_policy is not None and on_policy[n]:
+                    found.append((t, k))
+                    ok, strayed = True, strayed + 1
                 break
             found.append((t, k))
             if nxt == eos_id:
@@ -90,7 +104,7 @@ def legal_masks(
         for t, k in found:
             index[n, t] = k
     table = torch.stack(masks) if masks else torch.zeros(0, vocab, dtype=torch.bool)
-    return GrammarMasks(table, index, refused)
+    return GrammarMasks(table, index, refused, strayed)
 
 
 def _log_allowed(logits: torch.Tensor, index: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
@@ -114,13 +128,23 @@ def next_token_loss(
     index: torch.Tensor | None = None,
     table: torch.Tensor | None = None,
     weight: float = 0.0,
+    avoid: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Mean cross-entropy of ``logits`` ``(B, T, V)`` against ``targets`` ``(B, T)`` (``-100``
     ignored), plus ``weight`` times :func:`illegal_mass_loss` where ``index`` (aligned with the
-    logits) and ``table`` are given: the one training loss of every grammar-aware language model."""
-    ce = torch.nn.functional.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=-100
-    )
+    logits) and ``table`` are given: the one training loss of every grammar-aware language model.
+    ``avoid`` ``(B, T)`` names a token the model should not have chosen at a position
+    (``-100`` elsewhere); each adds ``-log(1 - P(token))`` (unlikelihood, Welleck et al. 2019)
+    and counts in the mean as a target does."""
+    flat = logits.reshape(-1, logits.shape[-1]).float()
+    terms = torch.nn.functional.cross_entropy(flat, targets.reshape(-1), ignore_index=-100, reduction="sum")
+    count = int((targets != -100).sum())
+    if avoid is not None and bool((avoid != -100).any()):
+        sel = avoid.reshape(-1) != -100
+        log_p = flat[sel].log_softmax(-1).gather(-1, avoid.reshape(-1)[sel, None].to(flat.device))
+        terms = terms - torch.log1p(-log_p.exp().clamp(max=1 - 1e-6)).sum()
+        count += int(sel.sum())
+    ce = terms / count if count else logits.sum() * 0.0  # rows with masks only: no target
     if index is None or table is None or weight == 0:
         return ce
     return ce + weight * illegal_mass_loss(logits, index.to(logits.device), table)

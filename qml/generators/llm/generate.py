@@ -26,7 +26,7 @@ from qml.training.runs import RunNotFoundError
 from .evaluate import file_name
 from .sft import Encoder
 
-__all__ = ["DECODING", "LLMGenerator", "generate_texts", "load_llm", "write_generated"]
+__all__ = ["DECODING", "LLMGenerator", "generate_ids", "generate_texts", "load_llm", "write_generated"]
 
 #: the decoding settings, pinned (the paper's were the checkpoint's implicit ones)
 DECODING: dict[str, Any] = {"do_sample": False, "num_beams": 1, "repetition_penalty": 1.0, "seed": 112}
@@ -85,6 +85,67 @@ def _decode(gen: LLMGenerator, ids: list[int]) -> str:
 
 
 @torch.no_grad()
+def generate_ids(
+    gen: LLMGenerator,
+    records: Sequence[dict],
+    *,
+    constrained: bool = False,
+    max_new_tokens: int | None = None,
+    batch_size: int = 8,
+    left_pad: bool = False,
+    progress: bool = False,
+) -> list[list[int]]:
+    """The token ids the model writes after each record's prompt (greedy, :data:`DECODING`; up to
+    and including ``<eos>``, or to the context's end). Rows are batched by register size and
+    prompt length, so no row is padded; ``left_pad`` batches by register size alone, prompts
+    padded on the left (fewer, fuller batches for prompts of many lengths; an answer's budget is
+    then the context less the batch's longest prompt)."""
+    from tqdm.auto import tqdm
+    from transformers import LogitsProcessorList
+
+    from .constrained import QasmLogitsProcessor
+
+    torch.manual_seed(DECODING["seed"])
+    model = gen.model.gpt
+    device = next(model.parameters()).device
+    eos, pad = gen.encoder.eos_id, gen.encoder.pad_id
+    prompts = [gen.encoder.prompt_ids(r) for r in records]
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, (r, p) in enumerate(zip(records, prompts, strict=True)):
+        groups.setdefault((r["n_qubits"], 0 if left_pad else len(p)), []).append(i)
+    for g in groups.values():
+        g.sort(key=lambda i: len(prompts[i]))
+    batches = [(k[0], g[j : j + batch_size]) for k, g in groups.items() for j in range(0, len(g), batch_size)]
+    out: list[list[int]] = [[] for _ in records]
+    for n_qubits, idx in tqdm(batches, desc="generating", disable=not progress, unit="batch"):
+        width = max(len(prompts[i]) for i in idx)
+        budget = gen.context - width
+        if budget < 1:
+            continue
+        new = min(budget, max_new_tokens or budget)
+        ids = torch.tensor([[pad] * (width - len(prompts[i])) + prompts[i] for i in idx], device=device)
+        mask = torch.tensor(
+            [[0] * (width - len(prompts[i])) + [1] * len(prompts[i]) for i in idx], device=device
+        )
+        procs = LogitsProcessorList()
+        if constrained:
+            procs.append(QasmLogitsProcessor(gen.encoder.tok, n_qubits, width, eos))
+        seqs = model.generate(
+            input_ids=ids,
+            attention_mask=mask,
+            max_new_tokens=new,
+            do_sample=DECODING["do_sample"],
+            num_beams=DECODING["num_beams"],
+            repetition_penalty=DECODING["repetition_penalty"],
+            eos_token_id=eos,
+            pad_token_id=pad,
+            logits_processor=procs,
+        )
+        for row, i in zip(seqs[:, width:].tolist(), idx, strict=True):
+            out[i] = row[: row.index(eos) + 1] if eos in row else row
+    return out
+
+
 def generate_texts(
     gen: LLMGenerator,
     records: Sequence[dict],
@@ -94,51 +155,23 @@ def generate_texts(
     batch_size: int = 8,
     progress: bool = False,
 ) -> list[str]:
-    """The model's answer to each record's prompt (greedy, :data:`DECODING`); rows are batched
-    by register size and prompt length, so no row is padded."""
-    from tqdm.auto import tqdm
-    from transformers import LogitsProcessorList
+    """The model's answer to each record's prompt (:func:`generate_ids`, decoded); a constrained
+    answer that the token budget ends is cut back to its last complete line."""
+    from .constrained import QasmGrammar
 
-    from .constrained import QasmGrammar, QasmLogitsProcessor
-
-    torch.manual_seed(DECODING["seed"])
-    model = gen.model.gpt
-    device = next(model.parameters()).device
-    prompts = [gen.encoder.prompt_ids(r) for r in records]
-    groups: dict[tuple[int, int], list[int]] = {}
-    for i, (r, p) in enumerate(zip(records, prompts, strict=True)):
-        groups.setdefault((r["n_qubits"], len(p)), []).append(i)
-    batches = [(k, g[j : j + batch_size]) for k, g in groups.items() for j in range(0, len(g), batch_size)]
-    out: list[str] = [""] * len(records)
-    for (n_qubits, width), idx in tqdm(batches, desc="generating", disable=not progress, unit="batch"):
-        budget = gen.context - width
-        if budget < 1:
-            for i in idx:
-                out[i] = ""
-            continue
-        new = min(budget, max_new_tokens or budget)
-        ids = torch.tensor([prompts[i] for i in idx], device=device)
-        procs = LogitsProcessorList()
-        if constrained:
-            procs.append(QasmLogitsProcessor(gen.encoder.tok, n_qubits, width, gen.encoder.eos_id))
-        seqs = model.generate(
-            input_ids=ids,
-            attention_mask=torch.ones_like(ids),
-            max_new_tokens=new,
-            do_sample=DECODING["do_sample"],
-            num_beams=DECODING["num_beams"],
-            repetition_penalty=DECODING["repetition_penalty"],
-            eos_token_id=gen.encoder.eos_id,
-            pad_token_id=gen.encoder.pad_id,
-            logits_processor=procs,
-        )
-        for row, i in zip(seqs[:, width:].tolist(), idx, strict=True):
-            text = _decode(gen, row)
-            out[i] = (
-                QasmGrammar(n_qubits).truncate(text)
-                if constrained and gen.encoder.eos_id not in row
-                else text
-            )
+    rows = generate_ids(
+        gen,
+        records,
+        constrained=constrained,
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        progress=progress,
+    )
+    out = []
+    for row, r in zip(rows, records, strict=True):
+        text = _decode(gen, row)
+        stopped = gen.encoder.eos_id in row
+        out.append(QasmGrammar(r["n_qubits"]).truncate(text) if constrained and not stopped else text)
     return out
 
 

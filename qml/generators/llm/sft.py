@@ -147,27 +147,51 @@ class SFTData:
     grammar_weight: float = 0.0
     train_masks: GrammarMasks | None = None
     val_masks: GrammarMasks | None = None
+    #: training rows before this index are reference answers, the rest on-policy rows
+    n_reference: int | None = None
+    #: the run folder whose weights start training (data option ``init``)
+    init: str | None = None
+    #: ``(N, block)``: a token to make less likely at a position (``<eos>`` where an on-policy
+    #: answer stopped too early), ``-100`` elsewhere; aligned with the logits
+    train_avoid: torch.Tensor | None = None
 
 
 def grammar_masks(
-    ids: torch.Tensor, labels: torch.Tensor, qubits: list[int], tokenizer, eos_id: int, progress: bool = False
+    ids: torch.Tensor,
+    starts: list[int],
+    qubits: list[int],
+    tokenizer,
+    eos_id: int,
+    on_policy: list[bool] | None = None,
+    progress: bool = False,
 ) -> GrammarMasks:
-    """The OpenQASM 3 grammar's allowed tokens along each encoded answer (its register size from
-    the record), the grammar of the constrained decoder."""
+    """The OpenQASM 3 grammar's allowed tokens along each encoded answer (starting at ``starts``,
+    its register size from the record), the grammar of the constrained decoder; ``on_policy``
+    rows (the model's own answers) are masked up to their first forbidden token."""
     from .constrained import QasmGrammar
 
     pieces = [tokenizer.decode([i]) if i != eos_id else "" for i in range(tokenizer.vocab_size)]
     grammars: dict[int, QasmGrammar] = {}
-    rows = []
-    for row, lab, n in zip(ids.tolist(), labels.tolist(), qubits, strict=True):
-        start = next(t for t, v in enumerate(lab) if v != IGNORE)
-        rows.append((row, start, grammars.setdefault(n, QasmGrammar(n)), None))
-    return legal_masks(rows, pieces, eos_id, ids.shape[1], progress=progress)
+    rows = [
+        (row, start, grammars.setdefault(n, QasmGrammar(n)), None)
+        for row, start, n in zip(ids.tolist(), starts, qubits, strict=True)
+    ]
+    return legal_masks(rows, pieces, eos_id, ids.shape[1], on_policy=on_policy, progress=progress)
 
 
-def _width(labels: torch.Tensor) -> int:
+def answer_starts(labels: torch.Tensor) -> list[int]:
+    """Where each row's answer starts: its first labelled token."""
+    return [next(t for t, v in enumerate(lab) if v != IGNORE) for lab in labels.tolist()]
+
+
+def _width(labels: torch.Tensor, *cells: torch.Tensor | None) -> int:
+    """The tokens a batch needs: to its last label, and past its last masked or avoided position."""
     answer = labels != IGNORE
-    return int(answer.nonzero()[:, 1].max()) + 1 if answer.any() else 1
+    width = int(answer.nonzero()[:, 1].max()) + 1 if answer.any() else 1
+    for c in cells:
+        if c is not None and bool((c >= 0).any()):
+            width = max(width, int((c >= 0).nonzero()[:, 1].max()) + 2)
+    return min(width, labels.shape[1])
 
 
 def completion_loss(
@@ -177,16 +201,66 @@ def completion_loss(
     masks: torch.Tensor | None = None,
     table: torch.Tensor | None = None,
     weight: float = 0.0,
+    avoid: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Mean next-token cross-entropy over the answer tokens of a batch, cut to its longest row;
     plus ``weight`` times the grammar's ``-log P(allowed)`` where ``masks`` (the batch's rows of a
-    :class:`GrammarMasks` index) and ``table`` are given."""
-    width = _width(labels)
+    :class:`GrammarMasks` index) and ``table`` are given; ``avoid``: tokens to make less likely
+    (:func:`..grammar_loss.next_token_loss`)."""
+    if weight == 0:
+        masks = None
+    if avoid is not None and not bool((avoid != IGNORE).any()):
+        avoid = None
+    width = _width(labels, masks, avoid)
     # padding follows each row's answer, so causal attention never reaches it from a labelled token
-    if masks is None or weight == 0:
+    if masks is None and avoid is None:
         return model.gpt(input_ids=ids[:, :width], labels=labels[:, :width]).loss
     logits = model.gpt(input_ids=ids[:, :width]).logits[:, :-1]
-    return next_token_loss(logits, labels[:, 1:width], masks[:, : width - 1], table, weight)
+    return next_token_loss(
+        logits,
+        labels[:, 1:width],
+        None if masks is None else masks[:, : width - 1],
+        table,
+        weight,
+        None if avoid is None else avoid[:, : width - 1],
+    )
+
+
+def _check_on_policy(
+    init: str | None, rollouts: int, replay: int | None, base: str | None, block: int
+) -> None:
+    """Refuse on-policy options that cannot work, naming the option."""
+    if rollouts < 0 or (replay is not None and replay < 0):
+        raise ConfigurationError(f"rollouts and replay must be >= 0; got {rollouts} and {replay}")
+    if rollouts and init is None:
+        raise ConfigurationError("rollouts need a trained model to answer the prompts: give -D init=RUN")
+    if init is None:
+        return
+    if base is not None:
+        raise ConfigurationError("init continues a from-scratch run; it does not combine with base")
+    from qml.training.runs import read_run
+
+    folder = Path(init)
+    for need in ("run.json", "model.pt", "tokenizer.json"):
+        if not (folder / need).is_file():
+            raise ConfigurationError(
+                f"init={init}: no {need}; give a finished 'ketml train llm-circuits' run folder"
+            )
+    saved = read_run(folder)
+    if saved.get("task") != "llm-circuits" or saved["info"].get("base"):
+        raise ConfigurationError(f"init={init} is not a from-scratch llm-circuits run")
+    if int(saved["info"]["block"]) != block:
+        context = saved["info"]["block"]
+        raise ConfigurationError(f"init={init} has context {context}; give -D block={context}")
+
+
+def _rollouts(init: str, records: list[dict], block: int):
+    """The on-policy rows of ``records`` answered by the ``init`` run's model."""
+    from .generate import load_llm
+    from .on_policy import rollout_rows
+
+    gen = load_llm(init)
+    return rollout_rows(gen, records, block, progress=True)
 
 
 class SFTHooks(CircuitLMHooks):
@@ -199,8 +273,15 @@ class SFTHooks(CircuitLMHooks):
     def batch_loss(self, model, idx, generator):
         dev, d, masks = self.config.device, self.data, self.data.train_masks
         index, table = (None, None) if masks is None else (masks.index[idx], masks.table)
+        avoid = None if d.train_avoid is None else d.train_avoid[idx].to(dev)
         return completion_loss(
-            model, d.train_ids[idx].to(dev), d.train_labels[idx].to(dev), index, table, d.grammar_weight
+            model,
+            d.train_ids[idx].to(dev),
+            d.train_labels[idx].to(dev),
+            index,
+            table,
+            d.grammar_weight,
+            avoid,
         )
 
     @torch.no_grad()
@@ -270,14 +351,21 @@ class LLMCircuitsTask(Task):
         val_fraction: float = 0.1,
         index_tokens: bool = False,
         grammar_weight: float = 0.0,
+        init: str | None = None,
+        rollouts: int = 0,
+        replay: int | None = None,
+        rollout_seed: int = 0,
     ) -> Prepared:
         path, records = load_records(data_root)
         if not 0 <= val_fraction < 1:
             raise ConfigurationError(f"val_fraction must be in [0, 1), got {val_fraction}")
+        _check_on_policy(init, rollouts, replay, base, block)
         train, val = split_records(records, val_fraction, seed)
         if subset:
             train = train[:subset]
-        if base is None:
+        if init is not None:
+            tokenizer = QasmTokenizer.load(Path(init) / "tokenizer.json")
+        elif base is None:
             texts = [t for r in train for t in (*prompt_pieces(chat_prompt(r)), r["qasm"])]
             tokenizer = train_tokenizer(texts, vocab_size, index_tokens=index_tokens)
         else:
@@ -296,15 +384,47 @@ class LLMCircuitsTask(Task):
         val_ids, val_labels, long_val = encode(val, enc, block, kept_val)
         if len(train_ids) == 0:
             raise ConfigurationError(f"no training record fits in block={block} tokens; raise -D block")
+        train_starts, train_qubits = answer_starts(train_labels), [int(r["n_qubits"]) for r in kept_train]
+        on_policy_info: dict[str, Any] = {}
+        n_reference = None
+        if rollouts:
+            gen = torch.Generator().manual_seed(rollout_seed)
+            if replay is not None and replay < len(train_ids):
+                keep = torch.randperm(len(train_ids), generator=gen)[:replay].sort().values
+                train_ids, train_labels = train_ids[keep], train_labels[keep]
+                train_starts = [train_starts[i] for i in keep.tolist()]
+                train_qubits = [train_qubits[i] for i in keep.tolist()]
+            picks = [
+                kept_train[i] for i in torch.randperm(len(kept_train), generator=gen)[:rollouts].tolist()
+            ]
+            rows = _rollouts(init, picks, block)
+            n_reference = len(train_ids)
+            train_ids = torch.cat([train_ids, rows.ids])
+            train_labels = torch.cat([train_labels, rows.labels])
+            train_starts, train_qubits = train_starts + rows.starts, train_qubits + rows.qubits
+            on_policy_info = {
+                "init": str(init),
+                "rollouts": rows.stats,
+                "replay": n_reference,
+                "keys": [r["key"] for r in picks],
+            }
         data = SFTData(train_ids, train_labels, val_ids, val_labels, tokenizer, grammar_weight)
+        data.n_reference, data.init = n_reference, init
+        if rollouts and rows.early:
+            data.train_avoid = torch.full_like(train_ids, IGNORE)
+            for n, t in rows.early:  # <eos> where the model stopped before the circuit was complete
+                data.train_avoid[n_reference + n, t] = enc.eos_id
         if grammar_weight:
-            for kept, ids_, labels_, name in (
-                (kept_train, train_ids, train_labels, "train"),
-                (kept_val, val_ids, val_labels, "val"),
-            ):
-                qubits = [int(r["n_qubits"]) for r in kept]
-                masks = grammar_masks(ids_, labels_, qubits, tokenizer, enc.eos_id, progress=True)
-                setattr(data, f"{name}_masks", masks)
+            flags = [n_reference is not None and i >= n_reference for i in range(len(train_ids))]
+            data.train_masks = grammar_masks(
+                train_ids, train_starts, train_qubits, tokenizer, enc.eos_id, flags, progress=True
+            )
+            val_qubits = [int(r["n_qubits"]) for r in kept_val]
+            data.val_masks = grammar_masks(
+                val_ids, answer_starts(val_labels), val_qubits, tokenizer, enc.eos_id, progress=True
+            )
+            if rollouts:
+                on_policy_info["rollouts"]["strayed"] = data.train_masks.strayed
         vocab = tokenizer.vocab_size if base is None else len(tokenizer)
         dims = {"vocab_size": vocab, "eos_id": enc.eos_id, "pad_id": enc.pad_id, "block": block, "base": base}
         record = {
@@ -312,8 +432,25 @@ class LLMCircuitsTask(Task):
             "n_records": {"train": len(train_ids), "val": len(val_ids)},
             "too_long": {"train": long_train, "val": long_val},
             "val_graphs": sorted({graph_key(r) for r in val}),
+            **({"on_policy": on_policy_info} if on_policy_info else {}),
+            **({"init": str(init)} if init else {}),
         }
         return Prepared(data, dims=dims, record=record)
+
+    def fit(self, model, prepared: Prepared, config, *, resume: bool, **kwargs) -> dict[str, Any]:
+        """The shared loop, started from the weights of the ``init`` run when one is given."""
+        init = prepared.train.init
+        if init is not None and not resume:
+            from qml.training.runs import load_torch
+
+            try:
+                model.load_state_dict(load_torch(Path(init) / "model.pt", config.device, "weights"))
+            except RuntimeError as exc:
+                raise ConfigurationError(
+                    f"the model options differ from those of the init run {init}: "
+                    f"{str(exc).splitlines()[0]}; give the same size, layers and width"
+                ) from None
+        return super().fit(model, prepared, config, resume=resume, **kwargs)
 
     def hooks(self, prepared: Prepared, config) -> SFTHooks:
         summary = {k: v for k, v in prepared.record.items() if k != "val_graphs"}

@@ -13,7 +13,7 @@ from qml.generators.grammar_loss import illegal_mass, illegal_mass_loss, legal_m
 from qml.generators.llm.constrained import QasmGrammar
 from qml.generators.llm.dataset import read_records
 from qml.generators.llm.prompts import chat_prompt
-from qml.generators.llm.sft import IGNORE, Encoder, encode, grammar_masks, prompt_pieces
+from qml.generators.llm.sft import IGNORE, Encoder, answer_starts, encode, grammar_masks, prompt_pieces
 from qml.generators.tokenizer import train_tokenizer
 
 
@@ -29,7 +29,7 @@ def _encoded(records_dir):
 def test_masks_allow_every_reference_token_and_nothing_past_the_register(records_dir):
     recs, kept, tok, enc, ids, labels = _encoded(records_dir)
     assert kept == recs  # every record fits: kept in order
-    masks = grammar_masks(ids, labels, [r["n_qubits"] for r in kept], tok, enc.eos_id)
+    masks = grammar_masks(ids, answer_starts(labels), [r["n_qubits"] for r in kept], tok, enc.eos_id)
     assert masks.refused == 0
     pieces = [tok.decode([i]) for i in range(tok.vocab_size)]
     for k, r in enumerate(kept):
@@ -61,7 +61,7 @@ def test_an_answer_outside_the_grammar_gets_no_masks(records_dir):
     n = r["n_qubits"]
     r["qasm"] = r["qasm"].rstrip("\n") + f"\nh q[{n}];\n"  # one index past the register
     bad_ids, bad_labels, _ = encode([r, recs[1]], enc, 256)
-    masks = grammar_masks(bad_ids, bad_labels, [n, recs[1]["n_qubits"]], tok, enc.eos_id)
+    masks = grammar_masks(bad_ids, answer_starts(bad_labels), [n, recs[1]["n_qubits"]], tok, enc.eos_id)
     assert masks.refused == 1
     assert (masks.index[0] < 0).all() and (masks.index[1] >= 0).any()
 
@@ -124,7 +124,9 @@ def test_training_with_the_grammar_term_lowers_forbidden_mass(records_dir, tmp_p
         gen = load_llm(run)
         enc_run = gen.encoder
         r_ids, r_labels, _ = encode(recs, enc_run, 256)
-        r_masks = grammar_masks(r_ids, r_labels, [r["n_qubits"] for r in recs], enc_run.tok, enc_run.eos_id)
+        r_masks = grammar_masks(
+            r_ids, answer_starts(r_labels), [r["n_qubits"] for r in recs], enc_run.tok, enc_run.eos_id
+        )
         mass[weight] = illegal_mass(lambda b, m=gen.model: m.gpt(input_ids=b).logits, r_ids, r_masks)
     assert mass[5.0] < 0.75 * mass[0.0]  # measured: 0.19 against 0.33
 
@@ -187,7 +189,7 @@ def test_grammar_path_cross_entropy_equals_the_models_own_loss(records_dir):
     from qml.generators.lm import CircuitLM
 
     recs, kept, tok, enc, ids, labels = _encoded(records_dir)
-    masks = grammar_masks(ids, labels, [r["n_qubits"] for r in kept], tok, enc.eos_id)
+    masks = grammar_masks(ids, answer_starts(labels), [r["n_qubits"] for r in kept], tok, enc.eos_id)
     torch.manual_seed(0)
     model = CircuitLM(tok.vocab_size, "tiny", tok.eos_id, tok.pad_id, n_positions=256)
     b_ids, b_lab, index = ids[:4], labels[:4], masks.index[:4]

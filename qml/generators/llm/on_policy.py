@@ -1,0 +1,125 @@
+"""On-policy corrections: the model's own answers to training prompts, labelled with what it
+should have done (DAgger, Ross et al. 2011; the syntax and length signals of Vista's RL).
+
+Teacher forcing shows the model reference prefixes only. Free decoding leaves them: the measured
+failures of the from-scratch generator are answers that run past the circuit's end into positions
+no reference reaches, and lines that index qubits the register lacks. :func:`rollout_rows` answers
+training prompts greedily with a trained model and turns each answer into a training row: its
+prompt and answer, with ``<eos>`` as the target where the answer completes the structure at which
+its reference ends (:func:`stop_rule`: the reference's last line shape, as often as the reference
+writes it; for QAOA the ``p``-th mixer layer; the stop it missed, the rest of the answer dropped),
+``<eos>`` as a token to avoid (unlikelihood) where it stopped before that, and, through the grammar
+term (:mod:`..grammar_loss`, ``on_policy`` rows), the OpenQASM 3 grammar's allowed tokens at every
+position it visits up to and including its first forbidden token. The stop is read from the
+answer's own structure, not its line count: an answer that wrote other gates than its reference
+still has a well-defined end. The ``llm-circuits`` task adds these rows to its reference rows (data
+options ``init`` and ``rollouts``): one run is one round.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+__all__ = ["RolloutRows", "rollout_rows", "shape_of", "stop_index", "stop_rule"]
+
+IGNORE = -100
+
+
+@dataclass
+class RolloutRows:
+    """``ids`` and ``labels`` ``(N, block)`` of the rollout rows (``labels`` ``-100`` but for the
+    ``<eos>`` of a corrected stop), the register size of each, where each answer starts, where an
+    answer stopped too early, and what the answers did."""
+
+    ids: torch.Tensor
+    labels: torch.Tensor
+    qubits: list[int]
+    starts: list[int]
+    #: ``(row, position)`` of the logits that chose ``<eos>`` before the reference's last line
+    early: list[tuple[int, int]] = field(default_factory=list)
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+_ANGLES = re.compile(r"\([^()]*\)")
+
+
+def shape_of(line: str) -> str:
+    """A line with its gate arguments blanked: ``rx(0.31) q[3];`` -> ``rx() q[3];``."""
+    return _ANGLES.sub("()", line.strip())
+
+
+def stop_rule(qasm: str) -> tuple[str, int]:
+    """Where a reference circuit ends, told by its structure: its last line's shape and how often
+    that shape occurs in it (a QAOA circuit of p layers ends with the p-th ``rx() q[n-1];``)."""
+    shapes = [shape_of(x) for x in qasm.splitlines() if x.strip()]
+    return shapes[-1], shapes.count(shapes[-1])
+
+
+def stop_index(pieces: Sequence[str], answer: Sequence[int], last: str, times: int) -> int | None:
+    """The index in ``answer`` of the token that ends the ``times``-th line of shape ``last``
+    (the reference's stop, :func:`stop_rule`), or None when the answer never writes it that often
+    or a newline falls inside a token there."""
+    count, line = 0, ""
+    for i, tok in enumerate(answer):
+        *done, line = (line + pieces[tok]).split("\n")
+        for k, full in enumerate(done):
+            count += shape_of(full) == last
+            if count == times:
+                return i if k == len(done) - 1 and line == "" else None
+    return None
+
+
+def rollout_rows(gen, records: Sequence[dict], block: int, *, progress: bool = False) -> RolloutRows:
+    """Greedy answers of ``gen`` (:func:`.generate.generate_ids`, unconstrained) to ``records``'
+    prompts as training rows (see the module docstring). Counts: ``stopped`` (ended with
+    ``<eos>`` right after its stop), ``overran`` (went on past it: cut there, ``<eos>``
+    labelled), ``early`` (``<eos>`` before it), ``short`` (ran into the context's end before
+    it), and ``context`` (ran into the context's end, at any point)."""
+    from .generate import generate_ids
+
+    enc = gen.encoder
+    eos, pad = enc.eos_id, enc.pad_id
+    tok = enc.tok
+    pieces = ["" if i in (eos, pad) else tok.decode([i]) for i in range(tok.vocab_size)]
+    answers = generate_ids(gen, records, left_pad=True, batch_size=16, progress=progress)
+    ids, labels, qubits, starts, early = [], [], [], [], []
+    stats = {"rollouts": len(records), "stopped": 0, "overran": 0, "early": 0, "short": 0, "context": 0}
+    for r, ans in zip(records, answers, strict=True):
+        prompt = enc.prompt_ids(r)
+        last, times = stop_rule(r["qasm"])
+        ended = bool(ans) and ans[-1] == eos
+        stats["context"] += not ended
+        stop = stop_index(pieces, ans, last, times)
+        label_at = None
+        if stop is None and ended:
+            stats["early"] += 1
+            early.append((len(ids), len(prompt) + len(ans) - 2))
+        elif stop is None:
+            stats["short"] += 1
+        elif ended and len(ans) <= stop + 2:
+            stats["stopped"] += 1
+        else:
+            stats["overran"] += 1
+            ans = [*ans[: stop + 1], eos]
+            label_at = len(prompt) + stop + 1
+        row = (prompt + ans)[:block]
+        lab = [IGNORE] * block
+        if label_at is not None and label_at < block:
+            lab[label_at] = eos
+        ids.append(row + [pad] * (block - len(row)))
+        labels.append(lab)
+        qubits.append(int(r["n_qubits"]))
+        starts.append(len(prompt))
+    shape = (len(ids), block)
+    return RolloutRows(
+        torch.tensor(ids, dtype=torch.long).view(shape),
+        torch.tensor(labels, dtype=torch.long).view(shape),
+        qubits,
+        starts,
+        early,
+        stats,
+    )

@@ -507,19 +507,24 @@ def markdown(result: dict) -> list[str]:
         lines += [
             "## On-policy rounds (the model's own greedy answers to training prompts, before each round)",
             "",
-            "Each round answers training prompts with the previous model, labels `<eos>` where an answer"
-            " runs past its reference's last line and masks the grammar's allowed tokens up to its first"
-            " forbidden one (qml.generators.llm.on_policy), and trains one run from the previous"
-            " weights on those rows beside reference rows. The counts describe the answers of the"
-            " model *entering* the round.",
+            "Each round answers training prompts with the previous model and turns the answers into"
+            " rows (qml.generators.llm.on_policy): `<eos>` labelled where an answer runs past the"
+            " structure at which its reference ends (its last line's shape, as often as the reference"
+            " writes it: the p-th mixer layer), `<eos>` avoided (unlikelihood) where it stopped"
+            " before, the token avoided that writes a line a third time in a row (a loop; `-` where a"
+            " round ran before this rule), and the grammar's allowed tokens masked up to its first"
+            " forbidden one; it trains one epoch from the previous weights on those rows beside"
+            " reference rows. The counts describe the answers of the model *entering* the round.",
             "",
             *markdown_table(
                 [
                     "round",
                     "answers",
-                    "stopped at or before the reference's end",
-                    "ran past it (stop labelled)",
-                    "fewer lines (no stop)",
+                    "stopped at its reference's structural end",
+                    "ran past it (<eos> labelled)",
+                    "stopped early (<eos> avoided)",
+                    "looped (line avoided)",
+                    "ran into the context before its stop",
                     "ran into the context",
                     "wrote a forbidden token",
                     "val. perplexity after",
@@ -532,6 +537,8 @@ def markdown(result: dict) -> list[str]:
                         str(r["rollouts"]["rollouts"]),
                         str(r["rollouts"]["stopped"]),
                         str(r["rollouts"]["overran"]),
+                        str(r["rollouts"].get("early", "-")),
+                        str(r["rollouts"].get("looped", "-")),
                         str(r["rollouts"]["short"]),
                         str(r["rollouts"]["context"]),
                         str(r["rollouts"].get("strayed", "-")),

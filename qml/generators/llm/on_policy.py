@@ -8,7 +8,10 @@ training prompts greedily with a trained model and turns each answer into a trai
 prompt and answer, with ``<eos>`` as the target where the answer completes the structure at which
 its reference ends (:func:`stop_rule`: the reference's last line shape, as often as the reference
 writes it; for QAOA the ``p``-th mixer layer; the stop it missed, the rest of the answer dropped),
-``<eos>`` as a token to avoid (unlikelihood) where it stopped before that, and, through the grammar
+``<eos>`` as a token to avoid (unlikelihood) where it stopped before that, the token that
+completed a line a third time in a row as a token to avoid (greedy decoding's loops, the use
+unlikelihood training was made for; no training circuit repeats a line more than twice), and,
+through the grammar
 term (:mod:`..grammar_loss`, ``on_policy`` rows), the OpenQASM 3 grammar's allowed tokens at every
 position it visits up to and including its first forbidden token. The stop is read from the
 answer's own structure, not its line count: an answer that wrote other gates than its reference
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-__all__ = ["RolloutRows", "rollout_rows", "shape_of", "stop_index", "stop_rule"]
+__all__ = ["REPEATS", "RolloutRows", "repeat_index", "rollout_rows", "shape_of", "stop_index", "stop_rule"]
 
 IGNORE = -100
 
@@ -32,15 +35,16 @@ IGNORE = -100
 @dataclass
 class RolloutRows:
     """``ids`` and ``labels`` ``(N, block)`` of the rollout rows (``labels`` ``-100`` but for the
-    ``<eos>`` of a corrected stop), the register size of each, where each answer starts, where an
-    answer stopped too early, and what the answers did."""
+    ``<eos>`` of a corrected stop), the register size of each, where each answer starts, the
+    tokens it should not have written, and what the answers did."""
 
     ids: torch.Tensor
     labels: torch.Tensor
     qubits: list[int]
     starts: list[int]
-    #: ``(row, position)`` of the logits that chose ``<eos>`` before the reference's last line
-    early: list[tuple[int, int]] = field(default_factory=list)
+    #: ``(row, position, token)``: the logits at ``position`` chose ``token`` and should not have
+    #: (``<eos>`` before the stop; the token that completed a line a third time in a row)
+    avoid: list[tuple[int, int, int]] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
 
 
@@ -57,6 +61,24 @@ def stop_rule(qasm: str) -> tuple[str, int]:
     that shape occurs in it (a QAOA circuit of p layers ends with the p-th ``rx() q[n-1];``)."""
     shapes = [shape_of(x) for x in qasm.splitlines() if x.strip()]
     return shapes[-1], shapes.count(shapes[-1])
+
+
+#: a line written this many times in a row is a loop: no training circuit repeats one more than twice
+REPEATS = 3
+
+
+def repeat_index(pieces: Sequence[str], answer: Sequence[int], repeats: int = REPEATS) -> int | None:
+    """The index in ``answer`` of the token that completes a line identical to the ``repeats - 1``
+    lines before it (greedy decoding caught in a loop), or None."""
+    run, prev, line = 0, None, ""
+    for i, tok in enumerate(answer):
+        *done, line = (line + pieces[tok]).split("\n")
+        for k, full in enumerate(done):
+            run = run + 1 if full == prev else 1
+            prev = full
+            if run >= repeats and full.strip():
+                return i if k == len(done) - 1 and line == "" else None
+    return None
 
 
 def stop_index(pieces: Sequence[str], answer: Sequence[int], last: str, times: int) -> int | None:
@@ -77,8 +99,10 @@ def rollout_rows(gen, records: Sequence[dict], block: int, *, progress: bool = F
     """Greedy answers of ``gen`` (:func:`.generate.generate_ids`, unconstrained) to ``records``'
     prompts as training rows (see the module docstring). Counts: ``stopped`` (ended with
     ``<eos>`` right after its stop), ``overran`` (went on past it: cut there, ``<eos>``
-    labelled), ``early`` (``<eos>`` before it), ``short`` (ran into the context's end before
-    it), and ``context`` (ran into the context's end, at any point)."""
+    labelled), ``early`` (``<eos>`` before it: ``<eos>`` avoided there), ``looped`` (wrote a
+    line a third time in a row before its stop: cut there, that token avoided), ``short`` (ran
+    into the context's end before its stop), and ``context`` (ran into the context's end, at
+    any point)."""
     from .generate import generate_ids
 
     enc = gen.encoder
@@ -86,18 +110,24 @@ def rollout_rows(gen, records: Sequence[dict], block: int, *, progress: bool = F
     tok = enc.tok
     pieces = ["" if i in (eos, pad) else tok.decode([i]) for i in range(tok.vocab_size)]
     answers = generate_ids(gen, records, left_pad=True, batch_size=16, progress=progress)
-    ids, labels, qubits, starts, early = [], [], [], [], []
-    stats = {"rollouts": len(records), "stopped": 0, "overran": 0, "early": 0, "short": 0, "context": 0}
+    ids, labels, qubits, starts, avoid = [], [], [], [], []
+    kinds = ("stopped", "overran", "early", "looped", "short", "context")
+    stats = {"rollouts": len(records), **dict.fromkeys(kinds, 0)}
     for r, ans in zip(records, answers, strict=True):
         prompt = enc.prompt_ids(r)
         last, times = stop_rule(r["qasm"])
         ended = bool(ans) and ans[-1] == eos
         stats["context"] += not ended
         stop = stop_index(pieces, ans, last, times)
+        loop = repeat_index(pieces, ans if stop is None else ans[: stop + 1])
         label_at = None
-        if stop is None and ended:
+        if loop is not None:
+            stats["looped"] += 1
+            avoid.append((len(ids), len(prompt) + loop - 1, ans[loop]))
+            ans = ans[: loop + 1]
+        elif stop is None and ended:
             stats["early"] += 1
-            early.append((len(ids), len(prompt) + len(ans) - 2))
+            avoid.append((len(ids), len(prompt) + len(ans) - 2, eos))
         elif stop is None:
             stats["short"] += 1
         elif ended and len(ans) <= stop + 2:
@@ -120,6 +150,6 @@ def rollout_rows(gen, records: Sequence[dict], block: int, *, progress: bool = F
         torch.tensor(labels, dtype=torch.long).view(shape),
         qubits,
         starts,
-        early,
+        avoid,
         stats,
     )

@@ -152,7 +152,7 @@ class SFTData:
     #: the run folder whose weights start training (data option ``init``)
     init: str | None = None
     #: ``(N, block)``: a token to make less likely at a position (``<eos>`` where an on-policy
-    #: answer stopped too early), ``-100`` elsewhere; aligned with the logits
+    #: answer stopped too early, the line of a loop), ``-100`` elsewhere; aligned with the logits
     train_avoid: torch.Tensor | None = None
 
 
@@ -410,10 +410,10 @@ class LLMCircuitsTask(Task):
             }
         data = SFTData(train_ids, train_labels, val_ids, val_labels, tokenizer, grammar_weight)
         data.n_reference, data.init = n_reference, init
-        if rollouts and rows.early:
+        if rollouts and rows.avoid:
             data.train_avoid = torch.full_like(train_ids, IGNORE)
-            for n, t in rows.early:  # <eos> where the model stopped before the circuit was complete
-                data.train_avoid[n_reference + n, t] = enc.eos_id
+            for n, t, token in rows.avoid:  # an early <eos>, a loop's repeated line
+                data.train_avoid[n_reference + n, t] = token
         if grammar_weight:
             flags = [n_reference is not None and i >= n_reference for i in range(len(train_ids))]
             data.train_masks = grammar_masks(

@@ -12,7 +12,7 @@ from circuits.errors import ConfigurationError
 from qml.generators.grammar_loss import legal_masks
 from qml.generators.llm.constrained import QasmGrammar
 from qml.generators.llm.dataset import read_records
-from qml.generators.llm.on_policy import IGNORE, rollout_rows, stop_index, stop_rule
+from qml.generators.llm.on_policy import IGNORE, repeat_index, rollout_rows, stop_index, stop_rule
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +45,13 @@ def test_the_stop_is_the_reference_s_last_line_shape_as_often_as_it_occurs():
     assert stop_index(pieces, [1, 2, 0, 0], "rx() q[1];", 2) is None  # written once only
     assert stop_index(pieces, [1, 2, 3, 4], "rx() q[1];", 2) is None  # the newline falls inside a token
     assert stop_index(pieces, [1, 2, 5, 0, 3, 5], "rx() q[1];", 2) is None
+
+
+def test_repeat_index_finds_the_third_identical_line_in_a_row():
+    pieces = ["cx q[0], q[1];\n", "h q[0];\n", "cx", " q[0], q[1];\n", "\n"]
+    assert repeat_index(pieces, [0, 0, 1, 0, 0]) is None  # twice in a row occurs in real circuits
+    assert repeat_index(pieces, [1, 0, 0, 2, 3, 1]) == 4  # the third, written in two tokens
+    assert repeat_index(pieces, [4, 4, 4, 4]) is None  # blank lines are not a loop
 
 
 def test_an_on_policy_row_keeps_its_masks_up_to_the_first_forbidden_token():
@@ -82,20 +89,27 @@ def test_rollout_rows_label_each_kind_of_answer(writer, records_dir, monkeypatch
     early = enc.ids("".join(lines[:-n]))  # without the mixer layer
     extra = enc.ids("".join(lines[:-1]) + "h q[0];\nh q[0];\n" + lines[-1])  # the stop line moved on
     past = [*ref, *enc.ids("h q[0];\nh q[1];\n")]
-    answers = [[*ref, eos], [*past, eos], [*early, eos], ref[:-3], [*extra, eos]]
+    head = enc.ids("".join(lines[:5]))
+    loop = [*head, *enc.ids("cx q[0], q[1];\n" * 5)]
+    looped_at = len(head) + len(enc.ids("cx q[0], q[1];\n" * 3)) - 1  # the third in a row
+    answers = [[*ref, eos], [*past, eos], [*early, eos], ref[:-3], [*extra, eos], [*loop, eos]]
     monkeypatch.setattr(generate, "generate_ids", lambda *a, **k: answers)
-    rows = rollout_rows(gen, [r] * 5, 400)
+    rows = rollout_rows(gen, [r] * 6, 400)
     s = rows.stats
-    assert (s["stopped"], s["overran"], s["early"], s["short"], s["context"]) == (2, 1, 1, 1, 1)
+    got = tuple(s[k] for k in ("stopped", "overran", "early", "looped", "short", "context"))
+    assert got == (2, 1, 1, 1, 1, 1)
     start = len(enc.prompt_ids(r))
-    assert rows.starts == [start] * 5
+    assert rows.starts == [start] * 6
     labelled = (rows.labels != IGNORE).nonzero().tolist()
     assert labelled == [[1, start + len(ref)]]  # only the overrun gets a target: <eos> after its stop
     assert rows.labels[1, start + len(ref)] == eos
     assert rows.ids[1, start : start + len(ref)].tolist() == ref  # the rest of it dropped
     assert (rows.ids[1, start + len(ref) + 1 :] == enc.pad_id).all()
-    assert rows.early == [(2, start + len(early) - 1)]  # the logits that chose <eos> too soon
+    # avoided: <eos> where it came too soon, and the token that wrote a line the third time in a row
+    assert rows.avoid == [(2, start + len(early) - 1, eos), (5, start + looped_at - 1, loop[looped_at])]
     assert rows.ids[2, start + len(early)] == eos
+    assert rows.ids[5, start : start + looped_at + 1].tolist() == loop[: looped_at + 1]
+    assert (rows.ids[5, start + looped_at + 1 :] == enc.pad_id).all()  # the loop's rest dropped
     assert rows.ids[3, start : start + len(ref) - 3].tolist() == ref[:-3]  # kept as written, masks only
 
 
@@ -106,13 +120,15 @@ def test_rollouts_of_a_trained_model_are_its_greedy_answers(writer, records_dir)
     recs = read_records(records_dir / "records.jsonl")
     rows = rollout_rows(gen, recs, 256)
     s = rows.stats
-    assert s["rollouts"] == len(recs) == s["stopped"] + s["overran"] + s["early"] + s["short"]
+    kinds = s["stopped"] + s["overran"] + s["early"] + s["looped"] + s["short"]
+    assert s["rollouts"] == len(recs) == kinds
     assert s["stopped"] + s["overran"] + s["early"] > 0
     answers = generate_ids(gen, recs, left_pad=True, batch_size=16)
     for k, ans in enumerate(answers):
         start = rows.starts[k]
         cut = (rows.labels[k] != IGNORE).nonzero()[:, 0].tolist()
-        end = cut[0] if cut else start + len(ans)
+        looped = [t for n, t, tok in rows.avoid if n == k and tok != gen.encoder.eos_id]
+        end = cut[0] if cut else looped[0] + 2 if looped else start + len(ans)
         assert rows.ids[k, start:end].tolist() == ans[: end - start]
 
 
@@ -196,7 +212,8 @@ def test_a_round_starts_from_the_init_weights_and_raises_eos_at_the_missed_stops
     recs = [r for r in read_records(records_dir / "records.jsonl") if r["key"] in picked]
     rows = rollout_rows(before, recs, 256)  # the answers the round trained on
     at = (rows.labels != IGNORE).nonzero()
-    early = torch.tensor(rows.early).view(-1, 2)
+    eos = before.encoder.eos_id
+    early = torch.tensor([(n, t) for n, t, tok in rows.avoid if tok == eos]).view(-1, 2)
     assert len(at) + len(early) > 0  # the model misses some stops (or this tests nothing)
 
     def log_p_eos(gen, cells):

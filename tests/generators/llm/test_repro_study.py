@@ -76,3 +76,35 @@ def test_length_diagnosis(tmp_path):
     rows = [{"valid": True}, {"valid": True}, {"valid": False}]
     d = repro.length_diagnosis(tmp_path, recs, rows)
     assert d == {"answers": 3, "unterminated": 1, "longer": {"valid": 1, "invalid": 1}, "line_ratio": 8 / 5}
+
+
+def test_quick_study_with_an_on_policy_round(tmp_path):
+    """The study end to end at quick settings with one on-policy round: the round starts from the
+    trained run, answers --rollouts training prompts, and the held-out answers are its model's."""
+    import json
+
+    assert (
+        repro.main(
+            [
+                "--quick",
+                "--work",
+                str(tmp_path / "work"),
+                "--out",
+                str(tmp_path / "out"),
+                "--rounds",
+                "1",
+                "--rollouts",
+                "6",
+                "--replay",
+                "8",
+            ]
+        )
+        == 0
+    )
+    result = json.loads((tmp_path / "out" / "repro_llm_generator_quick.json").read_text())
+    (first,) = result["on_policy_rounds"]
+    trained = next((tmp_path / "work" / "runs").glob("llm-circuits-*"))
+    assert first["init"] == str(trained) and first["rollouts"]["rollouts"] == 6 and first["replay"] == 8
+    generated = json.loads((tmp_path / "work" / "generated_free_round1" / "generation.json").read_text())
+    assert generated["model"] == first["run"] != str(trained)
+    assert "## On-policy rounds" in (tmp_path / "out" / "repro_llm_generator_quick.md").read_text()

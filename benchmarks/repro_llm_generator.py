@@ -514,7 +514,9 @@ def markdown(result: dict) -> list[str]:
             " before, the token avoided that writes a line a third time in a row (a loop; `-` where a"
             " round ran before this rule), and the grammar's allowed tokens masked up to its first"
             " forbidden one; it trains one epoch from the previous weights on those rows beside"
-            " reference rows. The counts describe the answers of the model *entering* the round.",
+            " reference rows. The counts describe the answers of the model *entering* the round."
+            " The setup's validation perplexity is the last round's; the trained run's before the"
+            f" rounds was {_num(result['training'].get('first_val_perplexity'), 3)}.",
             "",
             *markdown_table(
                 [
@@ -736,6 +738,7 @@ def main(argv: list[str] | None = None) -> int:
             **first_metrics,
             "val_perplexity": metrics["val_perplexity"],
             "val_illegal_mass": metrics.get("val_illegal_mass"),
+            "first_val_perplexity": first_metrics.get("val_perplexity"),
         }
     from qml.generators.llm.generate import load_llm
 

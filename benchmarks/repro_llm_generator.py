@@ -200,7 +200,9 @@ def train_stage(work: Path, train_path: Path, args) -> Path:
     data = str(train_path.parent)
     if found and (found[-1] / "checkpoint.pt").is_file():
         print(f"training: resuming {found[-1]}", flush=True)
-        return train(None, resume=found[-1], data_root=data, epochs=args.epochs, progress=True)[0]
+        return train(
+            None, resume=found[-1], data_root=data, epochs=args.epochs, progress=True, device=args.device
+        )[0]
     options = (
         {"size": "tiny"}
         if args.quick
@@ -228,6 +230,7 @@ def train_stage(work: Path, train_path: Path, args) -> Path:
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,
+        device=args.device,
     )
     return run_dir
 
@@ -267,6 +270,7 @@ def on_policy_stage(work: Path, train_path: Path, run_dir: Path, args) -> tuple[
                 epochs=args.round_epochs,
                 batch_size=args.batch_size,
                 lr=args.round_lr,
+                device=args.device,
             )
         saved = json.loads((next_dir / "run.json").read_text())
         m = json.loads((next_dir / "metrics.json").read_text())
@@ -664,6 +668,7 @@ def main(argv: list[str] | None = None) -> int:
         help="records.jsonl of the held-out instances to answer (an earlier run's)",
     )
     parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--device", default="cpu", help="torch device of training: cpu, cuda")
     parser.add_argument("--tag", default="", help="results file suffix (an ablation beside the main study)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3)

@@ -111,7 +111,7 @@ def _log_allowed(logits: torch.Tensor, index: torch.Tensor, table: torch.Tensor)
     """``log P(allowed)`` at every masked position ``(M,)`` of ``logits`` ``(B, T, V)``."""
     sel = index >= 0
     lg = logits[sel].float()
-    allowed = table[index[sel]].to(lg.device)
+    allowed = table[index[sel].to(table.device)].to(lg.device)  # the table may stay on the CPU
     return torch.logsumexp(lg.masked_fill(~allowed, -math.inf), dim=-1) - torch.logsumexp(lg, dim=-1)
 
 

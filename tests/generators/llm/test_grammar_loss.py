@@ -9,7 +9,7 @@ import math
 import pytest
 import torch
 
-from qml.generators.grammar_loss import illegal_mass, illegal_mass_loss, legal_masks
+from qml.generators.grammar_loss import illegal_mass, illegal_mass_loss, legal_masks, next_token_loss
 from qml.generators.llm.constrained import QasmGrammar
 from qml.generators.llm.dataset import read_records
 from qml.generators.llm.prompts import chat_prompt
@@ -199,3 +199,17 @@ def test_grammar_path_cross_entropy_equals_the_models_own_loss(records_dir):
     term = illegal_mass_loss(model(b_ids[:, :width])[:, :-1], index[:, : width - 1], masks.table)
     mixed = completion_loss(model, b_ids, b_lab, index, masks.table, 0.5)
     assert float(term) > 0 and torch.allclose(mixed, plain + 0.5 * term, atol=1e-5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_the_grammar_term_trains_on_the_gpu_with_its_table_on_the_cpu():
+    """The masks' table stays on the CPU while the logits are on the GPU (a run with
+    ``--device cuda`` failed on exactly this before the fix); the loss equals the CPU one."""
+    torch.manual_seed(0)
+    logits = torch.randn(2, 4, 6)
+    targets = torch.tensor([[1, 2, -100, 3], [0, -100, -100, 5]])
+    table = torch.tensor([[True, True, False, True, False, False], [False, True, True, True, True, True]])
+    index = torch.tensor([[0, 1, -1, 0], [1, -1, -1, 1]])
+    cpu = next_token_loss(logits, targets, index, table, 0.5)
+    gpu = next_token_loss(logits.cuda(), targets.cuda(), index.cuda(), table, 0.5)
+    assert torch.allclose(gpu.cpu(), cpu, atol=1e-5)

@@ -23,8 +23,8 @@ import torch
 from circuits.errors import ConfigurationError
 from qml.training.runs import RunNotFoundError
 
+from .encoding import Encoder
 from .evaluate import file_name
-from .sft import Encoder
 
 __all__ = ["DECODING", "LLMGenerator", "generate_ids", "generate_texts", "load_llm", "write_generated"]
 

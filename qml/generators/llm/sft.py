@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import random
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from ..lm import LM_TRAINING, CircuitLM
 from ..lm_task import CircuitLMHooks
 from ..tokenizer import QasmTokenizer, train_tokenizer
 from .dataset import read_records
+from .encoding import Encoder, prompt_pieces
 from .prompts import chat_prompt
 
 __all__ = [
@@ -75,41 +75,6 @@ def split_records(records: list[dict], val_fraction: float, seed: int) -> tuple[
     n_val = round(len(keys) * val_fraction) if len(keys) > 1 else 0
     val = set(keys[:n_val])
     return [r for r in records if graph_key(r) not in val], [r for r in records if graph_key(r) in val]
-
-
-_PIECES = re.compile(r"\d|[\[\]{}(),:]|[^\d\[\]{}(),:]+")
-
-
-def prompt_pieces(text: str) -> list[str]:
-    """The prompt cut into digits, brackets and punctuation, and the runs between them. The
-    from-scratch tokenizer merges within a line, which would make each training graph one token
-    (unreadable for a graph not seen); encoding these pieces separately keeps every node number
-    its own token."""
-    return _PIECES.findall(text)
-
-
-class Encoder:
-    """Prompt and answer ids with the from-scratch tokenizer or a pretrained one."""
-
-    def __init__(self, tokenizer) -> None:
-        self.tok = tokenizer
-        self.scratch = isinstance(tokenizer, QasmTokenizer)
-        self.eos_id = tokenizer.eos_id if self.scratch else tokenizer.eos_token_id
-        self.pad_id = tokenizer.pad_id if self.scratch else tokenizer.pad_token_id
-
-    def prompt_text(self, record: dict) -> str:
-        return chat_prompt(record, None if self.scratch else self.tok)
-
-    def ids(self, text: str) -> list[int]:
-        return (
-            self.tok.encode(text) if self.scratch else self.tok(text, add_special_tokens=False)["input_ids"]
-        )
-
-    def prompt_ids(self, record: dict) -> list[int]:
-        text = self.prompt_text(record)
-        if not self.scratch:
-            return self.ids(text)
-        return [i for piece in self.tok.encode_batch(prompt_pieces(text)) for i in piece]
 
 
 def encode(

@@ -256,8 +256,8 @@ def on_policy_stage(work: Path, train_path: Path, run_dir: Path, args) -> tuple[
                 import shutil
 
                 shutil.rmtree(out)
-            data_options = json.loads((run_dir / "run.json").read_text())["data_options"]
-            model_options = json.loads((run_dir / "run.json").read_text())["model_options"]
+            previous = json.loads((run_dir / "run.json").read_text())
+            data_options, model_options = previous["data_options"], previous["model_options"]
             data_options.update(init=str(run_dir), rollouts=args.rollouts, replay=args.replay, rollout_seed=k)
             next_dir, _ = train(
                 "llm-circuits",

@@ -8,7 +8,10 @@ import re
 from ..tokenizer import QasmTokenizer
 from .prompts import chat_prompt
 
-__all__ = ["Encoder", "prompt_pieces"]
+__all__ = ["IGNORE", "Encoder", "prompt_pieces"]
+
+#: the label of a token no loss is taken on (prompt, padding)
+IGNORE = -100
 
 _PIECES = re.compile(r"\d|[\[\]{}(),:]|[^\d\[\]{}(),:]+")
 

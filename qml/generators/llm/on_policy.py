@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-__all__ = ["REPEATS", "RolloutRows", "repeat_index", "rollout_rows", "shape_of", "stop_index", "stop_rule"]
+from .encoding import IGNORE
 
-IGNORE = -100
+__all__ = ["REPEATS", "RolloutRows", "repeat_index", "rollout_rows", "shape_of", "stop_index", "stop_rule"]
 
 
 @dataclass

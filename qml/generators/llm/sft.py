@@ -30,7 +30,7 @@ from ..lm import LM_TRAINING, CircuitLM
 from ..lm_task import CircuitLMHooks
 from ..tokenizer import QasmTokenizer, train_tokenizer
 from .dataset import read_records
-from .encoding import Encoder, prompt_pieces
+from .encoding import IGNORE, Encoder, prompt_pieces
 from .prompts import chat_prompt
 
 __all__ = [
@@ -46,7 +46,6 @@ __all__ = [
 
 #: the catalogue name of a folder of records (``--data DIR`` gives the folder)
 DATASET = "llm-circuit-records"
-IGNORE = -100
 
 
 def load_records(data_root: str | None) -> tuple[Path, list[dict]]:
@@ -112,8 +111,6 @@ class SFTData:
     grammar_weight: float = 0.0
     train_masks: GrammarMasks | None = None
     val_masks: GrammarMasks | None = None
-    #: training rows before this index are reference answers, the rest on-policy rows
-    n_reference: int | None = None
     #: the run folder whose weights start training (data option ``init``)
     init: str | None = None
     #: ``(N, block)``: a token to make less likely at a position (``<eos>`` where an on-policy
@@ -219,13 +216,35 @@ def _check_on_policy(
         raise ConfigurationError(f"init={init} has context {context}; give -D block={context}")
 
 
-def _rollouts(init: str, records: list[dict], block: int):
-    """The on-policy rows of ``records`` answered by the ``init`` run's model."""
+def _with_rollouts(ids, labels, starts, qubits, kept, init, rollouts, replay, seed, block):
+    """``replay`` of the reference rows (all when None) followed by the on-policy rows of
+    ``rollouts`` training records answered by the ``init`` run's model (:mod:`.on_policy`): ids,
+    labels, answer starts, register sizes, which rows are on-policy, the tokens to avoid
+    ``(N, block)`` and the round's record."""
     from .generate import load_llm
     from .on_policy import rollout_rows
 
-    gen = load_llm(init)
-    return rollout_rows(gen, records, block, progress=True)
+    gen = torch.Generator().manual_seed(seed)
+    if replay is not None and replay < len(ids):
+        keep = torch.randperm(len(ids), generator=gen)[:replay].sort().values.tolist()
+        ids, labels = ids[keep], labels[keep]
+        starts, qubits = [starts[i] for i in keep], [qubits[i] for i in keep]
+    picks = [kept[i] for i in torch.randperm(len(kept), generator=gen)[:rollouts].tolist()]
+    rows = rollout_rows(load_llm(init), picks, block, progress=True)
+    n_ref = len(ids)
+    avoid = torch.full((n_ref + len(rows.ids), block), IGNORE, dtype=torch.long)
+    for n, t, token in rows.avoid:  # an early <eos>, a loop's repeated line
+        avoid[n_ref + n, t] = token
+    info = {"init": str(init), "rollouts": rows.stats, "replay": n_ref, "keys": [r["key"] for r in picks]}
+    return (
+        torch.cat([ids, rows.ids]),
+        torch.cat([labels, rows.labels]),
+        starts + rows.starts,
+        qubits + rows.qubits,
+        [False] * n_ref + [True] * len(rows.ids),
+        avoid,
+        info,
+    )
 
 
 class SFTHooks(CircuitLMHooks):
@@ -350,37 +369,33 @@ class LLMCircuitsTask(Task):
         if len(train_ids) == 0:
             raise ConfigurationError(f"no training record fits in block={block} tokens; raise -D block")
         train_starts, train_qubits = answer_starts(train_labels), [int(r["n_qubits"]) for r in kept_train]
-        on_policy_info: dict[str, Any] = {}
-        n_reference = None
+        flags, avoid, on_policy_info = None, None, {}
         if rollouts:
-            gen = torch.Generator().manual_seed(rollout_seed)
-            if replay is not None and replay < len(train_ids):
-                keep = torch.randperm(len(train_ids), generator=gen)[:replay].sort().values
-                train_ids, train_labels = train_ids[keep], train_labels[keep]
-                train_starts = [train_starts[i] for i in keep.tolist()]
-                train_qubits = [train_qubits[i] for i in keep.tolist()]
-            picks = [
-                kept_train[i] for i in torch.randperm(len(kept_train), generator=gen)[:rollouts].tolist()
-            ]
-            rows = _rollouts(init, picks, block)
-            n_reference = len(train_ids)
-            train_ids = torch.cat([train_ids, rows.ids])
-            train_labels = torch.cat([train_labels, rows.labels])
-            train_starts, train_qubits = train_starts + rows.starts, train_qubits + rows.qubits
-            on_policy_info = {
-                "init": str(init),
-                "rollouts": rows.stats,
-                "replay": n_reference,
-                "keys": [r["key"] for r in picks],
-            }
-        data = SFTData(train_ids, train_labels, val_ids, val_labels, tokenizer, grammar_weight)
-        data.n_reference, data.init = n_reference, init
-        if rollouts and rows.avoid:
-            data.train_avoid = torch.full_like(train_ids, IGNORE)
-            for n, t, token in rows.avoid:  # an early <eos>, a loop's repeated line
-                data.train_avoid[n_reference + n, t] = token
+            train_ids, train_labels, train_starts, train_qubits, flags, avoid, on_policy_info = (
+                _with_rollouts(
+                    train_ids,
+                    train_labels,
+                    train_starts,
+                    train_qubits,
+                    kept_train,
+                    init,
+                    rollouts,
+                    replay,
+                    rollout_seed,
+                    block,
+                )
+            )
+        data = SFTData(
+            train_ids,
+            train_labels,
+            val_ids,
+            val_labels,
+            tokenizer,
+            grammar_weight,
+            init=init,
+            train_avoid=avoid,
+        )
         if grammar_weight:
-            flags = [n_reference is not None and i >= n_reference for i in range(len(train_ids))]
             data.train_masks = grammar_masks(
                 train_ids, train_starts, train_qubits, tokenizer, enc.eos_id, flags, progress=True
             )

@@ -27,15 +27,21 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.harness import add_out, markdown_table, new_parser, run_main, write_results  # noqa: E402
 
 
-def probe(gen, n: int, temperature: float, top_k: int, max_tokens: int, seed: int) -> dict:
-    """Valid fraction and reason counts of ``n`` circuits drawn from the generator ``gen``."""
+def probe(
+    gen, n: int, temperature: float, top_k: int, max_tokens: int, seed: int, drawn: Path | None = None
+) -> dict:
+    """Valid fraction and reason counts of ``n`` circuits drawn from the generator ``gen`` (or of
+    the ``.qasm`` files in ``drawn``: circuits this run drew elsewhere, with these settings)."""
     from qml.generators.ketgpt.generate import generate
     from qml.generators.verify.validity import check_text
 
     t0 = time.time()
-    texts = generate(
-        gen, n, temperature=temperature, top_k=top_k, max_new_tokens=max_tokens, batch_size=50, seed=seed
-    )
+    if drawn is not None:
+        texts = [f.read_text() for f in sorted(drawn.glob("*.qasm"))]
+    else:
+        texts = generate(
+            gen, n, temperature=temperature, top_k=top_k, max_new_tokens=max_tokens, batch_size=50, seed=seed
+        )
     reasons: Counter = Counter()
     for i, text in enumerate(texts):
         check, _ = check_text(text, f"c{i}")
@@ -88,6 +94,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tag", default="", help="results file suffix")
     parser.add_argument(
+        "--drawn",
+        type=Path,
+        default=None,
+        help="check the .qasm files in this folder instead of drawing (one run: circuits it drew"
+        " elsewhere, e.g. on a GPU, at the given temperature and top-k); seconds are then checking time",
+    )
+    parser.add_argument(
         "--stop-probe", action="store_true", help="also P(<eos>) after a complete GHZ body, N = k vs N > k"
     )
     add_out(parser)
@@ -96,12 +109,17 @@ def main(argv: list[str] | None = None) -> int:
 
     from qml.generators.ketgpt.generate import load_generator
 
+    if args.drawn is not None and (len(args.runs) != 1 or len(args.temperatures) != 1 or not args.n):
+        parser.error("--drawn checks the circuits of one run at one temperature (and --n > 0)")
     rows, stops = [], {}
     for run in args.runs:
         gen = load_generator(run)
         for temperature in args.temperatures if args.n > 0 else ():
             rows.append(
-                {"run": run.name, **probe(gen, args.n, temperature, args.top_k, args.max_tokens, args.seed)}
+                {
+                    "run": run.name,
+                    **probe(gen, args.n, temperature, args.top_k, args.max_tokens, args.seed, args.drawn),
+                }
             )
             print(f"{run.name} T={temperature}: valid {rows[-1]['valid']:.3f}", flush=True)
         if args.stop_probe:
@@ -113,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         + f" --n {args.n} --temperatures {' '.join(str(t) for t in args.temperatures)} --top-k {args.top_k}"
         + (f" --tag {args.tag}" if args.tag else "")
         + (" --stop-probe" if args.stop_probe else "")
+        + (f" --drawn {args.drawn}" if args.drawn else "")
     )
     md = ["# KetGPT: free validity of trained runs, with the reasons"]
     if rows:

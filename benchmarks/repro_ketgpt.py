@@ -33,8 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.harness import (  # noqa: E402
+    StepTimeout,
     add_out,
     add_quick,
+    deadline,
+    is_timeout,
     launch_command,
     machine_summary,
     markdown_table,
@@ -74,51 +77,41 @@ def train_stage(work: Path, quick: bool, args) -> Path:
         data_options["grammar_weight"] = args.grammar_weight
     resume = found[-1] if found and (found[-1] / "checkpoint.pt").is_file() else None
     print(f"training on {dataset} ({'resuming ' + str(resume) if resume else 'new run'})", flush=True)
-    if resume is not None:  # the run folder decides everything but the epochs
-        return train(None, resume=resume, epochs=args.epochs, progress=True)[0]
+    if resume is not None:  # the run folder decides everything but the epochs and the device
+        return train(
+            None,
+            resume=resume,
+            epochs=args.epochs,
+            device=args.device,
+            progress=True,
+            prepared_file=args.prepared,
+        )[0]
+    shape = {"n_layer": args.layers, "n_embd": args.width, "n_head": args.heads}
+    model_options = {} if quick else {"size": args.size, **{k: v for k, v in shape.items() if v}}
     run_dir, _ = train(
         "ketgpt",
         dataset,
         out=runs,
         progress=True,
-        model_options={} if quick else {"size": args.size},
+        model_options=model_options,
         data_options=data_options,
         epochs=args.epochs,
         batch_size=args.batch_size,
+        device=args.device,
+        prepared_file=args.prepared,
+        prepare_only=args.stage == "prepare",
         **({"lr": args.lr} if args.lr else {}),
     )
     return run_dir
 
 
-def finish_from_checkpoint(work: Path) -> Path:
-    """Finish a run that was stopped for time: the best weights so far (``model.pt``) become the
-    model, and the task's own finish writes tokenizer.json, curves.png and metrics.json (marked
-    ``stopped_at_epoch``). Used with ``--finish-now``; the results say so."""
-    import torch
-
-    from qml import registry
-    from qml.generators.lm_task import CircuitLMHooks
-    from qml.training.config import TrainConfig
-    from qml.training.loop import count_parameters
-    from qml.training.runs import read_run, write_json
+def finish_from_checkpoint(work: Path, prepared_file: Path | None = None) -> Path:
+    """Finish a run that was stopped for time (:func:`qml.training.experiment.finish_stopped`):
+    the best weights so far become the model; metrics.json is marked ``stopped_at_epoch``."""
+    from qml.training.experiment import finish_stopped
 
     (run_dir,) = sorted((work / "runs").glob("ketgpt-*"))[-1:]
-    saved = read_run(run_dir)
-    task = registry.get_task(saved["task"])
-    prepared = task.load(saved["dataset"], seed=saved["config"]["seed"], **saved["data_options"])
-    net = task.build(registry.get(saved["model"]), prepared.dims, "torch", saved["model_options"])
-    net.load_state_dict(torch.load(run_dir / "model.pt", weights_only=True))
-    state = torch.load(run_dir / "checkpoint.pt", weights_only=False)
-    history = state["history"]
-    config = TrainConfig.from_dict(saved["config"])
-    hooks = CircuitLMHooks(prepared.train, config)
-    metrics = {**count_parameters(net), "epochs": len(history["train_loss"]), "planned_epochs": config.epochs}
-    metrics["stopped_at_epoch"] = state["epoch"]
-    metrics["best_epoch"] = (state.get("best") or {}).get("epoch")
-    metrics["seconds_per_epoch"] = sum(history["seconds"]) / len(history["seconds"])
-    metrics.update(hooks.finish(net, history, run_dir, "ketgpt (stopped for time)"))
-    metrics.update(history=history, config=config.to_dict())
-    write_json(run_dir / "metrics.json", metrics)
+    finish_stopped(run_dir, prepared_file=prepared_file)
     return run_dir
 
 
@@ -137,7 +130,7 @@ def generate_stage(run_dir: Path, work: Path, n: int, args, name: str = "ketgpt"
     if have >= n or (args.use_generated and have):
         print(f"generation: found {have} circuits in {out}", flush=True)
         return out
-    gen = load_generator(run_dir)
+    gen = load_generator(run_dir, args.device)
     chunk = 100
     while have < n:
         t0 = time.perf_counter()
@@ -438,6 +431,17 @@ def main(argv: list[str] | None = None) -> int:
         help="training blocks: each piece under its circuit's header (pinned) or one stream",
     )
     parser.add_argument("--size", default="small", help="model size: tiny, small, paper")
+    parser.add_argument("--layers", type=int, default=None, help="GPT-2 layers (default: the size's)")
+    parser.add_argument("--width", type=int, default=None, help="GPT-2 embedding width (default: the size's)")
+    parser.add_argument("--heads", type=int, default=None, help="GPT-2 attention heads (default: the size's)")
+    parser.add_argument("--device", default="cpu", help="torch device of training and generation (cpu, cuda)")
+    parser.add_argument(
+        "--prepared",
+        type=Path,
+        default=None,
+        help="file of the task's loaded data (tokenizer, blocks, grammar masks): read when it exists,"
+        " else written (prepare on one machine, train on another)",
+    )
     parser.add_argument(
         "--index-tokens", action="store_true", help="every register index its own token (see train_tokenizer)"
     )
@@ -467,13 +471,23 @@ def main(argv: list[str] | None = None) -> int:
         help="verify the circuits generated so far, even if fewer than --n (time budget; labelled partial)",
     )
     parser.add_argument(
+        "--train-seconds",
+        type=float,
+        default=None,
+        help="stop training after this many seconds and keep the best epoch so far (time budget)",
+    )
+    parser.add_argument(
         "--finish-now", action="store_true", help="stop training at the best checkpoint so far (time budget)"
     )
     parser.add_argument(
-        "--stage", choices=("train", "generate", "verify"), default="verify", help="stop after"
+        "--stage",
+        choices=("prepare", "train", "generate", "verify"),
+        default="verify",
+        help="stop after (prepare: only write the --prepared file)",
     )
     args = parser.parse_args(argv)
     from data.cache import data_home
+    from qml.training.optim import TrainingInterrupted
 
     quick = args.quick
     work = args.work or data_home() / ("repro_ketgpt_quick" if quick else "repro_ketgpt")
@@ -501,8 +515,21 @@ def main(argv: list[str] | None = None) -> int:
     summary["commands"] = commands
     start = time.perf_counter()
     if args.finish_now:
-        finish_from_checkpoint(work)
-    run_dir = train_stage(work, quick, args)
+        finish_from_checkpoint(work, args.prepared)
+    if args.stage == "prepare":
+        if args.prepared is None:
+            parser.error("--stage prepare needs --prepared FILE")
+        train_stage(work, quick, args)
+        print(f"prepared: {args.prepared}", flush=True)
+        return 0
+    try:
+        with deadline(args.train_seconds):
+            run_dir = train_stage(work, quick, args)
+    except (StepTimeout, TrainingInterrupted) as exc:
+        if isinstance(exc, TrainingInterrupted) and not is_timeout(exc):
+            raise
+        print(f"training: stopped after --train-seconds {args.train_seconds}", flush=True)
+        run_dir = finish_from_checkpoint(work, args.prepared)
     metrics = json.loads((run_dir / "metrics.json").read_text())
     summary["model"] = {
         "shape": metrics["model_shape"],

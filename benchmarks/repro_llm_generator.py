@@ -32,6 +32,7 @@ Each stage is skipped when its output exists in ``--work`` (default
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -40,8 +41,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.harness import (  # noqa: E402
+    StepTimeout,
     add_out,
     add_quick,
+    deadline,
+    is_timeout,
     machine_summary,
     new_parser,
     run_main,
@@ -201,7 +205,13 @@ def train_stage(work: Path, train_path: Path, args) -> Path:
     if found and (found[-1] / "checkpoint.pt").is_file():
         print(f"training: resuming {found[-1]}", flush=True)
         return train(
-            None, resume=found[-1], data_root=data, epochs=args.epochs, progress=True, device=args.device
+            None,
+            resume=found[-1],
+            data_root=data,
+            epochs=args.epochs,
+            progress=True,
+            device=args.device,
+            prepared_file=args.prepared,
         )[0]
     options = (
         {"size": "tiny"}
@@ -231,6 +241,8 @@ def train_stage(work: Path, train_path: Path, args) -> Path:
         batch_size=args.batch_size,
         lr=args.lr,
         device=args.device,
+        prepared_file=args.prepared,
+        prepare_only=args.stage == "prepare",
     )
     return run_dir
 
@@ -289,44 +301,28 @@ def on_policy_stage(work: Path, train_path: Path, run_dir: Path, args) -> tuple[
     return run_dir, rounds
 
 
-def finish_from_checkpoint(work: Path, train_path: Path) -> Path:
-    """A run stopped for time: its best weights so far become the model, and the task's own
-    finish writes tokenizer.json and metrics.json (marked ``stopped_at_epoch``)."""
-    import json
-
-    import torch
-
-    from qml import registry
-    from qml.training.config import TrainConfig
-    from qml.training.runs import read_run, write_json
+def finish_from_checkpoint(work: Path, train_path: Path, prepared_file: Path | None = None) -> Path:
+    """A run stopped for time (:func:`qml.training.experiment.finish_stopped`): its best weights so
+    far become the model, and the task's own finish writes tokenizer.json and metrics.json (marked
+    ``stopped_at_epoch``)."""
+    from qml.training.experiment import finish_stopped
 
     run_dir = sorted((work / "runs").glob("llm-circuits-*"))[-1]
-    saved = read_run(run_dir)
-    task = registry.get_task("llm-circuits")
-    prepared = task.load(
-        saved["dataset"],
-        seed=saved["config"]["seed"],
-        data_root=str(train_path.parent),
-        **saved["data_options"],
-    )
-    model = task.build(registry.get("llm-circuits"), prepared.dims, "torch", saved["model_options"])
-    state = torch.load(run_dir / "checkpoint.pt", weights_only=False)
-    if (run_dir / "model.pt").is_file():
-        model.load_state_dict(torch.load(run_dir / "model.pt", weights_only=True))
-    else:
-        model.load_state_dict(state["model"])
-    history = state["history"]
-    hooks = task.hooks(prepared, TrainConfig.from_dict(saved["config"]))
-    metrics = hooks.finish(model, history, run_dir, "llm-circuits (stopped for time)")
-    metrics.update(
-        stopped_at_epoch=len(history.get("train_loss", [])),
-        history=history,
-        n_parameters=sum(p.numel() for p in model.parameters()),
-    )
-    write_json(run_dir / "metrics.json", metrics)
+    metrics = finish_stopped(run_dir, data_root=str(train_path.parent), prepared_file=prepared_file)
     print(f"training: finished from the checkpoint at epoch {metrics['stopped_at_epoch']}", flush=True)
-    json.dumps(metrics, default=str)
     return run_dir
+
+
+def _lineage(run_dir: Path) -> str:
+    """How the run in ``run_dir`` was trained: epochs, device, stop for time (from its files)."""
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    config = metrics.get("config") or {}
+    stopped = metrics.get("stopped_at_epoch")
+    planned = f" of {metrics.get('planned_epochs')} planned (stopped for time)" if stopped else ""
+    return (
+        f"{metrics.get('epochs')} epochs{planned} on {config.get('device', 'cpu')}, batch"
+        f" {config.get('batch_size')}, lr {config.get('lr')} ({config.get('scheduler')})"
+    )
 
 
 def held_out(test: list[dict], n: int) -> list[dict]:
@@ -629,7 +625,11 @@ def main(argv: list[str] | None = None) -> int:
         help="as many training records per problem: problems with fewer sizes get more graphs",
     )
     parser.add_argument("--held-out-seeds", type=int, default=2, help="held-out graphs per problem and size")
-    parser.add_argument("--stage", default="all", help="stop after this stage: dataset, train or all")
+    parser.add_argument(
+        "--stage",
+        default="all",
+        help="stop after this stage: dataset, prepare (only write the --prepared file), train or all",
+    )
     parser.add_argument("--size", default="tiny", help="model size (qml.generators.lm.LM_SIZES)")
     parser.add_argument(
         "--width", type=int, default=128, help="embedding width over the size's (0: the size's)"
@@ -679,6 +679,19 @@ def main(argv: list[str] | None = None) -> int:
         "--finish-now", action="store_true", help="finish training from the best epoch so far"
     )
     parser.add_argument("--dataset-until", default=None, help="UTC HH:MM: stop building training records")
+    parser.add_argument(
+        "--prepared",
+        type=Path,
+        default=None,
+        help="file of the training data as loaded (tokenizer, encodings, grammar masks): read when it"
+        " exists, else written (prepare on one machine, train on another)",
+    )
+    parser.add_argument(
+        "--train-seconds",
+        type=float,
+        default=None,
+        help="stop training after this many seconds, keep the best epoch",
+    )
     parser.add_argument("--train-until", default=None, help="UTC HH:MM: stop training, keep the best epoch")
     args = parser.parse_args(argv)
     if args.quick:
@@ -707,27 +720,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"records: {len(train_recs)} training, {len(test_recs)} held out", flush=True)
     done = any((work / "runs").glob("llm-circuits-*/metrics.json"))
     if args.finish_now and not done:
-        run_dir = finish_from_checkpoint(work, work / "train" / "records.jsonl")
+        run_dir = finish_from_checkpoint(work, work / "train" / "records.jsonl", args.prepared)
+    elif args.stage == "prepare":
+        if args.prepared is None:
+            parser.error("--stage prepare needs --prepared FILE")
+        train_stage(work, work / "train" / "records.jsonl", args)
+        print(f"prepared: {args.prepared}", flush=True)
+        return 0
     else:
         stop = _until(args.train_until)
-        timer = None
-        if stop is not None and not done:
-            import _thread
-            import threading
-
-            timer = threading.Timer(max(stop - time.time(), 0), _thread.interrupt_main)
-            timer.daemon = True
-            timer.start()
+        budget = args.train_seconds or (None if stop is None else max(stop - time.time(), 0.001))
         try:
-            run_dir = train_stage(work, work / "train" / "records.jsonl", args)
-        except (KeyboardInterrupt, TrainingInterrupted):
-            if timer is None or time.time() < stop:
+            with deadline(None if done else budget):
+                run_dir = train_stage(work, work / "train" / "records.jsonl", args)
+        except (StepTimeout, TrainingInterrupted) as exc:
+            if isinstance(exc, TrainingInterrupted) and not is_timeout(exc):
                 raise
-            print("training: stopped at --train-until", flush=True)
-            run_dir = finish_from_checkpoint(work, work / "train" / "records.jsonl")
-        finally:
-            if timer is not None:
-                timer.cancel()
+            print("training: stopped for time (--train-until / --train-seconds)", flush=True)
+            run_dir = finish_from_checkpoint(work, work / "train" / "records.jsonl", args.prepared)
     import json
 
     rounds: list[dict] = []
@@ -794,7 +804,24 @@ def main(argv: list[str] | None = None) -> int:
     shape = metrics.get("model_shape", {})
     data_opts = json.loads((run_dir / "run.json").read_text()).get("data_options", {})
     index_note = ", every register index its own token" if data_opts.get("index_tokens") else ""
-    threads = "the threads of the training invocation (OMP_NUM_THREADS in the list above)"
+    device = (metrics.get("config") or {}).get("device", "cpu")
+    threads = (
+        "the threads of the training invocation (OMP_NUM_THREADS in the list above)"
+        if device == "cpu"
+        else f"one {device} device"
+    )
+    init = data_opts.get("init")
+    init_note = ""
+    if init:  # a run continued from another run's weights: say from what
+        try:
+            before = json.loads((Path(init) / "metrics.json").read_text())
+            init_note = (
+                f" Continued from the weights of {Path(init).name} ({before.get('epochs')} epochs, validation"
+                f" perplexity {before.get('val_perplexity', float('nan')):.3f}) at lr"
+                f" {(metrics.get('config') or {}).get('lr')}: {_lineage(Path(init))}."
+            )
+        except (OSError, ValueError):
+            init_note = f" Continued from the weights of {init}."
     grammar_note = (
         f" Training loss: next-token cross-entropy plus {data_opts['grammar_weight']} x the grammar term"
         " (-log P(tokens the OpenQASM 3 grammar allows for the prompt's register) at every answer"
@@ -825,7 +852,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{shape.get('context')}, {metrics.get('n_parameters')} parameters, "
         f"{metrics.get('epochs', stopped)} epochs ({train_minutes:.1f} min of training at "
         f"{metrics.get('seconds_per_epoch', float('nan')):.0f} s per epoch on {threads}), "
-        f"validation perplexity of the answers {metrics.get('val_perplexity', float('nan')):.3f}. "
+        f"validation perplexity of the answers {metrics.get('val_perplexity', float('nan')):.3f}.{init_note} "
         f"Tokenizer: byte-level BPE trained on the records{index_note}.{grammar_note} "
         "Decoding: greedy, one beam, no repetition penalty, seed 112 (pinned)."
     )
@@ -853,7 +880,8 @@ def main(argv: list[str] | None = None) -> int:
         "Anchors: Agent-Q fine-tuned Qwen2.5-3B on 14,000 records, 580 test samples "
         "(summary_stats_quantum-circuit-qubo-3B.json); Vista/QUASAR Pass@1 from its table 1 "
         "(SCR 99.31 %, RE 11.61, SREV 22.41 %). "
-        f"Our model has {metrics.get('n_parameters')} parameters, trained from scratch on CPU.",
+        f"Our model has {metrics.get('n_parameters')} parameters, trained from scratch"
+        f" ({'on this CPU' if device == 'cpu' else 'on a lent ' + device + ' GPU'}).",
     ]
     result = {
         "status": status,

@@ -24,7 +24,8 @@ from circuits.files import CorruptFileError, check_output_dir
 
 from .. import registry
 from .config import TrainConfig
-from .optim import check_extension
+from .optim import TrainingInterrupted, check_extension
+from .prepared_file import load_prepared, prepared_key, save_prepared
 from .runs import RunNotFoundError, load_torch, new_run_dir, read_run, write_json
 from .task import Task
 
@@ -208,8 +209,10 @@ def train(
     data_options: dict[str, Any] | None = None,
     run_name: str | None = None,
     extra: dict[str, Any] | None = None,
+    prepared_file: Path | None = None,
+    prepare_only: bool = False,
     **overrides: Any,
-) -> tuple[Path, dict[str, Any]]:
+) -> tuple[Path | None, dict[str, Any]]:
     """Train a registered model on a dataset (default mnist); returns ``(run_dir, metrics)``.
 
     ``overrides`` are :class:`TrainConfig` fields (``None`` keeps the model's default or the
@@ -218,7 +221,12 @@ def train(
     folder's name; ``extra`` is copied into metrics.json; ``out`` (default ``runs``) is the folder
     the run folder is made in. ``resume`` continues a run folder exactly: its run.json decides
     everything but ``epochs`` and ``device``, and any other option given that differs from the
-    run is refused, named."""
+    run is refused, named. ``prepared_file`` keeps the task's loaded data: read from it when it
+    exists (checked to have been loaded with the same options), else loaded and written there
+    (:mod:`.prepared_file`), so a run can train on a machine that did not prepare its data;
+    ``prepare_only`` stops there (no run folder; returns ``(None, {})``)."""
+    if prepare_only and prepared_file is None:
+        raise ConfigurationError("prepare_only needs a prepared_file to write the loaded data to")
     if resume is not None:
         saved = read_run(resume)
         config = TrainConfig.from_dict(saved["config"])
@@ -271,9 +279,24 @@ def train(
         subset = subset or None
         check_data_options(task, data_opts)  # "subset" (of presets) is no data option: popped above
     check_data_root(data_root)
-    prepared = task.load(
-        dataset, seed=seed, subset=subset, test_subset=test_subset, data_root=data_root, **data_opts
-    )
+    load_args = {
+        "seed": seed,
+        "subset": subset,
+        "test_subset": test_subset,
+        "data_root": data_root,
+        **data_opts,
+    }
+    if prepared_file is not None and Path(prepared_file).is_file():
+        key = prepared_key(task.name, dataset, **{**load_args, "data_root": None})
+        prepared = load_prepared(prepared_file, key)
+    else:
+        prepared = task.load(dataset, **load_args)
+        if prepared_file is not None:
+            save_prepared(
+                prepared_file, prepared_key(task.name, dataset, **{**load_args, "data_root": None}), prepared
+            )
+    if prepare_only:
+        return None, {}
     torch.manual_seed(seed)
     net = _build(task, spec, prepared.dims, engine, options)
     if resume is not None:
@@ -348,3 +371,50 @@ def evaluate_run(run_dir: Path, **options: Any) -> dict[str, Any]:
     test accuracy, appended to ``evaluation.json``; see the task's ``evaluate`` for ``options``)."""
     saved = read_run(run_dir)
     return run_task(saved).evaluate(Path(run_dir), saved, **options)
+
+
+def finish_stopped(
+    run_dir: Path, *, data_root: str | None = None, prepared_file: Path | None = None
+) -> dict[str, Any]:
+    """Finish a run stopped before its planned epochs (a time budget): the best weights so far
+    (``model.pt``, else the checkpoint's) become the model, and the task's own finish writes its
+    files and ``metrics.json``, marked ``stopped_at_epoch``. The data is loaded again (or read
+    from ``prepared_file``) with the options the run recorded."""
+    from .loop import count_parameters
+
+    run_dir = Path(run_dir)
+    saved = read_run(run_dir)
+    task, spec = run_task(saved), registry.get(saved["model"])
+    config = TrainConfig.from_dict(saved["config"])
+    load_args = {"seed": config.seed, "subset": saved.get("subset"), "test_subset": saved.get("test_subset")}
+    load_args.update(data_root=data_root, **saved.get("data_options", {}))
+    if prepared_file is not None and Path(prepared_file).is_file():
+        key = prepared_key(task.name, saved["dataset"], **{**load_args, "data_root": None})
+        prepared = load_prepared(prepared_file, key)
+    else:
+        prepared = task.load(saved["dataset"], **load_args)
+    net = _build(task, spec, prepared.dims, saved["engine"], saved["model_options"])
+    state = load_torch(run_dir / "checkpoint.pt", "cpu")
+    weights = run_dir / "model.pt"
+    net.load_state_dict(load_torch(weights, "cpu") if weights.is_file() else state["model"])
+    history = state["history"]
+    if not history.get("train_loss"):
+        raise TrainingInterrupted(f"{run_dir} stopped before its first epoch ended: nothing to finish")
+    seconds = history.get("seconds", [])
+    metrics: dict[str, Any] = {
+        **count_parameters(net),
+        "epochs": len(history.get("train_loss", [])),
+        "planned_epochs": config.epochs,
+        "stopped_at_epoch": state["epoch"],
+        "best_epoch": (state.get("best") or {}).get("epoch"),
+        "seconds_per_epoch": sum(seconds) / max(len(seconds), 1),
+    }
+    device = config.device if config.device == "cpu" or torch.cuda.is_available() else "cpu"
+    net.to(device)
+    hooks = task.hooks(prepared, config.updated(device=device))
+    metrics.update(
+        hooks.finish(net, history, run_dir, f"{saved['model']} on {saved['dataset']} (stopped for time)")
+    )
+    metrics.update(history=history, config=config.to_dict())
+    write_json(run_dir / "metrics.json", metrics)
+    return metrics

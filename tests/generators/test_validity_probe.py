@@ -30,3 +30,20 @@ def test_probe_counts_fold_one_verdicts_and_stop_probabilities(quick_root, tmp_p
     for by_extra in stops.values():
         assert sorted(int(e) for e in by_extra) == list(probe_script.STOP_EXTRA)
         assert all(0 < p < 1 for p in by_extra.values())
+
+
+def test_probe_checks_circuits_drawn_elsewhere(quick_root, tmp_path):
+    run_dir, _ = _train(quick_root, tmp_path / "runs", 1)
+    drawn = tmp_path / "drawn"
+    drawn.mkdir()
+    good = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nh q[0];\ncx q[0],q[1];\n'
+    (drawn / "a.qasm").write_text(good)
+    (drawn / "b.qasm").write_text(good.replace("q[1]", "q[5]"))  # an index past the register
+    (drawn / "c.qasm").write_text(good.replace("cx", "cx("))  # does not parse
+    out = tmp_path / "out"
+    argv = [str(run_dir), "--n", "1", "--drawn", str(drawn), "--out", str(out), "--tag", "d"]
+    assert probe_script.main(argv) == 0
+    (row,) = json.loads((out / "ketgpt_validity_probe_d.json").read_text())["rows"]
+    assert row["n"] == 3 and abs(row["valid"] - 1 / 3) < 1e-12
+    assert sum(row["reasons"].values()) == 2
+    assert any("out-of-range" in reason for reason in row["reasons"])

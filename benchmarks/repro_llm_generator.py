@@ -670,6 +670,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--device", default="cpu", help="torch device of training: cpu, cuda")
     parser.add_argument("--tag", default="", help="results file suffix (an ablation beside the main study)")
+    parser.add_argument("--note", action="append", default=[], help="a line for the results' notes")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--eval", type=int, default=150, help="held-out prompts answered and scored")
@@ -882,6 +883,7 @@ def main(argv: list[str] | None = None) -> int:
         "(SCR 99.31 %, RE 11.61, SREV 22.41 %). "
         f"Our model has {metrics.get('n_parameters')} parameters, trained from scratch"
         f" ({'on this CPU' if device == 'cpu' else 'on a lent ' + device + ' GPU'}).",
+        *args.note,
     ]
     result = {
         "status": status,

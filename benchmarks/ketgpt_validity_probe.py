@@ -171,6 +171,13 @@ def main(argv: list[str] | None = None) -> int:
                 [[name, k, *(f"{p[k][e]:.3f}" for e in STOP_EXTRA)] for name, p in stops.items() for k in p],
             ),
         ]
+    if args.drawn is not None:
+        md += [
+            "",
+            f"The circuits were not drawn by this command: they are the {rows[0]['n'] if rows else 0} `.qasm`"
+            f" files in `{args.drawn}`, drawn from the run elsewhere at the settings above; seconds are"
+            " checking time.",
+        ]
     md += ["", f"Command: `{command}`"]
     name = "ketgpt_validity_probe" + (f"_{args.tag}" if args.tag else "")
     write_results(args.out, name, {"rows": rows, "stop_probe": stops, "command": command}, md)

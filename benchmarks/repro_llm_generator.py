@@ -182,8 +182,6 @@ TARGETS = {"valid_unconstrained": 0.99, "valid_constrained": 1.0, "kl_ratio_belo
 
 def _filtered(path: Path, keys: set[str], out: Path) -> list[dict]:
     """The records of ``path`` whose key is in ``keys``, also written to ``out``."""
-    import json
-
     from qml.generators.llm import read_records
 
     recs = [r for r in read_records(path) if r["key"] in keys]
@@ -252,8 +250,6 @@ def on_policy_stage(work: Path, train_path: Path, run_dir: Path, args) -> tuple[
     run started from the previous one's weights, on ``--rollouts`` of its own greedy answers to
     training prompts (stops and grammar masks) and ``--replay`` reference rows; finished rounds
     are found, not redone. Returns the last round's run and each round's record."""
-    import json
-
     from qml.training.experiment import train
 
     rounds = []
@@ -361,8 +357,6 @@ def generate_stage(run_dir: Path, records: list[dict], folder: Path, constrained
 
 
 def evaluate_stage(folder: Path, records: list[dict], n_random: int) -> tuple[list[dict], dict]:
-    import json
-
     from qml.generators.llm.evaluate import evaluate_folder, summarise, write_report
 
     report = folder / "evaluation.jsonl"
@@ -377,8 +371,6 @@ def evaluate_stage(folder: Path, records: list[dict], n_random: int) -> tuple[li
 def warm_stage(
     folder: Path, records: list[dict], rows: list[dict], n: int, work: Path, suffix: str = ""
 ) -> dict:
-    import json
-
     from qml.generators.llm.warm_start import summarise_warm_starts, warm_start
 
     path = work / f"warm_start{suffix}.jsonl"
@@ -739,8 +731,6 @@ def main(argv: list[str] | None = None) -> int:
                 raise
             print("training: stopped for time (--train-until / --train-seconds)", flush=True)
             run_dir = finish_from_checkpoint(work, work / "train" / "records.jsonl", args.prepared)
-    import json
-
     rounds: list[dict] = []
     if args.rounds:
         first = run_dir
@@ -762,10 +752,8 @@ def main(argv: list[str] | None = None) -> int:
     fits = [r for r in test_recs if len(enc.prompt_ids(r)) + len(enc.ids(r["qasm"])) + 1 <= block]
     picks = held_out(fits, args.eval)
     if args.picks:  # the held-out instances of an earlier run, for a like-for-like comparison
-        import json as _json
-
         by_key = {r["key"]: r for r in test_recs}
-        picks = [by_key[_json.loads(line)["key"]] for line in args.picks.read_text().splitlines()]
+        picks = [by_key[json.loads(line)["key"]] for line in args.picks.read_text().splitlines()]
     suffix = f"_round{args.rounds}" if args.rounds else ""
     free = generate_stage(run_dir, picks, work / f"generated_free{suffix}", False)
     cons = generate_stage(run_dir, picks, work / f"generated_constrained{suffix}", True)

@@ -504,7 +504,8 @@ def markdown(result: dict) -> list[str]:
             " structure at which its reference ends (its last line's shape, as often as the reference"
             " writes it: the p-th mixer layer), `<eos>` avoided (unlikelihood) where it stopped"
             " before, the token avoided that writes a line a third time in a row (a loop; `-` where a"
-            " round ran before this rule), and the grammar's allowed tokens masked up to its first"
+            " round ran before this rule) or a number's fifth decimal (the records round to four;"
+            " `-` likewise), and the grammar's allowed tokens masked up to its first"
             " forbidden one; it trains one epoch from the previous weights on those rows beside"
             " reference rows. The counts describe the answers of the model *entering* the round."
             " The setup's validation perplexity is the last round's; the trained run's before the"
@@ -518,6 +519,7 @@ def markdown(result: dict) -> list[str]:
                     "ran past it (<eos> labelled)",
                     "stopped early (<eos> avoided)",
                     "looped (line avoided)",
+                    "number past 4 decimals (digit avoided)",
                     "ran into the context before its stop",
                     "ran into the context",
                     "wrote a forbidden token",
@@ -533,6 +535,7 @@ def markdown(result: dict) -> list[str]:
                         str(r["rollouts"]["overran"]),
                         str(r["rollouts"].get("early", "-")),
                         str(r["rollouts"].get("looped", "-")),
+                        str(r["rollouts"].get("long_number", "-")),
                         str(r["rollouts"]["short"]),
                         str(r["rollouts"]["context"]),
                         str(r["rollouts"].get("strayed", "-")),

@@ -10,7 +10,9 @@ its reference ends (:func:`stop_rule`: the reference's last line shape, as often
 writes it; for QAOA the ``p``-th mixer layer; the stop it missed, the rest of the answer dropped),
 ``<eos>`` as a token to avoid (unlikelihood) where it stopped before that, the token that
 completed a line a third time in a row as a token to avoid (greedy decoding's loops, the use
-unlikelihood training was made for; no training circuit repeats a line more than twice), and,
+unlikelihood training was made for; no training circuit repeats a line more than twice), the
+token that writes a number's fifth decimal likewise (a digit repeated without end, ``0.2222...``;
+the records round angles to four decimals), and,
 through the grammar
 term (:mod:`..grammar_loss`, ``on_policy`` rows), the OpenQASM 3 grammar's allowed tokens at every
 position it visits up to and including its first forbidden token. The stop is read from the
@@ -29,7 +31,17 @@ import torch
 
 from .encoding import IGNORE
 
-__all__ = ["REPEATS", "RolloutRows", "repeat_index", "rollout_rows", "shape_of", "stop_index", "stop_rule"]
+__all__ = [
+    "DECIMALS",
+    "REPEATS",
+    "RolloutRows",
+    "long_number_index",
+    "repeat_index",
+    "rollout_rows",
+    "shape_of",
+    "stop_index",
+    "stop_rule",
+]
 
 
 @dataclass
@@ -81,6 +93,30 @@ def repeat_index(pieces: Sequence[str], answer: Sequence[int], repeats: int = RE
     return None
 
 
+#: the records round every angle to this many decimals (:func:`.dataset.make_record`): a longer
+#: fraction is greedy decoding caught repeating a digit (``rx(0.2222222...``)
+DECIMALS = 4
+
+
+def long_number_index(pieces: Sequence[str], answer: Sequence[int], decimals: int = DECIMALS) -> int | None:
+    """The index in ``answer`` of the token that writes a number's ``decimals + 1``-th digit after
+    its decimal point (no record writes one), or None."""
+    frac = None  # digits after the point of the number being written, None outside a fraction
+    prev = ""
+    for i, tok in enumerate(answer):
+        for ch in pieces[tok]:
+            if ch.isdigit() and frac is not None:
+                frac += 1
+                if frac > decimals:
+                    return i
+            elif ch == "." and prev.isdigit():
+                frac = 0
+            elif not ch.isdigit():
+                frac = None
+            prev = ch
+    return None
+
+
 def stop_index(pieces: Sequence[str], answer: Sequence[int], last: str, times: int) -> int | None:
     """The index in ``answer`` of the token that ends the ``times``-th line of shape ``last``
     (the reference's stop, :func:`stop_rule`), or None when the answer never writes it that often
@@ -100,7 +136,9 @@ def rollout_rows(gen, records: Sequence[dict], block: int, *, progress: bool = F
     prompts as training rows (see the module docstring). Counts: ``stopped`` (ended with
     ``<eos>`` right after its stop), ``overran`` (went on past it: cut there, ``<eos>``
     labelled), ``early`` (``<eos>`` before it: ``<eos>`` avoided there), ``looped`` (wrote a
-    line a third time in a row before its stop: cut there, that token avoided), ``short`` (ran
+    line a third time in a row before its stop: cut there, that token avoided), ``long_number``
+    (wrote a number with more decimals than any record, before its stop: cut there, the token that
+    wrote the extra digit avoided), ``short`` (ran
     into the context's end before its stop), and ``context`` (ran into the context's end, at
     any point)."""
     from .generate import generate_ids
@@ -111,7 +149,7 @@ def rollout_rows(gen, records: Sequence[dict], block: int, *, progress: bool = F
     pieces = ["" if i in (eos, pad) else tok.decode([i]) for i in range(tok.vocab_size)]
     answers = generate_ids(gen, records, left_pad=True, batch_size=16, progress=progress)
     ids, labels, qubits, starts, avoid = [], [], [], [], []
-    kinds = ("stopped", "overran", "early", "looped", "short", "context")
+    kinds = ("stopped", "overran", "early", "looped", "long_number", "short", "context")
     stats = {"rollouts": len(records), **dict.fromkeys(kinds, 0)}
     for r, ans in zip(records, answers, strict=True):
         prompt = enc.prompt_ids(r)
@@ -119,9 +157,15 @@ def rollout_rows(gen, records: Sequence[dict], block: int, *, progress: bool = F
         ended = bool(ans) and ans[-1] == eos
         stats["context"] += not ended
         stop = stop_index(pieces, ans, last, times)
-        loop = repeat_index(pieces, ans if stop is None else ans[: stop + 1])
+        before = ans if stop is None else ans[: stop + 1]
+        loop = repeat_index(pieces, before)
+        digits = long_number_index(pieces, before)
         label_at = None
-        if loop is not None:
+        if digits is not None and (loop is None or digits < loop):
+            stats["long_number"] += 1
+            avoid.append((len(ids), len(prompt) + digits - 1, ans[digits]))
+            ans = ans[: digits + 1]
+        elif loop is not None:
             stats["looped"] += 1
             avoid.append((len(ids), len(prompt) + loop - 1, ans[loop]))
             ans = ans[: loop + 1]

@@ -12,7 +12,14 @@ from circuits.errors import ConfigurationError
 from qml.generators.grammar_loss import legal_masks
 from qml.generators.llm.constrained import QasmGrammar
 from qml.generators.llm.dataset import read_records
-from qml.generators.llm.on_policy import IGNORE, repeat_index, rollout_rows, stop_index, stop_rule
+from qml.generators.llm.on_policy import (
+    IGNORE,
+    long_number_index,
+    repeat_index,
+    rollout_rows,
+    stop_index,
+    stop_rule,
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +61,18 @@ def test_repeat_index_finds_the_third_identical_line_in_a_row():
     assert repeat_index(pieces, [4, 4, 4, 4]) is None  # blank lines are not a loop
 
 
+def test_long_number_index_finds_the_fifth_decimal():
+    pieces = ["rx(0.", "2222", "2", ") q[0];\n", "rz(-1.5", "3.25", "q[12]", "2)"]
+    assert long_number_index(pieces, [0, 1, 3]) is None  # four decimals, as the records round them
+    assert long_number_index(pieces, [0, 1, 2, 2, 3]) == 2  # the fifth, in the next token
+    assert long_number_index(pieces, [4, 3, 5, 3, 6]) is None  # short numbers; an index is no fraction
+    assert long_number_index(pieces, [0, 1, 3, 5, 3]) is None  # each number short
+    assert long_number_index(pieces, [5, 1]) == 1  # "3.25" then "2222": one number, six decimals
+    assert long_number_index(pieces, [5, 7]) is None  # "3.252)": three decimals
+    assert long_number_index(["0.1234", "56"], [0, 1]) == 1
+    assert long_number_index(["0.1234", "56"], [0, 1], decimals=6) is None
+
+
 def test_an_on_policy_row_keeps_its_masks_up_to_the_first_forbidden_token():
     pieces = [
         "<eos>",
@@ -92,21 +111,29 @@ def test_rollout_rows_label_each_kind_of_answer(writer, records_dir, monkeypatch
     head = enc.ids("".join(lines[:5]))
     loop = [*head, *enc.ids("cx q[0], q[1];\n" * 5)]
     looped_at = len(head) + len(enc.ids("cx q[0], q[1];\n" * 3)) - 1  # the third in a row
-    answers = [[*ref, eos], [*past, eos], [*early, eos], ref[:-3], [*extra, eos], [*loop, eos]]
+    digits = [*head, *enc.ids("rx(0.1234"), *enc.ids("5" * 40)]  # a digit written without end
+    answers = [[*ref, eos], [*past, eos], [*early, eos], ref[:-3], [*extra, eos], [*loop, eos], digits]
     monkeypatch.setattr(generate, "generate_ids", lambda *a, **k: answers)
-    rows = rollout_rows(gen, [r] * 6, 400)
+    rows = rollout_rows(gen, [r] * 7, 400)
     s = rows.stats
-    got = tuple(s[k] for k in ("stopped", "overran", "early", "looped", "short", "context"))
-    assert got == (2, 1, 1, 1, 1, 1)
+    kinds = ("stopped", "overran", "early", "looped", "long_number", "short", "context")
+    got = tuple(s[k] for k in kinds)
+    assert got == (2, 1, 1, 1, 1, 1, 2)
     start = len(enc.prompt_ids(r))
-    assert rows.starts == [start] * 6
+    assert rows.starts == [start] * 7
     labelled = (rows.labels != IGNORE).nonzero().tolist()
     assert labelled == [[1, start + len(ref)]]  # only the overrun gets a target: <eos> after its stop
     assert rows.labels[1, start + len(ref)] == eos
     assert rows.ids[1, start : start + len(ref)].tolist() == ref  # the rest of it dropped
     assert (rows.ids[1, start + len(ref) + 1 :] == enc.pad_id).all()
     # avoided: <eos> where it came too soon, and the token that wrote a line the third time in a row
-    assert rows.avoid == [(2, start + len(early) - 1, eos), (5, start + looped_at - 1, loop[looped_at])]
+    (row6,) = [(n, p, t) for n, p, t in rows.avoid if n == 6]
+    assert rows.avoid[:2] == [(2, start + len(early) - 1, eos), (5, start + looped_at - 1, loop[looped_at])]
+    cut = row6[1] - start + 1  # the index in the answer of the token that wrote the fifth decimal
+    written = enc.tok.decode(digits[: cut + 1])
+    assert written.split("rx(0.")[-1].startswith("12345") and row6[2] == digits[cut]
+    assert "rx(0.12345" not in enc.tok.decode(digits[:cut])  # not before it
+    assert (rows.ids[6, start + cut + 1 :] == enc.pad_id).all()  # the rest dropped
     assert rows.ids[2, start + len(early)] == eos
     assert rows.ids[5, start : start + looped_at + 1].tolist() == loop[: looped_at + 1]
     assert (rows.ids[5, start + looped_at + 1 :] == enc.pad_id).all()  # the loop's rest dropped
@@ -120,14 +147,15 @@ def test_rollouts_of_a_trained_model_are_its_greedy_answers(writer, records_dir)
     recs = read_records(records_dir / "records.jsonl")
     rows = rollout_rows(gen, recs, 256)
     s = rows.stats
-    kinds = s["stopped"] + s["overran"] + s["early"] + s["looped"] + s["short"]
+    kinds = s["stopped"] + s["overran"] + s["early"] + s["looped"] + s["long_number"] + s["short"]
     assert s["rollouts"] == len(recs) == kinds
-    assert s["stopped"] + s["overran"] + s["early"] > 0
+    # this tiny model writes angles past the records' four decimals (rz(-0.355321...): cut there
+    assert s["stopped"] + s["overran"] + s["early"] + s["long_number"] > 0
     answers = generate_ids(gen, recs, left_pad=True, batch_size=16)
     for k, ans in enumerate(answers):
         start = rows.starts[k]
         cut = (rows.labels[k] != IGNORE).nonzero()[:, 0].tolist()
-        looped = [t for n, t, tok in rows.avoid if n == k and tok != gen.encoder.eos_id]
+        looped = [t for n, t, tok in rows.avoid if n == k and tok != gen.encoder.eos_id]  # or digits
         end = cut[0] if cut else looped[0] + 2 if looped else start + len(ans)
         assert rows.ids[k, start:end].tolist() == ans[: end - start]
 

@@ -310,15 +310,27 @@ def finish_from_checkpoint(work: Path, train_path: Path, prepared_file: Path | N
 
 
 def _lineage(run_dir: Path) -> str:
-    """How the run in ``run_dir`` was trained: epochs, device, stop for time (from its files)."""
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    config = metrics.get("config") or {}
-    stopped = metrics.get("stopped_at_epoch")
-    planned = f" of {metrics.get('planned_epochs')} planned (stopped for time)" if stopped else ""
-    return (
-        f"{metrics.get('epochs')} epochs{planned} on {config.get('device', 'cpu')}, batch"
-        f" {config.get('batch_size')}, lr {config.get('lr')} ({config.get('scheduler')})"
-    )
+    """How the run in ``run_dir`` was trained, and the runs it continued from, newest first:
+    epochs, device, stop for time, on-policy rows (from their files)."""
+    steps = []
+    while True:
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        data = json.loads((run_dir / "run.json").read_text()).get("data_options", {})
+        config = metrics.get("config") or {}
+        stopped = metrics.get("stopped_at_epoch")
+        planned = f" of {metrics.get('planned_epochs')} planned (stopped for time)" if stopped else ""
+        rows = (
+            f" on {data['rollouts']} of its own answers and {data.get('replay')} reference rows"
+            if data.get("rollouts")
+            else ""
+        )
+        steps.append(
+            f"{metrics.get('epochs')} epochs{planned}{rows} on {config.get('device', 'cpu')}, batch"
+            f" {config.get('batch_size')}, lr {config.get('lr')} ({config.get('scheduler')})"
+        )
+        if not data.get("init") or not (Path(data["init"]) / "metrics.json").is_file():
+            return "; before that ".join(steps)
+        run_dir = Path(data["init"])
 
 
 def held_out(test: list[dict], n: int) -> list[dict]:
@@ -830,8 +842,14 @@ def main(argv: list[str] | None = None) -> int:
     for r in train_recs:
         per_problem_records[r["problem"]] = per_problem_records.get(r["problem"], 0) + 1
     setup = (
-        f"{len(train_recs)} training records ({metrics.get('n_records', {}).get('train')} fit the context, "
-        f"{metrics.get('n_records', {}).get('val')} of held-out training graphs for validation), "
+        f"{len(train_recs)} training records ("
+        + (
+            f"the last training step: {metrics.get('n_records', {}).get('train')} rows, on-policy and"
+            " reference, "
+            if data_opts.get("rollouts")
+            else f"{metrics.get('n_records', {}).get('train')} fit the context, "
+        )
+        + f"{metrics.get('n_records', {}).get('val')} of held-out training graphs for validation), "
         f"{len(test_recs)} held-out records of unseen graphs (seeds {HELD_OUT_SEED}+), "
         f"{len(fits)} of them fit the context with their reference answer (as in training), "
         + (
@@ -873,7 +891,8 @@ def main(argv: list[str] | None = None) -> int:
         "(summary_stats_quantum-circuit-qubo-3B.json); Vista/QUASAR Pass@1 from its table 1 "
         "(SCR 99.31 %, RE 11.61, SREV 22.41 %). "
         f"Our model has {metrics.get('n_parameters')} parameters, trained from scratch"
-        f" ({'on this CPU' if device == 'cpu' else 'on a lent ' + device + ' GPU'}).",
+        f" ({'last ' if init else ''}{'on this CPU' if device == 'cpu' else 'on a lent ' + device + ' GPU'}"
+        f"{'; the runs it continued from are in the setup above' if init else ''}).",
         *args.note,
     ]
     result = {

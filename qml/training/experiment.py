@@ -25,7 +25,7 @@ from circuits.files import CorruptFileError, check_output_dir
 from .. import registry
 from .config import TrainConfig
 from .optim import TrainingInterrupted, check_extension
-from .prepared_file import load_prepared, prepared_key, save_prepared
+from .prepared_file import load_or_read
 from .runs import RunNotFoundError, load_torch, new_run_dir, read_run, write_json
 from .task import Task
 
@@ -286,15 +286,7 @@ def train(
         "data_root": data_root,
         **data_opts,
     }
-    if prepared_file is not None and Path(prepared_file).is_file():
-        key = prepared_key(task.name, dataset, **{**load_args, "data_root": None})
-        prepared = load_prepared(prepared_file, key)
-    else:
-        prepared = task.load(dataset, **load_args)
-        if prepared_file is not None:
-            save_prepared(
-                prepared_file, prepared_key(task.name, dataset, **{**load_args, "data_root": None}), prepared
-            )
+    prepared = load_or_read(task, dataset, load_args, prepared_file)
     if prepare_only:
         return None, {}
     torch.manual_seed(seed)
@@ -388,11 +380,7 @@ def finish_stopped(
     config = TrainConfig.from_dict(saved["config"])
     load_args = {"seed": config.seed, "subset": saved.get("subset"), "test_subset": saved.get("test_subset")}
     load_args.update(data_root=data_root, **saved.get("data_options", {}))
-    if prepared_file is not None and Path(prepared_file).is_file():
-        key = prepared_key(task.name, saved["dataset"], **{**load_args, "data_root": None})
-        prepared = load_prepared(prepared_file, key)
-    else:
-        prepared = task.load(saved["dataset"], **load_args)
+    prepared = load_or_read(task, saved["dataset"], load_args, prepared_file)
     net = _build(task, spec, prepared.dims, saved["engine"], saved["model_options"])
     state = load_torch(run_dir / "checkpoint.pt", "cpu")
     weights = run_dir / "model.pt"

@@ -18,15 +18,21 @@ from circuits.errors import ConfigurationError, DataError
 
 from .task import Prepared
 
-__all__ = ["load_prepared", "prepared_key", "save_prepared"]
+__all__ = ["load_or_read", "load_prepared", "prepared_key", "save_prepared"]
 
 #: the format written by :func:`save_prepared`
 FORMAT = "ketml-prepared-1"  # a gzipped pickle of {"format", "key", "prepared"}
 
 
 def prepared_key(task: str, dataset: str, **load_args: Any) -> dict[str, Any]:
-    """What identifies a task's loaded data: its name, the dataset and every argument of ``load``."""
-    return {"task": task, "dataset": dataset, **{k: load_args[k] for k in sorted(load_args)}}
+    """What identifies a task's loaded data: its name, the dataset and every argument of ``load``
+    but ``data_root`` (where the files lie on one machine)."""
+    return {
+        "task": task,
+        "dataset": dataset,
+        **{k: load_args[k] for k in sorted(load_args) if k != "data_root"},
+        "data_root": None,
+    }
 
 
 def save_prepared(path: str | os.PathLike, key: dict[str, Any], prepared: Prepared) -> Path:
@@ -60,3 +66,18 @@ def load_prepared(path: str | os.PathLike, key: dict[str, Any]) -> Prepared:
         shown = "; ".join(f"{k}: file {saved['key'].get(k)!r}, run {key.get(k)!r}" for k in differ)
         raise ConfigurationError(f"{path} holds data loaded with other options ({shown})")
     return saved["prepared"]
+
+
+def load_or_read(
+    task, dataset: str, load_args: dict[str, Any], prepared_file: str | os.PathLike | None
+) -> Prepared:
+    """``task.load(dataset, **load_args)``; with ``prepared_file``, read from it when it exists
+    (checked against the key), else loaded and written there."""
+    if prepared_file is None:
+        return task.load(dataset, **load_args)
+    key = prepared_key(task.name, dataset, **load_args)
+    if Path(prepared_file).is_file():
+        return load_prepared(prepared_file, key)
+    prepared = task.load(dataset, **load_args)
+    save_prepared(prepared_file, key, prepared)
+    return prepared

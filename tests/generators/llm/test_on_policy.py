@@ -182,20 +182,27 @@ def test_unlikelihood_counts_an_avoided_token_as_one_target():
     assert (logits.grad[0, 0] == 0).all() and (logits.grad[1, 2] == 0).all()
 
 
-def test_on_policy_options_are_checked(records_dir, tiny_run, tmp_path):
+def _round(records_dir, out, epochs=1, **data):
+    """A tiny llm-circuits run on the test records with data options ``data`` (a round with init)."""
     from qml.training.experiment import train
 
+    return train(
+        "llm-circuits",
+        None,
+        out=out,
+        data_root=str(records_dir),
+        progress=False,
+        model_options={"size": "tiny"},
+        data_options={"block": 256, **data},
+        epochs=epochs,
+        batch_size=8,
+        lr=3e-3,
+    )
+
+
+def test_on_policy_options_are_checked(records_dir, tiny_run, tmp_path):
     def run(**data):
-        return train(
-            "llm-circuits",
-            None,
-            out=tmp_path,
-            data_root=str(records_dir),
-            progress=False,
-            model_options={"size": "tiny"},
-            data_options={"vocab_size": 600, "block": 256, **data},
-            epochs=1,
-        )
+        return _round(records_dir, tmp_path, vocab_size=600, **data)
 
     with pytest.raises(ConfigurationError, match="init=RUN"):
         run(rollouts=4)
@@ -207,25 +214,9 @@ def test_on_policy_options_are_checked(records_dir, tiny_run, tmp_path):
 
 def test_a_round_starts_from_the_init_weights_and_learns_its_corrections(records_dir, writer, tmp_path):
     from qml.generators.llm.generate import load_llm
-    from qml.training.experiment import train
 
-    run_dir, _ = train(
-        "llm-circuits",
-        None,
-        out=tmp_path,
-        data_root=str(records_dir),
-        progress=False,
-        model_options={"size": "tiny"},
-        data_options={
-            "block": 256,
-            "grammar_weight": 1.0,
-            "init": str(writer),
-            "rollouts": 16,
-            "replay": 8,
-        },
-        epochs=30,
-        batch_size=8,
-        lr=3e-3,
+    run_dir, _ = _round(
+        records_dir, tmp_path, epochs=30, grammar_weight=1.0, init=str(writer), rollouts=16, replay=8
     )
     saved = json.loads((run_dir / "run.json").read_text())
     stats = saved["on_policy"]["rollouts"]

@@ -266,13 +266,7 @@ def on_policy_stage(work: Path, train_path: Path, run_dir: Path, args) -> tuple[
                 shutil.rmtree(out)
             previous = json.loads((run_dir / "run.json").read_text())
             data_options, model_options = previous["data_options"], previous["model_options"]
-            data_options.update(
-                init=str(run_dir),
-                rollouts=args.rollouts,
-                replay=args.replay,
-                rollout_seed=k,
-                digit_runs=args.digit_runs,
-            )
+            data_options.update(init=str(run_dir), rollouts=args.rollouts, replay=args.replay, rollout_seed=k)
             next_dir, _ = train(
                 "llm-circuits",
                 "llm-circuit-records",
@@ -325,9 +319,11 @@ def _lineage(run_dir: Path) -> str:
         config = metrics.get("config") or {}
         stopped = metrics.get("stopped_at_epoch")
         planned = f" of {metrics.get('planned_epochs')} planned (stopped for time)" if stopped else ""
-        extra = [f"{data['rollouts']} of its own answers"] if data.get("rollouts") else []
-        extra += [f"{data['digit_runs']} digit-run rows"] if data.get("digit_runs") else []
-        rows = f" on {', '.join(extra)} and {data.get('replay')} reference rows" if extra else ""
+        rows = (
+            f" on {data['rollouts']} of its own answers and {data.get('replay')} reference rows"
+            if data.get("rollouts")
+            else ""
+        )
         steps.append(
             f"{metrics.get('epochs')} epochs{planned}{rows} on {config.get('device', 'cpu')}, batch"
             f" {config.get('batch_size')}, lr {config.get('lr')} ({config.get('scheduler')})"
@@ -523,10 +519,7 @@ def markdown(result: dict) -> list[str]:
             " round ran before this rule) or a number's fifth decimal (the records round to four;"
             " `-` likewise), and the grammar's allowed tokens masked up to its first"
             " forbidden one; it trains one epoch from the previous weights on those rows beside"
-            " reference rows, and with `--digit-runs`, reference rows whose angles were rewritten to"
-            " end in a run of one digit, trained (no loss on those digits) to close the number after"
-            " its fourth decimal (qml.generators.llm.digit_runs)."
-            " The counts describe the answers of the model *entering* the round."
+            " reference rows. The counts describe the answers of the model *entering* the round."
             " The setup's validation perplexity is the last round's; the trained run's before the"
             f" rounds was {_num(result['training'].get('first_val_perplexity'), 3)}.",
             "",
@@ -539,7 +532,6 @@ def markdown(result: dict) -> list[str]:
                     "stopped early (<eos> avoided)",
                     "looped (line avoided)",
                     "number past 4 decimals (digit avoided)",
-                    "digit-run rows",
                     "ran into the context before its stop",
                     "ran into the context",
                     "wrote a forbidden token",
@@ -550,12 +542,15 @@ def markdown(result: dict) -> list[str]:
                 [
                     [
                         str(r["round"]),
-                        *(
-                            str(r.get("rollouts", {}).get(k, "-"))
-                            for k in ("rollouts", "stopped", "overran", "early", "looped", "long_number")
-                        ),
-                        str(r.get("digit_runs", {}).get("rows", "-")),
-                        *(str(r.get("rollouts", {}).get(k, "-")) for k in ("short", "context", "strayed")),
+                        str(r["rollouts"]["rollouts"]),
+                        str(r["rollouts"]["stopped"]),
+                        str(r["rollouts"]["overran"]),
+                        str(r["rollouts"].get("early", "-")),
+                        str(r["rollouts"].get("looped", "-")),
+                        str(r["rollouts"].get("long_number", "-")),
+                        str(r["rollouts"]["short"]),
+                        str(r["rollouts"]["context"]),
+                        str(r["rollouts"].get("strayed", "-")),
                         _num(r.get("val_perplexity")),
                         "-" if r.get("val_illegal_mass") is None else f"{r['val_illegal_mass']:.2e}",
                         _num(r.get("seconds", 0) / 60, 1),
@@ -670,13 +665,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rollouts", type=int, default=2000, help="training prompts answered per round")
     parser.add_argument(
         "--replay", type=int, default=4000, help="reference rows trained beside them per round"
-    )
-    parser.add_argument(
-        "--digit-runs",
-        type=int,
-        default=0,
-        help="reference rows per round with angles rewritten to end in a run of one digit, trained to"
-        " close the number after its fourth decimal (qml.generators.llm.digit_runs)",
     )
     parser.add_argument("--round-epochs", type=int, default=1, help="epochs of each round")
     parser.add_argument("--round-lr", type=float, default=2e-4, help="learning rate of each round (cosine)")

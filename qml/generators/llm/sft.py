@@ -216,15 +216,13 @@ def _check_on_policy(
         raise ConfigurationError(f"init={init} has context {context}; give -D block={context}")
 
 
-def _with_rollouts(
-    ids, labels, starts, qubits, kept, init, rollouts, replay, seed, block, digit_runs=0, enc=None
-):
+def _with_rollouts(ids, labels, starts, qubits, kept, init, rollouts, replay, seed, block):
     """``replay`` of the reference rows (all when None) followed by the on-policy rows of
-    ``rollouts`` training records answered by the ``init`` run's model (:mod:`.on_policy`) and
-    the digit-run rows of ``digit_runs`` others (:mod:`.digit_runs`): ids, labels, answer starts,
-    register sizes, which rows are on-policy, the tokens to avoid ``(N, block)`` and the round's
-    record."""
-    from .digit_runs import digit_run_rows
+    ``rollouts`` training records answered by the ``init`` run's model (:mod:`.on_policy`): ids,
+    labels, answer starts, register sizes, which rows are on-policy, the tokens to avoid
+    ``(N, block)`` and the round's record."""
+    from .generate import load_llm
+    from .on_policy import rollout_rows
 
     gen = torch.Generator().manual_seed(seed)
     if replay is not None and replay < len(ids):
@@ -232,32 +230,18 @@ def _with_rollouts(
         ids, labels = ids[keep], labels[keep]
         starts, qubits = [starts[i] for i in keep], [qubits[i] for i in keep]
     picks = [kept[i] for i in torch.randperm(len(kept), generator=gen)[:rollouts].tolist()]
-    parts = [(ids, labels, starts, qubits, [], False)]
-    info: dict[str, Any] = {**({"init": str(init)} if init else {}), "replay": len(ids)}
-    if rollouts:
-        from .generate import load_llm
-        from .on_policy import rollout_rows
-
-        rows = rollout_rows(load_llm(init), picks, block, progress=True)
-        parts.append((rows.ids, rows.labels, rows.starts, rows.qubits, rows.avoid, True))
-        info.update(rollouts=rows.stats, keys=[r["key"] for r in picks])
-    if digit_runs:
-        chosen = [kept[i] for i in torch.randperm(len(kept), generator=gen)[:digit_runs].tolist()]
-        runs = digit_run_rows(chosen, enc, block, seed=seed)
-        parts.append((runs.ids, runs.labels, runs.starts, runs.qubits, runs.avoid, False))
-        info["digit_runs"] = runs.stats
-    avoid = torch.full((sum(len(p[0]) for p in parts), block), IGNORE, dtype=torch.long)
-    offset = 0
-    for part in parts:
-        for n, t, token in part[4]:  # an early <eos>, a loop's repeated line, a fifth decimal
-            avoid[offset + n, t] = token
-        offset += len(part[0])
+    rows = rollout_rows(load_llm(init), picks, block, progress=True)
+    n_ref = len(ids)
+    avoid = torch.full((n_ref + len(rows.ids), block), IGNORE, dtype=torch.long)
+    for n, t, token in rows.avoid:  # an early <eos>, a loop's repeated line
+        avoid[n_ref + n, t] = token
+    info = {"init": str(init), "rollouts": rows.stats, "replay": n_ref, "keys": [r["key"] for r in picks]}
     return (
-        torch.cat([p[0] for p in parts]),
-        torch.cat([p[1] for p in parts]),
-        [s for p in parts for s in p[2]],
-        [q for p in parts for q in p[3]],
-        [p[5] for p in parts for _ in range(len(p[0]))],
+        torch.cat([ids, rows.ids]),
+        torch.cat([labels, rows.labels]),
+        starts + rows.starts,
+        qubits + rows.qubits,
+        [False] * n_ref + [True] * len(rows.ids),
         avoid,
         info,
     )
@@ -355,16 +339,11 @@ class LLMCircuitsTask(Task):
         rollouts: int = 0,
         replay: int | None = None,
         rollout_seed: int = 0,
-        digit_runs: int = 0,
     ) -> Prepared:
         path, records = load_records(data_root)
         if not 0 <= val_fraction < 1:
             raise ConfigurationError(f"val_fraction must be in [0, 1), got {val_fraction}")
         _check_on_policy(init, rollouts, replay, base, block)
-        if digit_runs < 0 or (digit_runs and base is not None):
-            raise ConfigurationError(
-                f"digit_runs must be >= 0 and needs the from-scratch tokenizer (no base); got {digit_runs}"
-            )
         train, val = split_records(records, val_fraction, seed)
         if subset:
             train = train[:subset]
@@ -391,7 +370,7 @@ class LLMCircuitsTask(Task):
             raise ConfigurationError(f"no training record fits in block={block} tokens; raise -D block")
         train_starts, train_qubits = answer_starts(train_labels), [int(r["n_qubits"]) for r in kept_train]
         flags, avoid, on_policy_info = None, None, {}
-        if rollouts or digit_runs:
+        if rollouts:
             train_ids, train_labels, train_starts, train_qubits, flags, avoid, on_policy_info = (
                 _with_rollouts(
                     train_ids,
@@ -404,8 +383,6 @@ class LLMCircuitsTask(Task):
                     replay,
                     rollout_seed,
                     block,
-                    digit_runs,
-                    enc,
                 )
             )
         data = SFTData(

@@ -26,7 +26,15 @@ from qml.training.runs import RunNotFoundError
 from .encoding import Encoder
 from .evaluate import file_name
 
-__all__ = ["DECODING", "LLMGenerator", "generate_ids", "generate_texts", "load_llm", "write_generated"]
+__all__ = [
+    "DECODING",
+    "LLMGenerator",
+    "decode_answer",
+    "generate_ids",
+    "generate_texts",
+    "load_llm",
+    "write_generated",
+]
 
 #: the decoding settings, pinned (the paper's were the checkpoint's implicit ones)
 DECODING: dict[str, Any] = {"do_sample": False, "num_beams": 1, "repetition_penalty": 1.0, "seed": 112}
@@ -75,7 +83,8 @@ def load_llm(run_dir: str | os.PathLike, device: str = "cpu") -> LLMGenerator:
     return LLMGenerator(model, Encoder(tokenizer), saved)
 
 
-def _decode(gen: LLMGenerator, ids: list[int]) -> str:
+def decode_answer(gen: LLMGenerator, ids: list[int]) -> str:
+    """The text of an answer's token ids (up to its `<eos>`)."""
     enc = gen.encoder
     if enc.scratch:
         return enc.tok.decode(ids)  # stops at <eos>
@@ -169,7 +178,7 @@ def generate_texts(
     )
     out = []
     for row, r in zip(rows, records, strict=True):
-        text = _decode(gen, row)
+        text = decode_answer(gen, row)
         stopped = gen.encoder.eos_id in row
         out.append(QasmGrammar(r["n_qubits"]).truncate(text) if constrained and not stopped else text)
     return out

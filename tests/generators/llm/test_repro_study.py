@@ -108,3 +108,16 @@ def test_quick_study_with_an_on_policy_round(tmp_path):
     generated = json.loads((tmp_path / "work" / "generated_free_round1" / "generation.json").read_text())
     assert generated["model"] == first["run"] != str(trained)
     assert "## On-policy rounds" in (tmp_path / "out" / "repro_llm_generator_quick.md").read_text()
+
+
+def test_the_beam_probe_names_why_an_answer_is_invalid():
+    beams = importlib.import_module("benchmarks.llm_generator_beams")
+    head = 'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[2] q;\n'
+    assert beams.failure(head + "h q[0];\nrx(0.1234) q[1];\n", True) is None
+    # a digit repeated past the fourth decimal, whether or not the answer then ended
+    assert beams.failure(head + "rx(0.12222222222222", False) == "long_number"
+    assert beams.failure(head + "rx(0.12222) q[1];\ncx q[0] q[1];\n", True) == "long_number"
+    assert beams.failure(head + "h q[0];\ncx q[0], q", False) == "context"  # cut by the context
+    assert beams.failure(head + "h q[2];\n", True) == "index"  # past the register
+    assert beams.failure(head + "cx q[0] q[1];\n", True) == "other"
+    assert beams.valid_fraction([head + "h q[0];\n", head + "h q[5];\n"]) == 0.5

@@ -14,7 +14,9 @@
    epoch and resumed; ``--train-until`` (UTC, HH:MM) finishes from the best epoch so far.
    ``--index-tokens``: every register index is its own token (``cx q[`` ``0`` ``], q[`` ``2``),
    the same token as the qubit count in the prompt, instead of being fused into one token per
-   statement; ``--layers``/``--width``/``--block`` set the model's shape.
+   statement; ``--angle-tokens``: every angle is its own piece, so a number's close is one token
+   after any digit (``rz(`` ``-0.33`` ``29`` ``) q[3];``) instead of merged with its last digits
+   (``benchmarks/llm_number_probe.py``); ``--layers``/``--width``/``--block`` set the model's shape.
 3. generate: greedy answers (decoding pinned) to ``--eval`` held-out prompts (stratified over the
    problems; ``--picks FILE``: the instances of an earlier run), unconstrained and grammar-constrained.
 4. evaluate: the paper's four metrics (``qiskit_qasm3_import`` validity, optimal most probable
@@ -225,6 +227,8 @@ def train_stage(work: Path, train_path: Path, args) -> Path:
     )
     if args.index_tokens:
         data_options["index_tokens"] = True
+    if args.angle_tokens:
+        data_options["angle_tokens"] = True
     if args.grammar_weight:
         data_options["grammar_weight"] = args.grammar_weight
     run_dir, _ = train(
@@ -653,6 +657,12 @@ def main(argv: list[str] | None = None) -> int:
         "--index-tokens", action="store_true", help="every register index its own token (see train_tokenizer)"
     )
     parser.add_argument(
+        "--angle-tokens",
+        action="store_true",
+        help="every angle its own piece, so a number's close is never merged with its digits"
+        " (see train_tokenizer)",
+    )
+    parser.add_argument(
         "--grammar-weight",
         type=float,
         default=0.0,
@@ -812,6 +822,7 @@ def main(argv: list[str] | None = None) -> int:
     shape = metrics.get("model_shape", {})
     data_opts = json.loads((run_dir / "run.json").read_text()).get("data_options", {})
     index_note = ", every register index its own token" if data_opts.get("index_tokens") else ""
+    index_note += ", every angle its own piece" if data_opts.get("angle_tokens") else ""
     device = (metrics.get("config") or {}).get("device", "cpu")
     threads = (
         "the threads of the training invocation (OMP_NUM_THREADS in the list above)"

@@ -334,6 +334,7 @@ class LLMCircuitsTask(Task):
         block: int = 768,
         val_fraction: float = 0.1,
         index_tokens: bool = False,
+        angle_tokens: bool = False,
         grammar_weight: float = 0.0,
         init: str | None = None,
         rollouts: int = 0,
@@ -351,7 +352,9 @@ class LLMCircuitsTask(Task):
             tokenizer = QasmTokenizer.load(Path(init) / "tokenizer.json")
         elif base is None:
             texts = [t for r in train for t in (*prompt_pieces(chat_prompt(r)), r["qasm"])]
-            tokenizer = train_tokenizer(texts, vocab_size, index_tokens=index_tokens)
+            tokenizer = train_tokenizer(
+                texts, vocab_size, index_tokens=index_tokens, angle_tokens=angle_tokens
+            )
         else:
             from .causal_lm import load_tokenizer
 

@@ -148,3 +148,38 @@ def test_any_causal_lm_from_a_local_folder(records_dir, tmp_path):
     gen = load_llm(run_dir)
     texts = generate_texts(gen, recs[:2], constrained=True, max_new_tokens=20)
     assert all(t.startswith("OPENQASM 3.0;") for t in texts)
+
+
+def test_angle_tokens_keep_a_number_s_close_apart_from_its_digits(records_dir, tmp_path):
+    """With ``angle_tokens`` (a data option of the task) no answer token merges an angle's last
+    digits with its close, so closing a number is the same token after any digit."""
+    import re
+
+    from qml.generators.tokenizer import QasmTokenizer
+    from qml.training.experiment import train
+
+    run_dir, _ = train(
+        "llm-circuits",
+        None,
+        out=tmp_path,
+        data_root=str(records_dir),
+        progress=False,
+        model_options={"size": "tiny"},
+        data_options={"vocab_size": 600, "block": 256, "angle_tokens": True},
+        epochs=1,
+        batch_size=8,
+    )
+    tok = QasmTokenizer.load(run_dir / "tokenizer.json")
+    fused = train_tokenizer([r["qasm"] for r in read_records(records_dir / "records.jsonl")], 600)
+    recs = read_records(records_dir / "records.jsonl")
+    merged = [fused.tokenizer.decode([i]) for r in recs for i in fused.encode(r["qasm"])]
+    assert any(re.match(r"\d+\)", p) for p in merged)  # without the option: `5) q[1];\n` tokens
+    for r in recs:
+        ids = tok.encode(r["qasm"])
+        assert tok.decode(ids) == r["qasm"]
+        pieces = [tok.tokenizer.decode([i]) for i in ids]
+        assert not any(re.search(r"\d\)", p) for p in pieces)
+        closes = [
+            b for a, b in zip(pieces, pieces[1:], strict=False) if a[-1:].isdigit() and b.startswith(")")
+        ]
+        assert len(closes) == len(re.findall(r"\d\)", r["qasm"]))  # every angle closed by its own token

@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         f"nice -n 10 env OMP_NUM_THREADS={torch.get_num_threads()} .venv/bin/python "
         "benchmarks/llm_generator_beams.py --beams "
         + " ".join(str(b) for b in args.beams)
-        + (f" --work {args.work}" if args.run is None else f" --run {args.run}")
+        + (f" --work {args.work}" if args.records is None else "")
+        + (f" --run {args.run}" if args.run else "")
         + (f" --records {args.records}" if args.records else "")
         + (f" --seeds {args.seeds}" if args.seeds else "")
         + (f" --tag {args.tag}" if args.tag else "")

@@ -521,10 +521,8 @@ def markdown(result: dict) -> list[str]:
             " writes it: the p-th mixer layer), `<eos>` avoided (unlikelihood) where it stopped"
             " before, the token avoided that writes a line a third time in a row (a loop; `-` where a"
             " round ran before this rule) or a number's fifth decimal (the records round to four;"
-            " `-` likewise; where the answer's lines so far have the reference's shapes, the number"
-            " closed with the reference line's close and operands is the target there), and the"
-            " grammar's allowed tokens masked up to its first forbidden one; it trains one epoch"
-            " from the previous weights on those rows beside"
+            " `-` likewise), and the grammar's allowed tokens masked up to its first"
+            " forbidden one; it trains one epoch from the previous weights on those rows beside"
             " reference rows. The counts describe the answers of the model *entering* the round."
             " The setup's validation perplexity is the last round's; the trained run's before the"
             f" rounds was {_num(result['training'].get('first_val_perplexity'), 3)}.",
@@ -538,7 +536,6 @@ def markdown(result: dict) -> list[str]:
                     "stopped early (<eos> avoided)",
                     "looped (line avoided)",
                     "number past 4 decimals (digit avoided)",
-                    "of which closed (close as target)",
                     "ran into the context before its stop",
                     "ran into the context",
                     "wrote a forbidden token",
@@ -555,7 +552,6 @@ def markdown(result: dict) -> list[str]:
                         str(r["rollouts"].get("early", "-")),
                         str(r["rollouts"].get("looped", "-")),
                         str(r["rollouts"].get("long_number", "-")),
-                        str(r["rollouts"].get("closed", "-")),
                         str(r["rollouts"]["short"]),
                         str(r["rollouts"]["context"]),
                         str(r["rollouts"].get("strayed", "-")),

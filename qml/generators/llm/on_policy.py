@@ -12,9 +12,7 @@ writes it; for QAOA the ``p``-th mixer layer; the stop it missed, the rest of th
 completed a line a third time in a row as a token to avoid (greedy decoding's loops, the use
 unlikelihood training was made for; no training circuit repeats a line more than twice), the
 token that writes a number's fifth decimal likewise (a digit repeated without end, ``0.2222...``;
-the records round angles to four decimals), with the number closed as the target there where the
-reference tells how its line ends (:func:`close_number`: avoiding the digit alone moved its mass
-to the next digit, and the loops to other prompts), and,
+the records round angles to four decimals), and,
 through the grammar
 term (:mod:`..grammar_loss`, ``on_policy`` rows), the OpenQASM 3 grammar's allowed tokens at every
 position it visits up to and including its first forbidden token. The stop is read from the
@@ -119,29 +117,6 @@ def long_number_index(pieces: Sequence[str], answer: Sequence[int], decimals: in
     return None
 
 
-_NUMBER_SO_FAR = re.compile(r"\d\.(\d*)$")
-
-
-def close_number(written: str, token: str, reference: str) -> str | None:
-    """The text that should follow ``written`` where the next token, ``token``, writes a number's
-    fifth decimal: the number's first four decimals, then the rest of the reference's line (its
-    close and operands), or None where that line is not known: an answer whose lines so far
-    differ in shape from the reference's, or a gate with more than one argument."""
-    m = _NUMBER_SO_FAR.search(written)
-    done, line = written[: written.rfind("\n") + 1], written[written.rfind("\n") + 1 :]
-    ref = reference.splitlines()
-    at = done.count("\n")
-    if m is None or at >= len(ref) or line.count("(") != 1 or "," in line:
-        return None
-    if [shape_of(x) for x in done.splitlines()] != [shape_of(x) for x in ref[:at]]:
-        return None
-    target = ref[at]
-    if target.split("(")[0] != line.split("(")[0] or target.count("(") != 1 or "," in target.split(")")[0]:
-        return None
-    lead = re.match(r"\d*", token).group()
-    return lead[: max(DECIMALS - len(m.group(1)), 0)] + target[target.index(")") :] + "\n"
-
-
 def stop_index(pieces: Sequence[str], answer: Sequence[int], last: str, times: int) -> int | None:
     """The index in ``answer`` of the token that ends the ``times``-th line of shape ``last``
     (the reference's stop, :func:`stop_rule`), or None when the answer never writes it that often
@@ -163,8 +138,7 @@ def rollout_rows(gen, records: Sequence[dict], block: int, *, progress: bool = F
     labelled), ``early`` (``<eos>`` before it: ``<eos>`` avoided there), ``looped`` (wrote a
     line a third time in a row before its stop: cut there, that token avoided), ``long_number``
     (wrote a number with more decimals than any record, before its stop: cut there, the token that
-    wrote the extra digit avoided), ``closed`` (of those, the ones given the close of the
-    reference's line as the target there), ``short`` (ran
+    wrote the extra digit avoided), ``short`` (ran
     into the context's end before its stop), and ``context`` (ran into the context's end, at
     any point)."""
     from .generate import generate_ids
@@ -175,7 +149,7 @@ def rollout_rows(gen, records: Sequence[dict], block: int, *, progress: bool = F
     pieces = ["" if i in (eos, pad) else tok.decode([i]) for i in range(tok.vocab_size)]
     answers = generate_ids(gen, records, left_pad=True, batch_size=16, progress=progress)
     ids, labels, qubits, starts, avoid = [], [], [], [], []
-    kinds = ("stopped", "overran", "early", "looped", "long_number", "closed", "short", "context")
+    kinds = ("stopped", "overran", "early", "looped", "long_number", "short", "context")
     stats = {"rollouts": len(records), **dict.fromkeys(kinds, 0)}
     for r, ans in zip(records, answers, strict=True):
         prompt = enc.prompt_ids(r)
@@ -186,18 +160,11 @@ def rollout_rows(gen, records: Sequence[dict], block: int, *, progress: bool = F
         before = ans if stop is None else ans[: stop + 1]
         loop = repeat_index(pieces, before)
         digits = long_number_index(pieces, before)
-        label_at, label = None, eos
+        label_at = None
         if digits is not None and (loop is None or digits < loop):
             stats["long_number"] += 1
             avoid.append((len(ids), len(prompt) + digits - 1, ans[digits]))
-            fix = close_number("".join(pieces[t] for t in ans[:digits]), pieces[ans[digits]], r["qasm"])
-            if fix is None:
-                ans = ans[: digits + 1]
-            else:  # the expert's token here: the number closed (DAgger's label at a visited state)
-                stats["closed"] += 1
-                label = tok.encode(fix)[0]
-                ans = [*ans[:digits], label]
-                label_at = len(prompt) + digits
+            ans = ans[: digits + 1]
         elif loop is not None:
             stats["looped"] += 1
             avoid.append((len(ids), len(prompt) + loop - 1, ans[loop]))
@@ -216,7 +183,7 @@ def rollout_rows(gen, records: Sequence[dict], block: int, *, progress: bool = F
         row = (prompt + ans)[:block]
         lab = [IGNORE] * block
         if label_at is not None and label_at < block:
-            lab[label_at] = label
+            lab[label_at] = eos
         ids.append(row + [pad] * (block - len(row)))
         labels.append(lab)
         qubits.append(int(r["n_qubits"]))

@@ -97,20 +97,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.seeds:
             selection_records(args.records, args.seeds)
         source = args.records
-        enc = gen.encoder
-        records = [
-            r
-            for r in (json.loads(line) for line in source.read_text().splitlines())
-            if len(enc.prompt_ids(r)) + len(enc.ids(r["qasm"])) + 1 <= gen.context
-        ]
+        lines = source.read_text().splitlines()
+        records = [r for r in map(json.loads, lines) if gen.encoder.fits(r, gen.context)]
     pinned = dict(generate.DECODING)
+    eos = gen.encoder.eos_id
     rows = []
     try:
         for beams in args.beams:
             generate.DECODING["num_beams"] = beams
             t0 = time.time()
             answers = generate.generate_ids(gen, records, batch_size=8)
-            eos = gen.encoder.eos_id
             why = [failure(generate.decode_answer(gen, ids), bool(ids) and ids[-1] == eos) for ids in answers]
             rows.append(
                 {

@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                     "p_close": round(float(p[closes].sum()), 3),
                 }
             )
+    lengths = answer_lengths(args.work, tok)
     command = (
         f"nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/llm_number_probe.py --work {args.work}"
     )
@@ -113,10 +114,6 @@ def main(argv: list[str] | None = None) -> int:
             ],
         ),
         "",
-        f"Command: `{command}`",
-    ]
-    lengths = answer_lengths(args.work, tok)
-    md[-2:-2] = [
         "Answer lengths in tokens on the study's training records: this run's tokenizer, and one"
         " trained on the same answers with `angle_tokens=True` (each angle its own piece, so a"
         " number's close is never merged with its digits).",
@@ -129,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             ],
         ),
         "",
+        f"Command: `{command}`",
     ]
     name = "llm_number_probe" + (f"_{args.tag}" if args.tag else "")
     result = {"rows": rows, "lengths": lengths, "command": command, "run": str(run)}

@@ -774,7 +774,7 @@ def main(argv: list[str] | None = None) -> int:
     from qml.generators.llm.generate import load_llm
 
     enc, block = load_llm(run_dir).encoder, metrics.get("model_shape", {}).get("context", args.block)
-    fits = [r for r in test_recs if len(enc.prompt_ids(r)) + len(enc.ids(r["qasm"])) + 1 <= block]
+    fits = [r for r in test_recs if enc.fits(r, block)]
     picks = held_out(fits, args.eval)
     if args.picks:  # the held-out instances of an earlier run, for a like-for-like comparison
         by_key = {r["key"]: r for r in test_recs}

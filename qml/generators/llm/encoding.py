@@ -41,6 +41,10 @@ class Encoder:
             self.tok.encode(text) if self.scratch else self.tok(text, add_special_tokens=False)["input_ids"]
         )
 
+    def fits(self, record: dict, block: int) -> bool:
+        """Whether the record's prompt, reference answer and ``<eos>`` fit in ``block`` tokens."""
+        return len(self.prompt_ids(record)) + len(self.ids(record["qasm"])) + 1 <= block
+
     def prompt_ids(self, record: dict) -> list[int]:
         text = self.prompt_text(record)
         if not self.scratch:

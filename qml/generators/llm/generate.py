@@ -84,7 +84,7 @@ def load_llm(run_dir: str | os.PathLike, device: str = "cpu") -> LLMGenerator:
 
 
 def decode_answer(gen: LLMGenerator, ids: list[int]) -> str:
-    """The text of an answer's token ids (up to its `<eos>`)."""
+    """The text of an answer's token ids (up to its ``<eos>``)."""
     enc = gen.encoder
     if enc.scratch:
         return enc.tok.decode(ids)  # stops at <eos>

@@ -183,3 +183,12 @@ def test_angle_tokens_keep_a_number_s_close_apart_from_its_digits(records_dir, t
             b for a, b in zip(pieces, pieces[1:], strict=False) if a[-1:].isdigit() and b.startswith(")")
         ]
         assert len(closes) == len(re.findall(r"\d\)", r["qasm"]))  # every angle closed by its own token
+
+
+def test_a_record_fits_when_prompt_answer_and_eos_do(records_dir, tiny_run):
+    from qml.generators.llm.generate import load_llm
+
+    enc = load_llm(tiny_run).encoder
+    r = read_records(records_dir / "records.jsonl")[0]
+    need = len(enc.prompt_ids(r)) + len(enc.ids(r["qasm"])) + 1  # the <eos> included
+    assert enc.fits(r, need) and not enc.fits(r, need - 1)

@@ -75,7 +75,19 @@ def main(argv: list[str] | None = None) -> int:
         "--records", type=Path, default=None, help="records.jsonl to answer (default: the study's picks)"
     )
     parser.add_argument("--seeds", default=None, help="A-B: build --records on these graph seeds if missing")
-    parser.add_argument("--beams", type=int, nargs="+", default=[1, 4, 8, 16])
+    parser.add_argument(
+        "--beams", type=int, nargs="*", default=[1, 4, 8, 16], help="greedy beam widths to measure"
+    )
+    parser.add_argument(
+        "--decoding",
+        nargs="*",
+        default=[],
+        help="named decodings to measure as well (qml.generators.llm.generate.DECODINGS: paper = the"
+        " paper's implicit sampling)",
+    )
+    parser.add_argument(
+        "--sample-seeds", type=int, nargs="+", default=[112], help="seeds of a sampling decoding"
+    )
     parser.add_argument("--tag", default="", help="results file suffix (another work folder's model)")
     add_out(parser)
     args = parser.parse_args(argv)
@@ -99,31 +111,34 @@ def main(argv: list[str] | None = None) -> int:
         source = args.records
         lines = source.read_text().splitlines()
         records = [r for r in map(json.loads, lines) if gen.encoder.fits(r, gen.context)]
-    pinned = dict(generate.DECODING)
     eos = gen.encoder.eos_id
+    plans = [(f"greedy, {b} beams", {**generate.DECODINGS["greedy"], "num_beams": b}) for b in args.beams]
+    for name in args.decoding:
+        settings = generate.decoding_settings(name)
+        seeds = args.sample_seeds if settings.get("do_sample") else [settings["seed"]]
+        plans += [(f"{name}, seed {seed}", {**settings, "seed": seed}) for seed in seeds]
     rows = []
-    try:
-        for beams in args.beams:
-            generate.DECODING["num_beams"] = beams
-            t0 = time.time()
-            answers = generate.generate_ids(gen, records, batch_size=8)
-            why = [failure(generate.decode_answer(gen, ids), bool(ids) and ids[-1] == eos) for ids in answers]
-            rows.append(
-                {
-                    "num_beams": beams,
-                    "valid": why.count(None) / len(why),
-                    **{k: why.count(k) for k in KINDS},
-                    "invalid_keys": [r["key"] for r, w in zip(records, why, strict=True) if w],
-                    "seconds": time.time() - t0,
-                }
-            )
-            print(f"beams {beams}: free validity {rows[-1]['valid']:.3f}", flush=True)
-    finally:
-        generate.DECODING.update(pinned)
+    for label, settings in plans:
+        t0 = time.time()
+        answers = generate.generate_ids(gen, records, batch_size=8, decoding=settings)
+        why = [failure(generate.decode_answer(gen, ids), bool(ids) and ids[-1] == eos) for ids in answers]
+        rows.append(
+            {
+                "decoding": label,
+                "settings": settings,
+                "valid": why.count(None) / len(why),
+                **{k: why.count(k) for k in KINDS},
+                "invalid_keys": [r["key"] for r, w in zip(records, why, strict=True) if w],
+                "seconds": time.time() - t0,
+            }
+        )
+        print(f"{label}: free validity {rows[-1]['valid']:.3f}", flush=True)
     command = (
         f"nice -n 10 env OMP_NUM_THREADS={torch.get_num_threads()} .venv/bin/python "
         "benchmarks/llm_generator_beams.py --beams "
         + " ".join(str(b) for b in args.beams)
+        + (" --decoding " + " ".join(args.decoding) if args.decoding else "")
+        + (" --sample-seeds " + " ".join(map(str, args.sample_seeds)) if args.decoding else "")
         + (f" --work {args.work}" if args.records is None else "")
         + (f" --run {args.run}" if args.run else "")
         + (f" --records {args.records}" if args.records else "")
@@ -131,17 +146,18 @@ def main(argv: list[str] | None = None) -> int:
         + (f" --tag {args.tag}" if args.tag else "")
     )
     md = [
-        "# LLM circuit generator: free validity against the beam width",
+        "# LLM circuit generator: free validity against the decoding",
         "",
         f"{len(records)} prompts of `{source}`, the trained model `{run}`; no constraint on the output;"
-        " deterministic beam search. Invalid answers by cause: a number with a fifth decimal (a digit"
-        " repeated), a run into the context's end, an index past its register, other.",
+        " greedy beam search and the named decodings of `generate.DECODINGS`. Invalid answers by"
+        " cause: a number with a fifth decimal (a digit repeated), a run into the context's end, an"
+        " index past its register, other.",
         "",
         *markdown_table(
-            ["num_beams", "syntactically valid", "invalid", *KINDS, "seconds"],
+            ["decoding", "syntactically valid", "invalid", *KINDS, "seconds"],
             [
                 [
-                    r["num_beams"],
+                    r["decoding"],
                     f"{100 * r['valid']:.1f} %",
                     len(r["invalid_keys"]),
                     *(r[k] for k in KINDS),

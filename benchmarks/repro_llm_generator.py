@@ -353,7 +353,9 @@ def held_out(test: list[dict], n: int) -> list[dict]:
     return out
 
 
-def generate_stage(run_dir: Path, records: list[dict], folder: Path, constrained: bool) -> Path:
+def generate_stage(
+    run_dir: Path, records: list[dict], folder: Path, constrained: bool, decoding: str = "greedy"
+) -> Path:
     from qml.generators.llm.generate import generate_texts, load_llm, write_generated
 
     if (folder / "generation.json").is_file():
@@ -361,9 +363,16 @@ def generate_stage(run_dir: Path, records: list[dict], folder: Path, constrained
         return folder
     t0 = time.time()
     gen = load_llm(run_dir)
-    texts = generate_texts(gen, records, constrained=constrained, progress=True)
+    texts = generate_texts(gen, records, constrained=constrained, progress=True, decoding=decoding)
     write_generated(
-        texts, records, folder, model=str(run_dir), constrained=constrained, seconds=time.time() - t0
+        texts,
+        records,
+        folder,
+        decoding,
+        decoding_name=decoding,
+        model=str(run_dir),
+        constrained=constrained,
+        seconds=time.time() - t0,
     )
     print(
         f"generation ({'constrained' if constrained else 'unconstrained'}): {time.time() - t0:.0f} s",
@@ -505,8 +514,11 @@ def markdown(result: dict) -> list[str]:
         ),
         "",
         "Targets: "
-        + "; ".join(
-            f"{k} {v}: {'met' if result['checks'].get(k) else 'not met'}" for k, v in TARGETS.items()
+        + "; ".join(f"{k} {v}: {'met' if result['checks'].get(k) else 'not met'}" for k, v in TARGETS.items())
+        + "".join(
+            f"; with the {name} decoding: "
+            + ", ".join(f"{k} {'met' if ok else 'not met'}" for k, ok in checks.items())
+            for name, checks in (result.get("decoding_checks") or {}).items()
         ),
         "",
     ]
@@ -691,6 +703,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--eval", type=int, default=150, help="held-out prompts answered and scored")
+    parser.add_argument(
+        "--decoding",
+        nargs="*",
+        default=[],
+        help="further named decodings (qml.generators.llm.generate.DECODINGS; paper: the paper's implicit"
+        " sampling), each scored in two more columns beside greedy's",
+    )
     parser.add_argument("--warm", type=int, default=40, help="held-out circuits for the warm start")
     parser.add_argument("--n-random", type=int, default=1000, help="random draws of the KL baseline")
     parser.add_argument(
@@ -771,7 +790,7 @@ def main(argv: list[str] | None = None) -> int:
             "val_illegal_mass": metrics.get("val_illegal_mass"),
             "first_val_perplexity": first_metrics.get("val_perplexity"),
         }
-    from qml.generators.llm.generate import load_llm
+    from qml.generators.llm.generate import DECODINGS, load_llm
 
     enc, block = load_llm(run_dir).encoder, metrics.get("model_shape", {}).get("context", args.block)
     fits = [r for r in test_recs if enc.fits(r, block)]
@@ -785,6 +804,15 @@ def main(argv: list[str] | None = None) -> int:
     rows_free, s_free = evaluate_stage(free, picks, args.n_random)
     rows_cons, s_cons = evaluate_stage(cons, picks, args.n_random)
     warm = warm_stage(free, picks, rows_free, args.warm, work, suffix)
+    others = {}  # further decodings (--decoding): both columns of each, and its targets
+    for name in args.decoding:
+        cols = {}
+        for constrained, kind in ((False, "unconstrained"), (True, "grammar-constrained")):
+            folder = work / f"generated_{'constrained' if constrained else 'free'}{suffix}_{name}"
+            cols[kind] = evaluate_stage(
+                generate_stage(run_dir, picks, folder, constrained, name), picks, args.n_random
+            )[1]
+        others[name] = cols
     from qml.generators.llm.evaluate import summarise
 
     per = {}
@@ -806,10 +834,20 @@ def main(argv: list[str] | None = None) -> int:
         "ours, unconstrained": paper_row(s_free),
         "ours, grammar-constrained": paper_row(s_cons),
     }
+    for name, cols in others.items():
+        ours |= {f"ours, {kind}, {name} decoding": paper_row(v) for kind, v in cols.items()}
     checks = {
         "valid_unconstrained": s_free["valid_rate"] >= TARGETS["valid_unconstrained"],
         "valid_constrained": s_cons["valid_rate"] >= TARGETS["valid_constrained"],
         "kl_ratio_below": s_free["kl_ratio"] < TARGETS["kl_ratio_below"],
+    }
+    decoding_checks = {
+        name: {
+            "valid_unconstrained": cols["unconstrained"]["valid_rate"] >= TARGETS["valid_unconstrained"],
+            "valid_constrained": cols["grammar-constrained"]["valid_rate"] >= TARGETS["valid_constrained"],
+            "kl_ratio_below": cols["unconstrained"]["kl_ratio"] < TARGETS["kl_ratio_below"],
+        }
+        for name, cols in others.items()
     }
     stopped = metrics.get("stopped_at_epoch")
     status = "complete" if not args.quick else "quick settings (smoke test, not a result)"
@@ -875,7 +913,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{metrics.get('seconds_per_epoch', float('nan')):.0f} s per epoch on {threads}), "
         f"validation perplexity of the answers {metrics.get('val_perplexity', float('nan')):.3f}.{init_note} "
         f"Tokenizer: byte-level BPE trained on the records{index_note}.{grammar_note} "
-        "Decoding: greedy, one beam, no repetition penalty, seed 112 (pinned)."
+        "Decoding: greedy, one beam, no repetition penalty, seed 112 (pinned)"
+        + "".join(
+            f"; the `{name}` decoding's columns: {', '.join(f'{k} {v}' for k, v in DECODINGS[name].items())}"
+            for name in args.decoding
+        )
+        + "."
     )
     notes = [
         "Problems and sizes: "
@@ -918,6 +961,7 @@ def main(argv: list[str] | None = None) -> int:
         "summary_constrained": s_cons,
         "targets": TARGETS,
         "checks": checks,
+        "decoding_checks": decoding_checks,
         "warm_start": warm,
         "per_problem": per,
         "invalid_reasons": reasons,

@@ -87,6 +87,13 @@ def llm(
     constrained: Annotated[
         bool, typer.Option("--constrained", help="Grammar-constrained decoding: every answer parses.")
     ] = False,
+    decoding: Annotated[
+        str,
+        typer.Option(
+            help="Decoding: greedy (deterministic), or paper (the paper's implicit sampling: temperature"
+            " 0.7, top-p 0.8, top-k 20, repetition penalty 1.05, seed 112)."
+        ),
+    ] = "greedy",
     max_tokens: Annotated[
         int | None, typer.Option(help="Most tokens per answer (default: what the context leaves).", min=1)
     ] = None,
@@ -94,16 +101,17 @@ def llm(
     device: Annotated[str, typer.Option(help="Torch device: cpu, cuda.")] = "cpu",
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar.")] = True,
 ) -> None:
-    """Write circuits with a fine-tuned LLM (greedy decoding, settings pinned in generation.json)."""
+    """Write circuits with a fine-tuned LLM (decoding settings pinned in generation.json)."""
     with cli_errors():
         from qml.generators.llm import random_graph
         from qml.generators.llm.dataset import read_records
-        from qml.generators.llm.generate import generate_texts, load_llm, write_generated
+        from qml.generators.llm.generate import decoding_settings, generate_texts, load_llm, write_generated
 
         if (records is None) == (problem is None):
             raise CliError("give either --records FILE or --problem P with --graph FILE or --nodes N")
         if problem is not None and (graph is None) == (nodes is None):
             raise CliError("a new instance needs --graph FILE or --nodes N (one of them)")
+        decoding_settings(decoding)  # an unknown name fails before the model loads
         gen = load_llm(model, device)
         if records is not None:
             if not records.is_file():
@@ -113,9 +121,16 @@ def llm(
             g = read_graph(graph) if graph is not None else random_graph(problem, nodes, seed)
             todo = [_new_record(problem, g, layers, seed)]
         texts = generate_texts(
-            gen, todo, constrained=constrained, max_new_tokens=max_tokens, progress=progress
+            gen,
+            todo,
+            constrained=constrained,
+            max_new_tokens=max_tokens,
+            progress=progress,
+            decoding=decoding,
         )
-        folder = write_generated(texts, todo, out, model=str(model), constrained=constrained)
+        folder = write_generated(
+            texts, todo, out, decoding, decoding_name=decoding, model=str(model), constrained=constrained
+        )
     if problem is not None:
         typer.echo(texts[0], nl=not texts[0].endswith("\n"))
     typer.echo(

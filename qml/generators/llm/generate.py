@@ -1,8 +1,10 @@
 """Circuits from a fine-tuned run: the paper's prompt in, OpenQASM 3 out, with pinned decoding.
 
-The paper called ``model.generate`` with no sampling arguments (so the checkpoint's own
-``generation_config`` decided; Qwen-Instruct samples). Here every setting is explicit and
-recorded (:data:`DECODING`): greedy, one beam, no repetition penalty, seed 112 (the paper's).
+The paper called ``model.generate`` with no sampling arguments, so the checkpoint's own
+``generation_config`` decided: Qwen2.5-Instruct samples (temperature 0.7, top-p 0.8, top-k 20,
+repetition penalty 1.05). Here every setting is explicit and recorded (:data:`DECODINGS`):
+``"greedy"`` (the default: one beam, no repetition penalty) or ``"paper"`` (those sampling
+settings), both with the paper's seed 112.
 ``constrained=True`` adds the grammar's logits processor (:class:`.constrained.QasmLogitsProcessor`)
 for the record's register size, so every answer is a valid OpenQASM 3 prefix, cut back to its last
 complete line when the token budget ends it. :func:`write_generated` writes one ``.qasm`` per record
@@ -28,6 +30,7 @@ from .evaluate import file_name
 
 __all__ = [
     "DECODING",
+    "DECODINGS",
     "LLMGenerator",
     "decode_answer",
     "generate_ids",
@@ -36,8 +39,30 @@ __all__ = [
     "write_generated",
 ]
 
-#: the decoding settings, pinned (the paper's were the checkpoint's implicit ones)
-DECODING: dict[str, Any] = {"do_sample": False, "num_beams": 1, "repetition_penalty": 1.0, "seed": 112}
+#: the named decoding settings, pinned: greedy, and the paper's (its checkpoint's implicit ones)
+DECODINGS: dict[str, dict[str, Any]] = {
+    "greedy": {"do_sample": False, "num_beams": 1, "repetition_penalty": 1.0, "seed": 112},
+    "paper": {
+        "do_sample": True,
+        "temperature": 0.7,
+        "top_p": 0.8,
+        "top_k": 20,
+        "num_beams": 1,
+        "repetition_penalty": 1.05,
+        "seed": 112,
+    },
+}
+#: the default decoding's settings
+DECODING: dict[str, Any] = DECODINGS["greedy"]
+
+
+def decoding_settings(decoding: str | dict[str, Any]) -> dict[str, Any]:
+    """The settings of a named decoding (:data:`DECODINGS`), or ``decoding`` itself when a dict."""
+    if isinstance(decoding, dict):
+        return dict(decoding)
+    if decoding not in DECODINGS:
+        raise ConfigurationError(f"unknown decoding {decoding!r}: choose one of {', '.join(DECODINGS)}")
+    return dict(DECODINGS[decoding])
 
 
 @dataclass
@@ -103,8 +128,10 @@ def generate_ids(
     batch_size: int = 8,
     left_pad: bool = False,
     progress: bool = False,
+    decoding: str | dict[str, Any] = "greedy",
 ) -> list[list[int]]:
-    """The token ids the model writes after each record's prompt (greedy, :data:`DECODING`; up to
+    """The token ids the model writes after each record's prompt (``decoding``, a name of
+    :data:`DECODINGS` or the settings themselves; up to
     and including ``<eos>``, or to the context's end). Rows are batched by register size and
     prompt length, so no row is padded; ``left_pad`` batches by register size alone, prompts
     padded on the left (fewer, fuller batches for prompts of many lengths; an answer's budget is
@@ -114,7 +141,8 @@ def generate_ids(
 
     from .constrained import QasmLogitsProcessor
 
-    torch.manual_seed(DECODING["seed"])
+    settings = decoding_settings(decoding)
+    torch.manual_seed(settings.pop("seed"))
     model = gen.model.gpt
     device = next(model.parameters()).device
     eos, pad = gen.encoder.eos_id, gen.encoder.pad_id
@@ -143,9 +171,7 @@ def generate_ids(
             input_ids=ids,
             attention_mask=mask,
             max_new_tokens=new,
-            do_sample=DECODING["do_sample"],
-            num_beams=DECODING["num_beams"],
-            repetition_penalty=DECODING["repetition_penalty"],
+            **settings,
             eos_token_id=eos,
             pad_token_id=pad,
             logits_processor=procs,
@@ -163,6 +189,7 @@ def generate_texts(
     max_new_tokens: int | None = None,
     batch_size: int = 8,
     progress: bool = False,
+    decoding: str | dict[str, Any] = "greedy",
 ) -> list[str]:
     """The model's answer to each record's prompt (:func:`generate_ids`, decoded); a constrained
     answer that the token budget ends is cut back to its last complete line."""
@@ -175,6 +202,7 @@ def generate_texts(
         max_new_tokens=max_new_tokens,
         batch_size=batch_size,
         progress=progress,
+        decoding=decoding,
     )
     out = []
     for row, r in zip(rows, records, strict=True):
@@ -184,13 +212,21 @@ def generate_texts(
     return out
 
 
-def write_generated(texts: Sequence[str], records: Sequence[dict], out: str | os.PathLike, **info) -> Path:
+def write_generated(
+    texts: Sequence[str],
+    records: Sequence[dict],
+    out: str | os.PathLike,
+    decoding: str | dict[str, Any] = "greedy",
+    **info,
+) -> Path:
     """``out/<key>.qasm`` per record, ``out/records.jsonl`` (the records, for the evaluation) and
-    ``out/generation.json`` (``info`` and the decoding settings)."""
+    ``out/generation.json`` (``info`` and the decoding's settings)."""
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     for text, r in zip(texts, records, strict=True):
         (folder / file_name(r["key"])).write_text(text)
     (folder / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-    (folder / "generation.json").write_text(json.dumps({"decoding": DECODING, **info}, indent=2) + "\n")
+    (folder / "generation.json").write_text(
+        json.dumps({"decoding": decoding_settings(decoding), **info}, indent=2) + "\n"
+    )
     return folder

@@ -88,6 +88,8 @@ def test_generate_for_a_new_graph(tiny_run, tmp_path):
         "--graph",
         graph,
         "--constrained",
+        "--decoding",
+        "paper",
         "--max-tokens",
         "20",
         "--out",
@@ -98,6 +100,8 @@ def test_generate_for_a_new_graph(tiny_run, tmp_path):
     assert result.stdout.startswith("OPENQASM 3.0;") and "1 circuits written" in result.stdout
     (record,) = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
     assert record["exact_energy"] == -4 and (out / file_name(record["key"])).is_file()
+    settings = json.loads((out / "generation.json").read_text())
+    assert settings["decoding_name"] == "paper" and settings["decoding"]["temperature"] == 0.7
 
 
 def test_bad_input_is_one_line(tiny_run, records_dir, tmp_path):
@@ -113,6 +117,10 @@ def test_bad_input_is_one_line(tiny_run, records_dir, tmp_path):
     assert result.exit_code == 2 and "unknown problem 'maxcat'" in result.output and "maxcut" in result.output
     result = run("generate", "llm", "--model", tmp_path, "--problem", "maxcut", "--nodes", "4")
     assert result.exit_code == 2 and "run.json" in result.output
+    result = run(
+        "generate", "llm", "--model", tiny_run, "--problem", "maxcut", "--nodes", "4", "--decoding", "beam"
+    )
+    assert result.exit_code == 2 and "unknown decoding 'beam'" in result.output
     result = run("generate", "llm", "--model", tiny_run, "--nodes", "4")
     assert result.exit_code == 2 and "--records FILE or --problem" in result.output
     result = run("train", "llm-circuits", "--data", tmp_path / "nowhere", "--no-progress")

@@ -97,6 +97,8 @@ def test_quick_study_with_an_on_policy_round(tmp_path):
                 "6",
                 "--replay",
                 "8",
+                "--decoding",
+                "paper",
             ]
         )
         == 0
@@ -108,6 +110,14 @@ def test_quick_study_with_an_on_policy_round(tmp_path):
     generated = json.loads((tmp_path / "work" / "generated_free_round1" / "generation.json").read_text())
     assert generated["model"] == first["run"] != str(trained)
     assert "## On-policy rounds" in (tmp_path / "out" / "repro_llm_generator_quick.md").read_text()
+    # --decoding paper: two more columns, the same prompts answered by the paper's sampling
+    sampled = json.loads((tmp_path / "work" / "generated_free_round1_paper" / "generation.json").read_text())
+    assert sampled["decoding_name"] == "paper" and sampled["decoding"]["do_sample"] is True
+    assert sampled["model"] == first["run"]
+    column = result["ours"]["ours, unconstrained, paper decoding"]
+    assert column["samples"] == result["ours"]["ours, unconstrained"]["samples"]
+    assert result["ours"]["ours, grammar-constrained, paper decoding"]["valid_rate"] == 1.0
+    assert set(result["decoding_checks"]["paper"]) == set(result["checks"])
 
 
 def test_the_beam_probe_names_why_an_answer_is_invalid():

@@ -10,7 +10,8 @@ import torch
 
 from qml.generators.llm.dataset import read_records
 from qml.generators.llm.evaluate import evaluate
-from qml.generators.llm.generate import DECODING, generate_texts, load_llm
+from circuits.errors import ConfigurationError
+from qml.generators.llm.generate import DECODING, DECODINGS, generate_ids, generate_texts, load_llm
 from qml.generators.llm.prompts import SYSTEM_PROMPT, chat_prompt, user_prompt
 from qml.generators.llm.sft import IGNORE, Encoder, completion_loss, encode, prompt_pieces, split_records
 from qml.generators.tokenizer import train_tokenizer
@@ -117,6 +118,26 @@ def test_generation_unconstrained_and_constrained(tiny_run, records_dir):
         t.startswith(f'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[{r["n_qubits"]}] q;\n')
         for t, r in zip(cons, recs, strict=True)
     )
+
+
+def test_the_paper_s_sampling_decoding(tiny_run, records_dir):
+    """``decoding="paper"`` samples with the settings of the paper's checkpoint (Qwen2.5-Instruct):
+    reproducible for its seed, another seed another answer; the grammar still holds under sampling
+    (its mask comes before temperature and top-k/top-p, so they never keep only forbidden tokens)."""
+    gen = load_llm(tiny_run)
+    recs = read_records(records_dir / "records.jsonl")[:4]
+    paper = DECODINGS["paper"]
+    assert (paper["do_sample"], paper["temperature"], paper["top_p"], paper["top_k"]) == (True, 0.7, 0.8, 20)
+    assert paper["repetition_penalty"] == 1.05 and paper["seed"] == 112
+    first = generate_ids(gen, recs, max_new_tokens=40, decoding="paper")
+    assert first == generate_ids(gen, recs, max_new_tokens=40, decoding="paper")
+    assert first != generate_ids(gen, recs, max_new_tokens=40, decoding={**paper, "seed": 7})
+    assert first != generate_ids(gen, recs, max_new_tokens=40)  # greedy
+    cons = generate_texts(gen, recs, constrained=True, max_new_tokens=40, decoding="paper")
+    rows = evaluate(zip(cons, recs, strict=True), n_random=20)
+    assert all(r["valid"] for r in rows), [r["reason"] for r in rows]
+    with pytest.raises(ConfigurationError, match="unknown decoding 'beam'.*greedy, paper"):
+        generate_texts(gen, recs, decoding="beam")
 
 
 def test_any_causal_lm_from_a_local_folder(records_dir, tmp_path):

@@ -130,9 +130,9 @@ def generate_ids(
     progress: bool = False,
     decoding: str | dict[str, Any] = "greedy",
 ) -> list[list[int]]:
-    """The token ids the model writes after each record's prompt (``decoding``, a name of
-    :data:`DECODINGS` or the settings themselves; up to
-    and including ``<eos>``, or to the context's end). Rows are batched by register size and
+    """The token ids the model writes after each record's prompt (``decoding``: a name of
+    :data:`DECODINGS` or the settings themselves; up to and including ``<eos>``, or to the
+    context's end). Rows are batched by register size and
     prompt length, so no row is padded; ``left_pad`` batches by register size alone, prompts
     padded on the left (fewer, fuller batches for prompts of many lengths; an answer's budget is
     then the context less the batch's longest prompt)."""
@@ -142,7 +142,7 @@ def generate_ids(
     from .constrained import QasmLogitsProcessor
 
     settings = decoding_settings(decoding)
-    torch.manual_seed(settings.pop("seed"))
+    torch.manual_seed(settings.pop("seed", DECODING["seed"]))
     model = gen.model.gpt
     device = next(model.parameters()).device
     eos, pad = gen.encoder.eos_id, gen.encoder.pad_id

@@ -8,9 +8,9 @@ import json
 import pytest
 import torch
 
+from circuits.errors import ConfigurationError
 from qml.generators.llm.dataset import read_records
 from qml.generators.llm.evaluate import evaluate
-from circuits.errors import ConfigurationError
 from qml.generators.llm.generate import DECODING, DECODINGS, generate_ids, generate_texts, load_llm
 from qml.generators.llm.prompts import SYSTEM_PROMPT, chat_prompt, user_prompt
 from qml.generators.llm.sft import IGNORE, Encoder, completion_loss, encode, prompt_pieces, split_records

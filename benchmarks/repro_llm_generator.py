@@ -182,6 +182,15 @@ ANCHORS = {
 TARGETS = {"valid_unconstrained": 0.99, "valid_constrained": 1.0, "kl_ratio_below": 0.64}
 
 
+def target_checks(free: dict, constrained: dict) -> dict[str, bool]:
+    """Which :data:`TARGETS` the unconstrained and constrained summaries of one decoding meet."""
+    return {
+        "valid_unconstrained": free["valid_rate"] >= TARGETS["valid_unconstrained"],
+        "valid_constrained": constrained["valid_rate"] >= TARGETS["valid_constrained"],
+        "kl_ratio_below": free["kl_ratio"] < TARGETS["kl_ratio_below"],
+    }
+
+
 def _filtered(path: Path, keys: set[str], out: Path) -> list[dict]:
     """The records of ``path`` whose key is in ``keys``, also written to ``out``."""
     from qml.generators.llm import read_records
@@ -369,7 +378,6 @@ def generate_stage(
         records,
         folder,
         decoding,
-        decoding_name=decoding,
         model=str(run_dir),
         constrained=constrained,
         seconds=time.time() - t0,
@@ -836,17 +844,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     for name, cols in others.items():
         ours |= {f"ours, {kind}, {name} decoding": paper_row(v) for kind, v in cols.items()}
-    checks = {
-        "valid_unconstrained": s_free["valid_rate"] >= TARGETS["valid_unconstrained"],
-        "valid_constrained": s_cons["valid_rate"] >= TARGETS["valid_constrained"],
-        "kl_ratio_below": s_free["kl_ratio"] < TARGETS["kl_ratio_below"],
-    }
+    checks = target_checks(s_free, s_cons)
     decoding_checks = {
-        name: {
-            "valid_unconstrained": cols["unconstrained"]["valid_rate"] >= TARGETS["valid_unconstrained"],
-            "valid_constrained": cols["grammar-constrained"]["valid_rate"] >= TARGETS["valid_constrained"],
-            "kl_ratio_below": cols["unconstrained"]["kl_ratio"] < TARGETS["kl_ratio_below"],
-        }
+        name: target_checks(cols["unconstrained"], cols["grammar-constrained"])
         for name, cols in others.items()
     }
     stopped = metrics.get("stopped_at_epoch")

@@ -128,9 +128,7 @@ def llm(
             progress=progress,
             decoding=decoding,
         )
-        folder = write_generated(
-            texts, todo, out, decoding, decoding_name=decoding, model=str(model), constrained=constrained
-        )
+        folder = write_generated(texts, todo, out, decoding, model=str(model), constrained=constrained)
     if problem is not None:
         typer.echo(texts[0], nl=not texts[0].endswith("\n"))
     typer.echo(

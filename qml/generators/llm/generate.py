@@ -220,13 +220,14 @@ def write_generated(
     **info,
 ) -> Path:
     """``out/<key>.qasm`` per record, ``out/records.jsonl`` (the records, for the evaluation) and
-    ``out/generation.json`` (``info`` and the decoding's settings)."""
+    ``out/generation.json`` (``info``, the decoding's settings and its name)."""
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     for text, r in zip(texts, records, strict=True):
         (folder / file_name(r["key"])).write_text(text)
     (folder / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    named = {"decoding_name": decoding} if isinstance(decoding, str) else {}
     (folder / "generation.json").write_text(
-        json.dumps({"decoding": decoding_settings(decoding), **info}, indent=2) + "\n"
+        json.dumps({"decoding": decoding_settings(decoding), **named, **info}, indent=2) + "\n"
     )
     return folder

@@ -31,24 +31,55 @@ def read_graph(path: Path):
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
-        try:
-            g = nx.parse_edgelist(text.splitlines(), nodetype=int, data=(("weight", float),))
-        except (TypeError, ValueError, IndexError) as exc:
-            raise CliError(
-                f"{path} is neither JSON nor an edge list of 'u v [weight]' lines ({exc})"
-            ) from None
-        return nx.convert_node_labels_to_integers(g, ordering="sorted")
+        lines = text.splitlines()
+        for nodetype in (int, str):  # integer labels sort as numbers
+            try:
+                return _integer_labels(nx.parse_edgelist(lines, nodetype=nodetype, data=(("weight", float),)))
+            except (TypeError, ValueError, IndexError) as exc:
+                error = exc
+        raise CliError(f"{path} is neither JSON nor an edge list of 'u v [weight]' lines ({error})") from None
     if not isinstance(data, dict) or "edges" not in data and "links" not in data:
         raise CliError(f"{path}: a JSON graph needs 'edges' (or networkx node-link data)")
     edges = data.get("edges", data.get("links"))
-    if edges and isinstance(edges[0], dict):
-        return nx.node_link_graph(data, edges="edges" if "edges" in data else "links")
-    g = nx.Graph()
-    g.add_nodes_from(data.get("nodes", []))
-    for e in edges:
-        g.add_edge(e[0], e[1], **({"weight": e[2]} if len(e) > 2 else {}))
+    try:
+        if edges and isinstance(edges[0], dict):  # networkx node-link data
+            links = "edges" if "edges" in data else "links"
+            return _integer_labels(nx.node_link_graph(data, directed=False, multigraph=False, edges=links))
+        g = nx.Graph()
+        g.add_nodes_from(data.get("nodes", []))
+        for e in edges:
+            g.add_edge(e[0], e[1], **({"weight": e[2]} if len(e) > 2 else {}))
+    except (TypeError, KeyError, IndexError, nx.NetworkXError) as exc:
+        raise CliError(f"{path}: not a graph of nodes and [u, v(, weight)] edges ({exc!r})") from None
     g.graph.update({k: v for k, v in data.items() if k not in ("nodes", "edges", "directed", "multigraph")})
-    return g
+    return _integer_labels(g)
+
+
+def _integer_labels(g):
+    """``g`` with nodes ``0..n-1`` in sorted order (as the problems need), its node-naming graph
+    attributes (``terminals``, ``hyperedges``, ``other``) renamed alike; says so when it renames."""
+    import networkx as nx
+
+    nodes = list(g.nodes)
+    if sorted(nodes, key=repr) == list(range(len(nodes))):
+        return g
+    try:
+        order = sorted(nodes)
+    except TypeError:  # mixed label types
+        order = sorted(nodes, key=repr)
+    new = {v: i for i, v in enumerate(order)}
+    h = nx.relabel_nodes(g, new)
+
+    def rename(x):
+        return [rename(y) for y in x] if isinstance(x, (list, tuple)) else new.get(x, x)
+
+    for name in ("terminals", "hyperedges", "other"):
+        if name in h.graph:
+            h.graph[name] = rename(h.graph[name])
+    typer.echo(
+        "nodes renamed 0..n-1 in sorted order: " + ", ".join(f"{v}->{i}" for v, i in new.items()), err=True
+    )
+    return h
 
 
 def _new_record(problem: str, graph, layers: int, seed: int) -> dict:

@@ -98,7 +98,7 @@ def make_record(task: Task, instance: Instance, solution: Solution, *, decimals:
 
 def instance_of(record: dict) -> Instance:
     """The record's instance rebuilt from its graph and options (the Hamiltonian is recomputed)."""
-    graph = nx.node_link_graph(record["graph"], edges="edges")
+    graph = nx.node_link_graph(record["graph"], directed=False, multigraph=False, edges="edges")
     return build(record["problem"], graph, **record.get("options", {}))
 
 

@@ -469,17 +469,41 @@ def _qubits_needed(name: str, g: nx.Graph, opts: dict) -> int:
     }.get(name, n)
 
 
-def build(problem: str, graph: nx.Graph, **options: Any) -> Instance:
-    """The ``problem`` on ``graph`` (nodes must be ``0..n-1``) as an :class:`Instance`.
-
-    Raises ``UnknownNameError`` for an unknown problem and ``ConfigurationError`` when the
-    instance needs more than ``QUBIT_LIMIT`` (16) qubits.
-    """
-    spec = _problem(problem)
+def _check_graph(problem: str, graph: nx.Graph) -> None:
+    """A clear error for a graph the formulations cannot take (they assume a simple graph)."""
+    if graph.is_directed() or graph.is_multigraph():
+        kind = "directed graph" if graph.is_directed() else "multigraph"
+        raise ConfigurationError(f"{problem} takes a simple undirected graph, got a {kind}")
     if sorted(graph.nodes) != list(range(graph.number_of_nodes())):
         raise ConfigurationError(
             "the graph's nodes must be the integers 0..n-1 (nx.convert_node_labels_to_integers)"
         )
+    loops = sorted(v for v, _ in nx.selfloop_edges(graph))
+    if loops:
+        raise ConfigurationError(f"{problem} takes a graph without self-loops; nodes {loops} have one")
+    for u, v, w in graph.edges(data="weight", default=1.0):
+        if isinstance(w, bool) or not isinstance(w, (int, float, np.number)) or not np.isfinite(w):
+            raise ConfigurationError(f"the weight of edge ({u}, {v}) must be a finite number, got {w!r}")
+    n = graph.number_of_nodes()
+    for name in ("hyperedges", "other", "terminals"):
+        items = graph.graph.get(name, [])
+        used = [v for e in items for v in (e if isinstance(e, (list, tuple)) else [e])]
+        bad = [v for v in used if not isinstance(v, (int, np.integer)) or not 0 <= v < n]
+        if bad:
+            raise ConfigurationError(f"graph attribute {name!r} names nodes outside 0..{n - 1}: {bad[:5]}")
+    if problem == "community-detection" and graph.number_of_edges() == 0:
+        raise ConfigurationError("community detection needs a graph with an edge (modularity is 0/0)")
+
+
+def build(problem: str, graph: nx.Graph, **options: Any) -> Instance:
+    """The ``problem`` on ``graph`` (nodes must be ``0..n-1``) as an :class:`Instance`.
+
+    Raises ``UnknownNameError`` for an unknown problem and ``ConfigurationError`` for a graph that
+    is not simple and undirected (self-loops, bad weights, attributes naming missing nodes) or an
+    instance that needs more than ``QUBIT_LIMIT`` (16) qubits.
+    """
+    spec = _problem(problem)
+    _check_graph(problem, graph)
     check_qubits(_qubits_needed(problem, graph, options), f"{problem} on {graph.number_of_nodes()} nodes")
     variables, poly, opts = spec.formulate(graph, dict(options))
     check_qubits(len(variables), f"{problem} on {graph.number_of_nodes()} nodes")

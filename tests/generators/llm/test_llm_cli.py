@@ -157,3 +157,42 @@ def test_model_path_that_is_not_a_causal_lm(records_dir, tmp_path, monkeypatch):
     )
     assert result.exit_code == 2 and "not a causal language model" in result.output
     assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
+
+
+def test_graph_files_with_any_node_names(tmp_path):
+    from qml.cli.common import CliError
+    from qml.cli.generate_llm import read_graph
+
+    def read(name, text):
+        (tmp_path / name).write_text(text)
+        return read_graph(tmp_path / name)
+
+    # networkx node-link data without "multigraph": a simple graph, letters renamed in sorted order
+    g = read(
+        "ab.json",
+        json.dumps(
+            {
+                "nodes": [{"id": "b"}, {"id": "a"}, {"id": "c"}],
+                "edges": [{"source": "a", "target": "b"}, {"source": "b", "target": "c"}],
+            }
+        ),
+    )
+    assert not g.is_multigraph() and sorted(map(sorted, g.edges)) == [[0, 1], [1, 2]]
+    # 1-based lists, a terminal renamed with its node; integers sort as numbers (10 after 2)
+    g = read(
+        "one.json", json.dumps({"nodes": [1, 2, 10], "edges": [[1, 2, 0.5], [2, 10]], "terminals": [1, 10]})
+    )
+    assert sorted(g.edges(data="weight")) == [(0, 1, 0.5), (1, 2, None)] and g.graph["terminals"] == [0, 2]
+    g = read("e.txt", "x y 2.0\ny z\n")
+    assert sorted(g.edges(data="weight")) == [(0, 1, 2.0), (1, 2, None)]
+    assert build_ok(read("loop.txt", "0 1\n1 2\n")) == 3
+    with pytest.raises(CliError, match="not a graph of nodes"):
+        read("short.json", json.dumps({"nodes": [0, 1], "edges": [[0]]}))
+    with pytest.raises(ConfigurationError, match="self-loops"):
+        build_ok(read("self.json", json.dumps({"edges": [[0, 0], [0, 1]]})))
+
+
+def build_ok(graph) -> int:
+    from qml.generators.llm import build
+
+    return build("maxcut", graph).n_qubits

@@ -303,3 +303,31 @@ def test_bad_input_is_named():
         random_instance("matching", 40, 0)
     with pytest.raises(ConfigurationError, match="at least 2 nodes"):
         random_instance("maxcut", 1, 0)
+
+
+@pytest.mark.parametrize(
+    ("problem", "graph", "message"),
+    [
+        ("maxcut", nx.Graph([(0, 0), (0, 1), (1, 2)]), r"self-loops; nodes \[0\]"),
+        ("max-flow", nx.DiGraph([(0, 1), (1, 2)]), "got a directed graph"),
+        ("maxcut", nx.MultiGraph([(0, 1), (0, 1), (1, 2)]), "got a multigraph"),
+        ("steiner-tree", nx.Graph([(0, 1, {"weight": "abc"}), (1, 2)]), r"edge \(0, 1\).*'abc'"),
+        ("maxcut", nx.Graph([(0, 1, {"weight": float("nan")}), (1, 2)]), "finite number"),
+        ("community-detection", nx.empty_graph(3), "needs a graph with an edge"),
+        ("maxcut", nx.relabel_nodes(nx.path_graph(3), {0: 3}), "integers 0..n-1"),
+    ],
+)
+def test_graphs_the_formulations_cannot_take_are_named(problem, graph, message):
+    with pytest.raises(ConfigurationError, match=message):
+        build(problem, graph)
+
+
+def test_graph_attributes_naming_missing_nodes_are_named():
+    g = nx.path_graph(3)
+    g.graph["hyperedges"] = [[0, 1], [1, 5]]
+    with pytest.raises(ConfigurationError, match=r"'hyperedges' names nodes outside 0..2: \[5\]"):
+        build("hypermaxcut", g)
+    g = nx.path_graph(4)
+    g.graph["terminals"] = [0, 9]
+    with pytest.raises(ConfigurationError, match="'terminals'"):
+        build("steiner-tree", g)

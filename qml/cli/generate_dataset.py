@@ -25,9 +25,12 @@ def _ints(text: str, what: str) -> list[int]:
     for part in filter(None, (p.strip() for p in text.split(","))):
         lo, _, hi = part.partition("-")
         try:
-            out += list(range(int(lo), int(hi or lo) + 1))
+            first, last = int(lo), int(hi or lo)
         except ValueError:
             raise CliError(f"{what}: {part!r} is not an integer or a range like 4-8") from None
+        if last < first:
+            raise CliError(f"{what}: the range {part!r} is empty (write it low-high, e.g. {last}-{first})")
+        out += list(range(first, last + 1))
     return out
 
 
@@ -86,6 +89,8 @@ def dataset(
         names = (
             sorted(PROBLEMS) if problems == "all" else [p.strip() for p in problems.split(",") if p.strip()]
         )
+        if not names:
+            raise CliError("--problems: no problem given; name some (maxcut,vertex-cover) or 'all'")
         unknown = [p for p in names if p not in PROBLEMS]
         if unknown:
             raise CliError(f"unknown problems {', '.join(unknown)}; known: {', '.join(sorted(PROBLEMS))}")
@@ -99,7 +104,10 @@ def dataset(
             methods.append(Method("adaptive", 1))
         if not methods:
             raise CliError("no method: give --qaoa-layers, --vqe-ansatze or --adaptive")
-        todo = tasks(names, _ints(nodes, "--nodes"), range(instances), methods)
+        node_counts = _ints(nodes, "--nodes")
+        if not node_counts:
+            raise CliError("--nodes: no node count given, e.g. 4-8 or 4,6")
+        todo = tasks(names, node_counts, range(instances), methods)
         path = out / "records.jsonl"
         with _executor(workers, dask) as executor:
             counts = build_dataset(

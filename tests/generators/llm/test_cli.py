@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from qml.cli import app
@@ -48,3 +49,17 @@ def test_bad_input_is_one_line(tmp_path):
         app, ["generate", "dataset", "--out", str(tmp_path), "--nodes", "17", "--steps", "1"]
     )
     assert big.exit_code == 0 and "12 instances above the qubit limit skipped" in big.output
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--nodes", "8-4"], "the range '8-4' is empty"),
+        (["--nodes", ","], "no node count given"),
+        (["--problems", ","], "no problem given"),
+    ],
+)
+def test_nothing_to_do_is_named_not_an_empty_dataset(tmp_path, options, message):
+    bad = CliRunner().invoke(app, ["generate", "dataset", "--out", str(tmp_path), *options])
+    assert bad.exit_code == 2 and message in bad.output
+    assert not (tmp_path / "records.jsonl").exists()

@@ -21,6 +21,12 @@ from .common import CliError, cli_errors
 
 def _table(s: dict) -> list[str]:
     pct = lambda k, n: f"{s[k]} ({100 * s[k] / max(n, 1):.1f} %)"  # noqa: E731
+    if not s["valid"]:  # the means are over valid circuits: none to average
+        return [
+            f"samples                    {s['samples']}",
+            f"syntactically valid        {pct('valid', s['samples'])}",
+            "no valid circuit: no state, KL or expectation to score (see the rows' reasons)",
+        ]
     return [
         f"samples                    {s['samples']}",
         f"syntactically valid        {pct('valid', s['samples'])}",

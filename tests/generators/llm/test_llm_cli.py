@@ -196,3 +196,13 @@ def build_ok(graph) -> int:
     from qml.generators.llm import build
 
     return build("maxcut", graph).n_qubits
+
+
+def test_a_folder_without_one_valid_circuit_says_so(records_dir, tmp_path):
+    (tmp_path / file_name("maxcut/n3/0/qaoa-p1")).write_text("this is not QASM")
+    result = run("evaluate-circuits", tmp_path, "--records", records_dir / "records.jsonl", "--n-random", "5")
+    assert result.exit_code == 0, result.output
+    assert "syntactically valid        0 (0.0 %)" in result.output and "no valid circuit" in result.output
+    assert "nan" not in result.output
+    rows = [json.loads(line) for line in (tmp_path / "evaluation.jsonl").read_text().splitlines()]
+    assert len(rows) == 24 and not any(r["valid"] for r in rows)

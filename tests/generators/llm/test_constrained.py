@@ -72,9 +72,11 @@ def test_random_logits_give_only_parseable_circuits(tokenizer):
     assert not any(_parses(t, N) for t in free)
 
 
-def test_random_logits_with_index_tokens():
-    """The decoder works on any tokenizer's pieces: with every register index its own token too."""
-    tok = train_tokenizer(_texts(), vocab_size=400, min_frequency=2, index_tokens=True)
+@pytest.mark.parametrize("option", ["index_tokens", "angle_tokens"])
+def test_random_logits_with_other_segmentations(option):
+    """The decoder works on any tokenizer's pieces: with every register index, or every angle, its
+    own piece too."""
+    tok = train_tokenizer(_texts(), vocab_size=400, min_frequency=2, **{option: True})
     proc = QasmLogitsProcessor(tok, N, prompt_length=0, eos_token_id=tok.eos_id)
     grammar = QasmGrammar(N)
     texts = [grammar.truncate(_draw(tok, proc, seed, steps=200)) for seed in range(8)]

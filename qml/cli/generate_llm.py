@@ -136,7 +136,13 @@ def llm(
     with cli_errors():
         from qml.generators.llm import random_graph
         from qml.generators.llm.dataset import read_records
-        from qml.generators.llm.generate import decoding_settings, generate_texts, load_llm, write_generated
+        from qml.generators.llm.generate import (
+            decoding_settings,
+            generate_texts,
+            load_llm,
+            prompt_room,
+            write_generated,
+        )
 
         if (records is None) == (problem is None):
             raise CliError("give either --records FILE or --problem P with --graph FILE or --nodes N")
@@ -151,6 +157,18 @@ def llm(
         else:
             g = read_graph(graph) if graph is not None else random_graph(problem, nodes, seed)
             todo = [_new_record(problem, g, layers, seed)]
+            if prompt_room(gen, todo[0]) < 1:
+                raise CliError(
+                    f"the prompt of this instance takes {gen.context - prompt_room(gen, todo[0])} tokens and"
+                    f" the model's context is {gen.context}: no room for an answer; use a smaller graph"
+                )
+        full = sum(prompt_room(gen, r) < 1 for r in todo)
+        if full:
+            typer.echo(
+                f"{full} of {len(todo)} prompts fill the model's context ({gen.context} tokens): their"
+                " answers are empty and score invalid",
+                err=True,
+            )
         texts = generate_texts(
             gen,
             todo,

@@ -109,6 +109,9 @@ def evaluate_text(
         "valid": False,
         "reason": None,
     }
+    if not text.strip():
+        row["reason"] = "empty answer (no token written, or the prompt filled the model's context)"
+        return row
     try:
         with redirect_stderr(io.StringIO()) as err:  # the ANTLR parser prints its errors there
             qc = _parse(extract_qasm(text))

@@ -181,6 +181,12 @@ def generate_ids(
     return out
 
 
+def prompt_room(gen: LLMGenerator, record: dict) -> int:
+    """Tokens the model's context leaves for the answer after ``record``'s prompt (0 or less: none,
+    the answer is empty)."""
+    return gen.context - len(gen.encoder.prompt_ids(record))
+
+
 def generate_texts(
     gen: LLMGenerator,
     records: Sequence[dict],

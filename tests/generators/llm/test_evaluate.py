@@ -81,7 +81,7 @@ def test_junk_and_wrong_width_are_rows_with_reasons(records):
     rows = evaluate([(t, r) for t in junk], n_random=10)
     assert [row["valid"] for row in rows] == [False] * len(junk)
     assert all(row["reason"] for row in rows)
-    assert "foo" in rows[2]["reason"]
+    assert "foo" in rows[2]["reason"] and rows[1]["reason"].startswith("empty answer")
     wide = evaluate_text('OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[2] q;\nh q[0];', r)
     assert wide["valid"] and "2 qubits" in wide["reason"] and "kl_generated" not in wide
     s = summarise(rows + [wide])

@@ -206,3 +206,22 @@ def test_a_folder_without_one_valid_circuit_says_so(records_dir, tmp_path):
     assert "nan" not in result.output
     rows = [json.loads(line) for line in (tmp_path / "evaluation.jsonl").read_text().splitlines()]
     assert len(rows) == 24 and not any(r["valid"] for r in rows)
+
+
+def test_a_prompt_that_fills_the_context_is_named(tiny_run, tmp_path):
+    graph = tmp_path / "big.json"
+    graph.write_text(json.dumps(nx.node_link_data(nx.complete_graph(12), edges="edges")))
+    result = run(
+        "generate",
+        "llm",
+        "--model",
+        tiny_run,
+        "--problem",
+        "maxcut",
+        "--graph",
+        graph,
+        "--out",
+        tmp_path / "o",
+    )
+    assert result.exit_code == 2 and "no room for an answer" in result.output, result.output
+    assert "context is 256" in result.output and not (tmp_path / "o").exists()

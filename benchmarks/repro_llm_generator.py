@@ -16,7 +16,9 @@
    the same token as the qubit count in the prompt, instead of being fused into one token per
    statement; ``--angle-tokens``: every angle is its own piece, so a number's close is one token
    after any digit (``rz(`` ``-0.33`` ``29`` ``) q[3];``) instead of merged with its last digits
-   (``benchmarks/llm_number_probe.py``); ``--layers``/``--width``/``--block`` set the model's shape.
+   (``benchmarks/llm_number_probe.py``); ``--angle-decimals K``: every answer's angles with exactly
+   K decimals, so a number ends after the same digit count; ``--layers``/``--width``/``--block``
+   set the model's shape.
 3. generate: greedy answers (decoding pinned) to ``--eval`` held-out prompts (stratified over the
    problems; ``--picks FILE``: the instances of an earlier run), unconstrained and grammar-constrained.
 4. evaluate: the paper's four metrics (``qiskit_qasm3_import`` validity, optimal most probable
@@ -238,6 +240,8 @@ def train_stage(work: Path, train_path: Path, args) -> Path:
         data_options["index_tokens"] = True
     if args.angle_tokens:
         data_options["angle_tokens"] = True
+    if args.angle_decimals:
+        data_options["angle_decimals"] = args.angle_decimals
     if args.grammar_weight:
         data_options["grammar_weight"] = args.grammar_weight
     run_dir, _ = train(
@@ -679,6 +683,13 @@ def main(argv: list[str] | None = None) -> int:
         " (see train_tokenizer)",
     )
     parser.add_argument(
+        "--angle-decimals",
+        type=int,
+        default=0,
+        help="write every answer's angles with exactly this many decimals (0: as the records have them,"
+        " 1 to 4 decimals), so that a number always ends after the same digit count",
+    )
+    parser.add_argument(
         "--grammar-weight",
         type=float,
         default=0.0,
@@ -857,6 +868,8 @@ def main(argv: list[str] | None = None) -> int:
     data_opts = json.loads((run_dir / "run.json").read_text()).get("data_options", {})
     index_note = ", every register index its own token" if data_opts.get("index_tokens") else ""
     index_note += ", every angle its own piece" if data_opts.get("angle_tokens") else ""
+    if data_opts.get("angle_decimals"):
+        index_note += f", answers' angles written with {data_opts['angle_decimals']} decimals"
     device = (metrics.get("config") or {}).get("device", "cpu")
     threads = (
         "the threads of the training invocation (OMP_NUM_THREADS in the list above)"

@@ -8,7 +8,7 @@ import re
 from ..tokenizer import QasmTokenizer
 from .prompts import chat_prompt
 
-__all__ = ["IGNORE", "Encoder", "prompt_pieces"]
+__all__ = ["IGNORE", "Encoder", "fixed_decimals", "prompt_pieces"]
 
 #: the label of a token no loss is taken on (prompt, padding)
 IGNORE = -100
@@ -22,6 +22,22 @@ def prompt_pieces(text: str) -> list[str]:
     (unreadable for a graph not seen); encoding these pieces separately keeps every node number
     its own token."""
     return _PIECES.findall(text)
+
+
+_PARAMS = re.compile(r"\(([^()]*)\)")
+_DECIMAL = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def fixed_decimals(qasm: str, decimals: int) -> str:
+    """``qasm`` with every numeric gate angle written with exactly ``decimals`` decimals
+    (``rz(0.019)`` -> ``rz(0.0190)``), so that a number always ends after the same digit count;
+    angles written with ``pi`` stay as they are. Register indices are not in parentheses."""
+
+    def angle(text: str) -> str:
+        value = text.strip()
+        return f"{float(value):.{decimals}f}" if _DECIMAL.fullmatch(value) else value
+
+    return _PARAMS.sub(lambda m: "(" + ", ".join(angle(a) for a in m.group(1).split(",")) + ")", qasm)
 
 
 class Encoder:

@@ -30,7 +30,7 @@ from ..lm import LM_TRAINING, CircuitLM
 from ..lm_task import CircuitLMHooks
 from ..tokenizer import QasmTokenizer, train_tokenizer
 from .dataset import read_records
-from .encoding import IGNORE, Encoder, prompt_pieces
+from .encoding import IGNORE, Encoder, fixed_decimals, prompt_pieces
 from .prompts import chat_prompt
 
 __all__ = [
@@ -335,6 +335,7 @@ class LLMCircuitsTask(Task):
         val_fraction: float = 0.1,
         index_tokens: bool = False,
         angle_tokens: bool = False,
+        angle_decimals: int | None = None,
         grammar_weight: float = 0.0,
         init: str | None = None,
         rollouts: int = 0,
@@ -348,6 +349,14 @@ class LLMCircuitsTask(Task):
         train, val = split_records(records, val_fraction, seed)
         if subset:
             train = train[:subset]
+        if angle_decimals is not None:  # every answer's angles to one digit count
+            if not 1 <= angle_decimals <= 8:
+                raise ConfigurationError(
+                    f"angle_decimals must be 1..8 (the grammar's limit), got {angle_decimals}"
+                )
+            train, val = (
+                [{**r, "qasm": fixed_decimals(r["qasm"], angle_decimals)} for r in rs] for rs in (train, val)
+            )
         if init is not None:
             tokenizer = QasmTokenizer.load(Path(init) / "tokenizer.json")
         elif base is None:

@@ -213,3 +213,50 @@ def test_a_record_fits_when_prompt_answer_and_eos_do(records_dir, tiny_run):
     r = read_records(records_dir / "records.jsonl")[0]
     need = len(enc.prompt_ids(r)) + len(enc.ids(r["qasm"])) + 1  # the <eos> included
     assert enc.fits(r, need) and not enc.fits(r, need - 1)
+
+
+def test_fixed_decimals_rewrites_angles_only():
+    from qml.generators.llm.encoding import fixed_decimals
+
+    text = 'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[12] q;\nrz(0.019) q[1];\nu(1, -0.5, pi/2) q[10];\n'
+    out = fixed_decimals(text, 4)
+    assert out == text.replace("0.019", "0.0190").replace("u(1, -0.5,", "u(1.0000, -0.5000,")
+    assert fixed_decimals(out, 4) == out
+
+
+def test_angle_decimals_fix_every_answer_s_number_length(records_dir):
+    """``angle_decimals`` (a data option) writes every training answer's angles with exactly that
+    many decimals, the same values to within half the last digit."""
+    import re
+
+    from qml.registry import get_task
+
+    prep = get_task("llm-circuits").load(
+        None, data_root=str(records_dir), vocab_size=600, block=256, angle_decimals=4
+    )
+    data, tok = prep.train, prep.train.tokenizer
+    answers = [
+        tok.decode(
+            [
+                t
+                for t, lab in zip(ids.tolist(), labels.tolist(), strict=True)
+                if lab != IGNORE and t != tok.eos_id
+            ]
+        )
+        for ids, labels in zip(data.train_ids, data.train_labels, strict=True)
+    ]
+    originals = [r["qasm"] for r in read_records(records_dir / "records.jsonl")]
+    angles = [a for text in answers for a in re.findall(r"\(([^()]*)\)", text)]
+    assert angles and all(re.fullmatch(r"-?\d+\.\d{4}", a) for a in angles)
+
+    def shape_and_values(text):
+        return re.sub(r"\([^()]*\)", "()", text), [float(a) for a in re.findall(r"\(([^()]*)\)", text)]
+
+    sources = [shape_and_values(o) for o in originals]
+    for text in answers:  # each answer is a record's circuit, its angles rounded to 4 decimals
+        shape, values = shape_and_values(text)
+        assert any(
+            s == shape and max(abs(a - b) for a, b in zip(v, values, strict=True)) <= 5e-5 for s, v in sources
+        )
+    with pytest.raises(ConfigurationError, match="angle_decimals must be 1..8"):
+        get_task("llm-circuits").load(None, data_root=str(records_dir), angle_decimals=9)

@@ -92,6 +92,14 @@ def kl_rows(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return rel_entr(p, q / q.sum()).sum(-1) / np.log(2)
 
 
+def _finite(a: float) -> bool:
+    """A finite angle (an integer too large for a float is not: a digit loop writes one)."""
+    try:
+        return bool(np.isfinite(float(a)))
+    except OverflowError:
+        return False
+
+
 def evaluate_text(
     text: str, record: dict, *, n_random: int = 1000, seed: int = 0, tolerance: float = 0.2
 ) -> dict:
@@ -129,6 +137,15 @@ def evaluate_text(
     qc = qc.remove_final_measurements(inplace=False)
     if qc.parameters:
         row["reason"] = f"the circuit has unbound parameters: {', '.join(p.name for p in qc.parameters)}"
+        return row
+    infinite = [
+        i.operation.name
+        for i in qc.data
+        for a in i.operation.params
+        if isinstance(a, (int, float)) and not _finite(a)
+    ]
+    if infinite:  # e.g. a digit loop in an angle's integer part parses as inf
+        row["reason"] = f"not simulable: a {infinite[0]} angle is not a finite number"
         return row
     h = SparsePauliOp.from_list([tuple(t) for t in record["hamiltonian"]])
     diag = diagonal(h)

@@ -82,6 +82,13 @@ def test_junk_and_wrong_width_are_rows_with_reasons(records):
     assert [row["valid"] for row in rows] == [False] * len(junk)
     assert all(row["reason"] for row in rows)
     assert "foo" in rows[2]["reason"] and rows[1]["reason"].startswith("empty answer")
+    lines = r["qasm"].split("\n")
+    for number in ("9" * 400, "9" * 400 + ".5"):  # digit loops that closed: an int, or inf
+        loop = "\n".join([*lines[:3], f"rz({number}) q[0];", *lines[3:]])
+        endless = evaluate_text(loop, r, n_random=10)
+        assert (
+            endless["valid"] and "not a finite number" in endless["reason"] and "kl_generated" not in endless
+        )
     wide = evaluate_text('OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[2] q;\nh q[0];', r)
     assert wide["valid"] and "2 qubits" in wide["reason"] and "kl_generated" not in wide
     s = summarise(rows + [wide])

@@ -53,7 +53,7 @@ def evaluate_circuits(
 ) -> None:
     """Score generated circuits with the paper's four metrics (report: FOLDER/evaluation.jsonl)."""
     with cli_errors():
-        from qml.generators.llm.dataset import read_records
+        from qml.generators.llm.dataset import SCORE_FIELDS, check_records, read_records
         from qml.generators.llm.evaluate import evaluate_folder, summarise, write_report
 
         if not folder.is_dir():
@@ -64,6 +64,7 @@ def evaluate_circuits(
         recs = read_records(path)
         if not recs:
             raise CliError(f"{path} holds no records")
+        check_records(recs, path, SCORE_FIELDS)
         rows = evaluate_folder(folder, recs, n_random=n_random, seed=seed)
         report = write_report(rows, folder / "evaluation.jsonl")
         summary = summarise(rows)

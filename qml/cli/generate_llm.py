@@ -135,7 +135,7 @@ def llm(
     """Write circuits with a fine-tuned LLM (decoding settings pinned in generation.json)."""
     with cli_errors():
         from qml.generators.llm import random_graph
-        from qml.generators.llm.dataset import read_records
+        from qml.generators.llm.dataset import PROMPT_FIELDS, check_records, read_records
         from qml.generators.llm.generate import (
             decoding_settings,
             generate_texts,
@@ -154,6 +154,7 @@ def llm(
             if not records.is_file():
                 raise CliError(f"no records file {records}")
             todo = read_records(records)[:limit]
+            check_records(todo, records, PROMPT_FIELDS)
         else:
             g = read_graph(graph) if graph is not None else random_graph(problem, nodes, seed)
             todo = [_new_record(problem, g, layers, seed)]

@@ -125,6 +125,21 @@ def read_records(path: str | os.PathLike) -> list[dict]:
     return out
 
 
+#: the fields a record needs to be a prompt (generation) and to be scored (evaluation)
+PROMPT_FIELDS = ("key", "problem", "graph", "n_qubits", "layers")
+SCORE_FIELDS = ("key", "n_qubits", "hamiltonian", "probabilities", "expectation", "exact_energy")
+
+
+def check_records(records: Sequence[dict], path: str | os.PathLike, fields: Sequence[str]) -> None:
+    """A ``DataError`` naming the first record (its line) that lacks one of ``fields``."""
+    for line, r in enumerate(records, 1):
+        missing = [k for k in fields if k not in r] if isinstance(r, dict) else list(fields)
+        if missing:
+            raise DataError(
+                f"{path}: record {line} lacks {', '.join(missing)}; not a 'ketml generate dataset' file"
+            )
+
+
 def _repair(path: Path) -> set[str]:
     """Keys already written; drop a torn last line (an interrupted write) by rewriting the file."""
     if not path.exists():

@@ -29,7 +29,7 @@ from ..grammar_loss import GrammarMasks, legal_masks, next_token_loss
 from ..lm import LM_TRAINING, CircuitLM
 from ..lm_task import CircuitLMHooks
 from ..tokenizer import QasmTokenizer, train_tokenizer
-from .dataset import read_records
+from .dataset import PROMPT_FIELDS, check_records, read_records
 from .encoding import IGNORE, Encoder, fixed_decimals, prompt_pieces
 from .prompts import chat_prompt
 
@@ -56,9 +56,7 @@ def load_records(data_root: str | None) -> tuple[Path, list[dict]]:
     records = read_records(path)
     if not records:
         raise DataError(f"{path} holds no complete record")
-    missing = [k for k in ("qasm", "n_qubits", "layers", "problem", "graph") if k not in records[0]]
-    if missing:
-        raise DataError(f"{path}: records lack {', '.join(missing)}; not a 'ketml generate dataset' file")
+    check_records(records, path, (*PROMPT_FIELDS, "qasm"))
     return path, records
 
 

@@ -225,3 +225,19 @@ def test_a_prompt_that_fills_the_context_is_named(tiny_run, tmp_path):
     )
     assert result.exit_code == 2 and "no room for an answer" in result.output, result.output
     assert "context is 256" in result.output and not (tmp_path / "o").exists()
+
+
+def test_records_that_lack_fields_are_named_by_every_command(records_dir, tiny_run, tmp_path):
+    lines = (records_dir / "records.jsonl").read_text().splitlines()
+    second = json.loads(lines[1])
+    del second["n_qubits"], second["probabilities"]
+    bad = tmp_path / "data" / "records.jsonl"
+    bad.parent.mkdir()
+    bad.write_text("\n".join([lines[0], json.dumps(second), *lines[2:]]) + "\n")
+    result = run("train", "llm-circuits", "--data", bad.parent, "--out", tmp_path / "r", "--no-progress")
+    assert result.exit_code == 2 and "record 2 lacks n_qubits;" in result.output
+    out = tmp_path / "gen"
+    result = run("generate", "llm", "--model", tiny_run, "--records", bad, "--out", out, "--no-progress")
+    assert result.exit_code == 2 and "record 2 lacks n_qubits;" in result.output and not out.exists()
+    result = run("evaluate-circuits", tmp_path, "--records", bad)
+    assert result.exit_code == 2 and "record 2 lacks n_qubits, probabilities;" in result.output

@@ -212,12 +212,9 @@ def test_a_prompt_that_fills_the_context_is_named(tiny_run, tmp_path):
     graph = tmp_path / "big.json"
     graph.write_text(json.dumps(nx.node_link_data(nx.complete_graph(12), edges="edges")))
     result = run(
-        "generate",
-        "llm",
+        *"generate llm --problem maxcut".split(),
         "--model",
         tiny_run,
-        "--problem",
-        "maxcut",
         "--graph",
         graph,
         "--out",

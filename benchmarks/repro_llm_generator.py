@@ -255,6 +255,7 @@ def train_stage(work: Path, train_path: Path, args) -> Path:
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,
+        batching=args.batching,
         device=args.device,
         prepared_file=args.prepared,
         prepare_only=args.stage == "prepare",
@@ -295,6 +296,7 @@ def on_policy_stage(work: Path, train_path: Path, run_dir: Path, args) -> tuple[
                 epochs=args.round_epochs,
                 batch_size=args.batch_size,
                 lr=args.round_lr,
+                batching=args.batching,
                 device=args.device,
             )
         saved = json.loads((next_dir / "run.json").read_text())
@@ -681,6 +683,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="every angle its own piece, so a number's close is never merged with its digits"
         " (see train_tokenizer)",
+    )
+    parser.add_argument(
+        "--batching",
+        choices=("random", "by-length"),
+        default="random",
+        help="mini-batches: random, or by-length (each window of 50 batches sorted by length; less"
+        " padding, faster on a CPU); a resumed run keeps its own",
     )
     parser.add_argument(
         "--angle-decimals",

@@ -164,6 +164,14 @@ def train(
         str | None,
         typer.Option(click_type=_Choices("AUGMENTATIONS"), help="affine: random rotation/shift per batch."),
     ] = None,
+    batching: Annotated[
+        str | None,
+        typer.Option(
+            click_type=_Choices("BATCHINGS"),
+            help="random mini-batches, or by-length: each window of 50 batches sorted by sequence length"
+            " (sequence tasks such as llm-circuits; less padding, faster).",
+        ),
+    ] = None,
     engine: Annotated[
         str, typer.Option("--engine", "-e", help="Engine of the quantum layers (see 'ketml engines').")
     ] = "torch",
@@ -257,6 +265,7 @@ def train(
             patience=patience,
             val_fraction=val_fraction,
             augment=augment,
+            batching=batching,
             device=given("device", device),
         )
         task = run_task(read_run(run_dir))

@@ -12,6 +12,7 @@ from circuits.errors import ConfigurationError
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULERS = ("none", "cosine", "onecycle", "cosine-restarts", "step")
 AUGMENTATIONS = ("none", "affine")
+BATCHINGS = ("random", "by-length")
 
 
 @dataclass
@@ -35,6 +36,9 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
     eval_batch_size: int = 512
+    #: ``random`` mini-batches, or ``by-length``: each window of 50 batches sorted by sequence
+    #: length, so a batch pads little (tasks whose hooks give lengths; faster, less random)
+    batching: str = "random"
 
     def __post_init__(self) -> None:
         self.validate()
@@ -69,6 +73,8 @@ class TrainConfig:
             raise ConfigurationError(
                 f"lr and weight_decay must be finite; got {self.lr}, {self.weight_decay}"
             )
+        if self.batching not in BATCHINGS:
+            raise ConfigurationError(f"batching must be one of {BATCHINGS}; got {self.batching!r}")
         if self.patience < 0:
             raise ConfigurationError(f"patience must be >= 0; got {self.patience}")
 

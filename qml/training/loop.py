@@ -17,6 +17,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from circuits.errors import ConfigurationError
+
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .optim import TrainingInterrupted, check_extension, make_optimizer, make_scheduler, update
@@ -57,6 +59,11 @@ class Hooks:
         """The loss of the training samples ``idx`` (forward pass in training mode)."""
         raise NotImplementedError
 
+    def lengths(self) -> torch.Tensor | None:
+        """Each training sample's sequence length, for ``batching="by-length"`` (``None``: the
+        samples have no length to batch by)."""
+        return None
+
     def postfix(self) -> dict[str, str]:
         """Extra fields of the progress bar."""
         return {}
@@ -82,6 +89,23 @@ def _starts(n: int, batch_size: int, skip_single: bool) -> list[int]:
     return [i for i in range(0, n, batch_size) if not (skip_single and min(batch_size, n - i) < 2)]
 
 
+#: batches per window that ``batching="by-length"`` sorts (as transformers' length-grouped sampler)
+LENGTH_WINDOW = 50
+
+
+def epoch_order(hooks: Hooks, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:
+    """The epoch's sample order: a seeded permutation; with ``by-length`` batching, each window of
+    :data:`LENGTH_WINDOW` batches of it sorted by length, longest first, so that a batch's rows
+    are of about one length (little padding) while the windows stay random."""
+    order = torch.randperm(hooks.n_train, generator=generator)
+    if config.batching == "random":
+        return order
+    lengths = hooks.lengths()
+    window = LENGTH_WINDOW * config.batch_size
+    chunks = [order[i : i + window] for i in range(0, len(order), window)]
+    return torch.cat([c[torch.sort(lengths[c], descending=True, stable=True).indices] for c in chunks])
+
+
 def _planned(scheduler, steps_per_epoch: int) -> int | None:
     """The epochs a loaded schedule was planned for (checkpoints that did not record them)."""
     if scheduler is None:
@@ -98,7 +122,7 @@ def _epoch(model, hooks, config, epoch, starts, optimizer, scheduler, generator,
     model.train()
     hooks.begin_epoch()
     t0 = time.perf_counter()
-    order = torch.randperm(hooks.n_train, generator=generator)
+    order = epoch_order(hooks, config, generator)
     total, seen = 0.0, 0
     bar = tqdm(starts, desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False, unit="batch")
     for i in bar:
@@ -138,6 +162,10 @@ def train_loop(
     out_dir.mkdir(parents=True, exist_ok=True)
     model.to(config.device)
     n = hooks.n_train
+    if config.batching != "random" and hooks.lengths() is None:
+        raise ConfigurationError(
+            f"batching={config.batching!r} needs samples with lengths (sequences); this task's have none"
+        )
     starts = _starts(n, config.batch_size, hooks.skip_single)
     optimizer = make_optimizer(model.parameters(), config)
     scheduler = make_scheduler(optimizer, config, max(1, len(starts)))

@@ -252,6 +252,12 @@ class SFTHooks(CircuitLMHooks):
         self.data, self.config, self.record = data, config, record
         self.n_train = len(data.train_ids)
 
+    def lengths(self) -> torch.Tensor:
+        """Each training row's length: up to its last answer token (its padding after)."""
+        labelled = self.data.train_labels != IGNORE
+        positions = torch.arange(labelled.shape[1]).expand_as(labelled)
+        return torch.where(labelled, positions, -1).amax(1) + 1
+
     def batch_loss(self, model, idx, generator):
         dev, d, masks = self.config.device, self.data, self.data.train_masks
         index, table = (None, None) if masks is None else (masks.index[idx], masks.table)

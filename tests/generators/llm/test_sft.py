@@ -260,3 +260,49 @@ def test_angle_decimals_fix_every_answer_s_number_length(records_dir):
         )
     with pytest.raises(ConfigurationError, match="angle_decimals must be 1..8"):
         get_task("llm-circuits").load(None, data_root=str(records_dir), angle_decimals=9)
+
+
+def test_rows_have_lengths_for_by_length_batching(records_dir, tmp_path):
+    from qml.generators.llm.sft import SFTHooks
+    from qml.registry import get_task
+    from qml.training.config import TrainConfig
+    from qml.training.experiment import train
+
+    prep = get_task("llm-circuits").load(None, data_root=str(records_dir), vocab_size=600, block=256)
+    lengths = SFTHooks(prep.train, TrainConfig(), {}).lengths()
+    pad = prep.dims["pad_id"]
+    assert torch.equal(lengths, (prep.train.train_ids != pad).sum(1))  # prompt, answer, <eos>; pads after
+    assert lengths.max() < 256 and lengths.min() > 20
+    run_dir, metrics = train(
+        "llm-circuits",
+        None,
+        out=tmp_path,
+        data_root=str(records_dir),
+        progress=False,
+        model_options={"size": "tiny"},
+        data_options={"vocab_size": 600, "block": 256},
+        epochs=1,
+        batch_size=4,
+        batching="by-length",
+    )
+    assert metrics["config"]["batching"] == "by-length" and metrics["val_loss"] == metrics["val_loss"]
+
+
+def test_batching_benchmark_quick(records_dir, tmp_path):
+    import importlib
+
+    from qml.registry import get_task
+    from qml.training.prepared_file import prepared_key, save_prepared
+
+    args = {"vocab_size": 600, "block": 256}
+    prep = get_task("llm-circuits").load(None, data_root=str(records_dir), **args)
+    path = save_prepared(
+        tmp_path / "p.prep", prepared_key("llm-circuits", "llm-circuit-records", **args), prep
+    )
+    bench = importlib.import_module("benchmarks.llm_batching_speed")
+    assert bench.main(["--prepared", str(path), "--quick", "--batch-size", "4", "--out", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "llm_batching_speed.json").read_text())
+    widths = result["mean_batch_width"]
+    assert widths["by-length"] < widths["random"] <= 256 and result["rows"] == len(prep.train.train_ids)
+    assert all(len(t) == 2 and min(t) > 0 for t in result["seconds_per_batch"].values())
+    assert "| by-length |" in (tmp_path / "llm_batching_speed.md").read_text()

@@ -222,6 +222,7 @@ def train_stage(work: Path, train_path: Path, args) -> Path:
             epochs=args.epochs,
             progress=True,
             device=args.device,
+            batching=args.batching,
             prepared_file=args.prepared,
         )[0]
     options = (
@@ -687,9 +688,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--batching",
         choices=("random", "by-length"),
-        default="random",
-        help="mini-batches: random, or by-length (each window of 50 batches sorted by length; less"
-        " padding, faster on a CPU); a resumed run keeps its own",
+        default=None,
+        help="mini-batches: random (the default of a new run), or by-length (each window of 50 batches"
+        " sorted by length; less padding, faster on a CPU); a resumed run keeps its own unless given",
     )
     parser.add_argument(
         "--angle-decimals",

@@ -38,7 +38,7 @@ def run_task(saved: dict[str, Any]) -> Task:
 
 
 #: TrainConfig fields that resuming may change: the device runs it, the epochs extend it
-RESUMABLE = ("epochs", "device")
+RESUMABLE = ("epochs", "device", "batching")
 
 
 def default_dataset(spec) -> str:
@@ -220,7 +220,8 @@ def train(
     ``subset=0`` trains on every sample; ``run_name`` replaces ``<model>-<dataset>`` in the run
     folder's name; ``extra`` is copied into metrics.json; ``out`` (default ``runs``) is the folder
     the run folder is made in. ``resume`` continues a run folder exactly: its run.json decides
-    everything but ``epochs`` and ``device``, and any other option given that differs from the
+    everything but ``epochs``, ``device`` and ``batching`` (recorded in its ``resumed`` list), and
+    any other option given that differs from the
     run is refused, named. ``prepared_file`` keeps the task's loaded data: read from it when it
     exists (checked to have been loaded with the same options), else loaded and written there
     (:mod:`.prepared_file`), so a run can train on a machine that did not prepare its data;
@@ -253,7 +254,7 @@ def train(
         subset, test_subset = saved.get("subset"), saved.get("test_subset")
         options, data_opts = saved["model_options"], saved.get("data_options", {})
         planned = config.epochs
-        config = config.updated(epochs=overrides.get("epochs"), device=overrides.get("device"))
+        config = config.updated(**{k: overrides.get(k) for k in RESUMABLE})
         check_extension(config, planned)
         check_device(config.device, " (the run was trained on it; give --device cpu)")
         seed, task = config.seed, run_task(saved)
@@ -295,11 +296,7 @@ def train(
         run_dir = Path(resume)
         if config.to_dict() != saved["config"]:  # run.json says what the run is now trained for
             history = saved.get("resumed", [])
-            step = {
-                "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                "epochs": config.epochs,
-                "device": config.device,
-            }
+            step = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), **{k: getattr(config, k) for k in RESUMABLE}}
             write_json(
                 run_dir / "run.json", {**saved, "config": config.to_dict(), "resumed": [*history, step]}
             )

@@ -306,3 +306,27 @@ def test_batching_benchmark_quick(records_dir, tmp_path):
     assert widths["by-length"] < widths["random"] <= 256 and result["rows"] == len(prep.train.train_ids)
     assert all(len(t) == 2 and min(t) > 0 for t in result["seconds_per_batch"].values())
     assert "| by-length |" in (tmp_path / "llm_batching_speed.md").read_text()
+
+
+def test_a_resumed_run_may_change_its_batching(records_dir, tmp_path):
+    from qml.training.experiment import train
+
+    common = {"data_root": str(records_dir), "progress": False}
+    run_dir, first = train(
+        "llm-circuits",
+        None,
+        out=tmp_path,
+        model_options={"size": "tiny"},
+        data_options={"vocab_size": 600, "block": 256},
+        epochs=1,
+        batch_size=4,
+        scheduler="none",  # so that a resume may add an epoch
+        **common,
+    )
+    assert first["config"]["batching"] == "random"
+    with pytest.raises(ConfigurationError, match="lr"):
+        train(None, resume=run_dir, epochs=2, lr=0.5, **common)
+    _, second = train(None, resume=run_dir, epochs=2, batching="by-length", **common)
+    saved = json.loads((run_dir / "run.json").read_text())
+    assert saved["config"]["batching"] == "by-length" and saved["resumed"][-1]["batching"] == "by-length"
+    assert second["epochs"] == 2 and len(second["history"]["val_loss"]) == 2

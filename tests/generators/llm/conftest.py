@@ -19,18 +19,9 @@ def records_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_run(records_dir, tmp_path_factory):
     """A tiny GPT-2 fine-tuned on the records for 2 epochs (through the shared trainer)."""
-    from qml.training.experiment import train
+    from .helpers import train_tiny
 
-    run_dir, _ = train(
-        "llm-circuits",
-        None,
-        out=tmp_path_factory.mktemp("llm-runs"),
-        data_root=str(records_dir),
-        progress=False,
-        model_options={"size": "tiny"},
-        data_options={"vocab_size": 600, "block": 256},
-        epochs=2,
-        batch_size=8,
-        scheduler="none",  # so that a resume may add epochs
-    )
+    run_dir, _ = train_tiny(
+        records_dir, tmp_path_factory.mktemp("llm-runs"), epochs=2, scheduler="none"
+    )  # no schedule: a resume may add epochs
     return run_dir

@@ -21,26 +21,14 @@ from qml.generators.llm.on_policy import (
     stop_rule,
 )
 
+from .helpers import train_tiny
+
 
 @pytest.fixture(scope="module")
 def writer(records_dir, tmp_path_factory):
     """A tiny model trained until it writes whole lines, but misses some stops (measured: 5 of 24
     training prompts stopped at their reference's end, 11 ran past it, 8 stopped early)."""
-    from qml.training.experiment import train
-
-    run_dir, _ = train(
-        "llm-circuits",
-        None,
-        out=tmp_path_factory.mktemp("writer"),
-        data_root=str(records_dir),
-        progress=False,
-        model_options={"size": "tiny"},
-        data_options={"vocab_size": 600, "block": 256},
-        epochs=20,
-        batch_size=8,
-        lr=3e-3,
-        seed=3,
-    )
+    run_dir, _ = train_tiny(records_dir, tmp_path_factory.mktemp("writer"), epochs=20, lr=3e-3, seed=3)
     return run_dir
 
 
@@ -184,20 +172,7 @@ def test_unlikelihood_counts_an_avoided_token_as_one_target():
 
 def _round(records_dir, out, epochs=1, **data):
     """A tiny llm-circuits run on the test records with data options ``data`` (a round with init)."""
-    from qml.training.experiment import train
-
-    return train(
-        "llm-circuits",
-        None,
-        out=out,
-        data_root=str(records_dir),
-        progress=False,
-        model_options={"size": "tiny"},
-        data_options={"block": 256, **data},
-        epochs=epochs,
-        batch_size=8,
-        lr=3e-3,
-    )
+    return train_tiny(records_dir, out, data, epochs=epochs, lr=3e-3)
 
 
 def test_on_policy_options_are_checked(records_dir, tiny_run, tmp_path):

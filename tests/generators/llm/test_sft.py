@@ -16,6 +16,8 @@ from qml.generators.llm.prompts import SYSTEM_PROMPT, chat_prompt, user_prompt
 from qml.generators.llm.sft import IGNORE, Encoder, completion_loss, encode, prompt_pieces, split_records
 from qml.generators.tokenizer import train_tokenizer
 
+from .helpers import train_tiny
+
 
 def test_paper_prompt(records_dir):
     r = read_records(records_dir / "records.jsonl")[0]
@@ -177,19 +179,8 @@ def test_angle_tokens_keep_a_number_s_close_apart_from_its_digits(records_dir, t
     import re
 
     from qml.generators.tokenizer import QasmTokenizer
-    from qml.training.experiment import train
 
-    run_dir, _ = train(
-        "llm-circuits",
-        None,
-        out=tmp_path,
-        data_root=str(records_dir),
-        progress=False,
-        model_options={"size": "tiny"},
-        data_options={"vocab_size": 600, "block": 256, "angle_tokens": True},
-        epochs=1,
-        batch_size=8,
-    )
+    run_dir, _ = train_tiny(records_dir, tmp_path, {"angle_tokens": True})
     tok = QasmTokenizer.load(run_dir / "tokenizer.json")
     fused = train_tokenizer([r["qasm"] for r in read_records(records_dir / "records.jsonl")], 600)
     recs = read_records(records_dir / "records.jsonl")
@@ -266,25 +257,13 @@ def test_rows_have_lengths_for_by_length_batching(records_dir, tmp_path):
     from qml.generators.llm.sft import SFTHooks
     from qml.registry import get_task
     from qml.training.config import TrainConfig
-    from qml.training.experiment import train
 
     prep = get_task("llm-circuits").load(None, data_root=str(records_dir), vocab_size=600, block=256)
     lengths = SFTHooks(prep.train, TrainConfig(), {}).lengths()
     pad = prep.dims["pad_id"]
     assert torch.equal(lengths, (prep.train.train_ids != pad).sum(1))  # prompt, answer, <eos>; pads after
     assert lengths.max() < 256 and lengths.min() > 20
-    run_dir, metrics = train(
-        "llm-circuits",
-        None,
-        out=tmp_path,
-        data_root=str(records_dir),
-        progress=False,
-        model_options={"size": "tiny"},
-        data_options={"vocab_size": 600, "block": 256},
-        epochs=1,
-        batch_size=4,
-        batching="by-length",
-    )
+    run_dir, metrics = train_tiny(records_dir, tmp_path, batch_size=4, batching="by-length")
     assert metrics["config"]["batching"] == "by-length" and metrics["val_loss"] == metrics["val_loss"]
 
 
@@ -312,17 +291,7 @@ def test_a_resumed_run_may_change_its_batching(records_dir, tmp_path):
     from qml.training.experiment import train
 
     common = {"data_root": str(records_dir), "progress": False}
-    run_dir, first = train(
-        "llm-circuits",
-        None,
-        out=tmp_path,
-        model_options={"size": "tiny"},
-        data_options={"vocab_size": 600, "block": 256},
-        epochs=1,
-        batch_size=4,
-        scheduler="none",  # so that a resume may add an epoch
-        **common,
-    )
+    run_dir, first = train_tiny(records_dir, tmp_path, batch_size=4, scheduler="none")  # resumable to 2
     assert first["config"]["batching"] == "random"
     with pytest.raises(ConfigurationError, match="lr"):
         train(None, resume=run_dir, epochs=2, lr=0.5, **common)

@@ -690,7 +690,8 @@ def main(argv: list[str] | None = None) -> int:
         choices=("random", "by-length"),
         default=None,
         help="mini-batches: random (the default of a new run), or by-length (each window of 50 batches"
-        " sorted by length; less padding, faster on a CPU); a resumed run keeps its own unless given",
+        " sorted by length, the batches shuffled; less padding, faster on a CPU); a resumed run keeps"
+        " its own unless given",
     )
     parser.add_argument(
         "--angle-decimals",

@@ -168,8 +168,8 @@ def train(
         str | None,
         typer.Option(
             click_type=_Choices("BATCHINGS"),
-            help="random mini-batches, or by-length: each window of 50 batches sorted by sequence length"
-            " (sequence tasks such as llm-circuits; less padding, faster).",
+            help="random mini-batches, or by-length: each window of 50 batches sorted by sequence length,"
+            " its batches taken in random order (sequence tasks such as llm-circuits; less padding, faster).",
         ),
     ] = None,
     engine: Annotated[

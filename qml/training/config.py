@@ -37,7 +37,8 @@ class TrainConfig:
     device: str = "cpu"
     eval_batch_size: int = 512
     #: ``random`` mini-batches, or ``by-length``: each window of 50 batches sorted by sequence
-    #: length, so a batch pads little (tasks whose hooks give lengths; faster, less random)
+    #: length and cut into batches that pad little, taken in random order (tasks whose hooks
+    #: give lengths; faster)
     batching: str = "random"
 
     def __post_init__(self) -> None:

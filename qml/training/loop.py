@@ -95,15 +95,20 @@ LENGTH_WINDOW = 50
 
 def epoch_order(hooks: Hooks, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:
     """The epoch's sample order: a seeded permutation; with ``by-length`` batching, each window of
-    :data:`LENGTH_WINDOW` batches of it sorted by length, longest first, so that a batch's rows
-    are of about one length (little padding) while the windows stay random."""
+    :data:`LENGTH_WINDOW` batches of it sorted by length and cut into batches, so that a batch's
+    rows are of about one length (little padding), and those batches shuffled, so that the steps
+    do not sweep from long to short rows (a length is often one problem and size)."""
     order = torch.randperm(hooks.n_train, generator=generator)
     if config.batching == "random":
         return order
-    lengths = hooks.lengths()
-    window = LENGTH_WINDOW * config.batch_size
-    chunks = [order[i : i + window] for i in range(0, len(order), window)]
-    return torch.cat([c[torch.sort(lengths[c], descending=True, stable=True).indices] for c in chunks])
+    lengths, size = hooks.lengths(), config.batch_size
+    out = []
+    for i in range(0, len(order), LENGTH_WINDOW * size):
+        chunk = order[i : i + LENGTH_WINDOW * size]
+        batches = chunk[torch.sort(lengths[chunk], descending=True, stable=True).indices].split(size)
+        full = len(chunk) // size  # a last, partial batch stays last: the loop cuts at multiples of size
+        out += [batches[j] for j in torch.randperm(full, generator=generator)] + list(batches[full:])
+    return torch.cat(out) if out else order
 
 
 def _planned(scheduler, steps_per_epoch: int) -> int | None:

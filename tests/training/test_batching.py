@@ -32,18 +32,29 @@ def test_random_batching_is_the_seeded_permutation():
     assert torch.equal(order, torch.randperm(300, generator=torch.Generator().manual_seed(3)))
 
 
-def test_by_length_sorts_each_window_and_keeps_every_sample():
-    n, batch = 1000, 4
+def test_by_length_sorts_each_window_into_batches_in_random_order():
+    n, batch = 1010, 4  # 1010: the last batch is partial
     hooks, config = Sequences(n), TrainConfig(batch_size=batch, batching="by-length")
     order = epoch_order(hooks, config, torch.Generator().manual_seed(3))
     assert sorted(order.tolist()) == list(range(n))
     window = LENGTH_WINDOW * batch
-    lengths = hooks.lengths()[order]
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(3))  # the windows' members
+    lengths, swept = hooks.lengths(), 0
     for i in range(0, n, window):
-        chunk = lengths[i : i + window]
-        assert torch.all(chunk[:-1] >= chunk[1:])
+        got = order[i : i + window]
+        assert set(got.tolist()) == set(perm[i : i + window].tolist())
+        # cut into batches of neighbouring lengths: the window sorted, split, then reordered
+        ranked = sorted(lengths[got].tolist(), reverse=True)
+        expected = sorted(tuple(ranked[j : j + batch]) for j in range(0, len(ranked), batch))
+        batches = [tuple(lengths[got[j : j + batch]].tolist()) for j in range(0, len(got), batch)]
+        assert sorted(batches) == expected
+        assert all(list(b) == sorted(b, reverse=True) for b in batches)
+        maxima = [b[0] for b in batches[: len(got) // batch]]
+        swept += len(got) == window and maxima == sorted(maxima, reverse=True)
+    assert swept == 0  # no full window's steps run from its longest batch to its shortest
+    assert len(batches[-1]) == n % batch  # the partial batch stays last, the cuts aligned
     # the windows stay random: the first window is not the longest samples overall
-    assert lengths[:window].min() < torch.sort(hooks.lengths(), descending=True).values[window - 1]
+    assert lengths[order[:window]].min() < torch.sort(lengths, descending=True).values[window - 1]
 
     def padded(o):  # what a batch of rows padded to its longest costs
         return sum(int(hooks.lengths()[o[i : i + batch]].max()) * batch for i in range(0, n, batch))

@@ -287,6 +287,25 @@ def test_batching_benchmark_quick(records_dir, tmp_path):
     assert "| by-length |" in (tmp_path / "llm_batching_speed.md").read_text()
 
 
+def test_batching_quality_benchmark_quick(records_dir, tmp_path, monkeypatch):
+    import importlib
+
+    from qml.training import loop
+
+    monkeypatch.setattr(loop, "LENGTH_WINDOW", 3)  # windows of 3 batches: the 24 records fill some
+    bench = importlib.import_module("benchmarks.llm_batching_quality")
+    argv = ["--data", str(records_dir), "--quick", "--batch-size", "2", "--block", "256", "--vocab", "600"]
+    assert bench.main([*argv, "--out", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "llm_batching_quality.json").read_text())
+    swept = result["swept_windows"]
+    assert swept["by-length, swept"] == 1.0 and swept["by-length"] < 1.0
+    finals = [runs[0]["val_loss"][-1] for runs in result["runs"].values()]
+    assert len(finals) == 3 and all(0 < v < 20 for v in finals)
+    assert len(set(finals)) == 3  # three orders, three trainings (the swept one really patched in)
+    assert "| by-length, swept |" in (tmp_path / "llm_batching_quality.md").read_text()
+    assert (tmp_path / "llm_batching_quality.png").stat().st_size > 1000
+
+
 def test_a_resumed_run_may_change_its_batching(records_dir, tmp_path):
     from qml.training.experiment import train
 

@@ -78,12 +78,12 @@ def main(argv: list[str] | None = None) -> int:
         "--vocab", type=int, default=1000, help="vocabulary of the tokenizer trained on the records"
     )
     add_threads(parser)
-    add_quick(parser, help="1 seed, 1 epoch, a 2 x 64 model")
+    add_quick(parser, help="2 seeds, 1 epoch, a 2 x 64 model")
     add_out(parser)
     parser.add_argument("--work", type=Path, default=None, help="run folders (default: a temporary folder)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.epochs, args.seeds, args.width = 1, args.seeds[:1], 64
+        args.epochs, args.seeds, args.width = 1, args.seeds[:2], 64
     if args.threads:
         torch.set_num_threads(args.threads)
     import tempfile
@@ -101,7 +101,6 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, list[dict]] = {m: [] for m in MODES}
     with contextlib.ExitStack() as stack:
         work = args.work or Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        prepared = work / "records.prep"
         for seed in args.seeds:
             for mode in MODES:
                 order_fn = swept_order if "swept" in mode else loop.epoch_order
@@ -123,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                         None,
                         out=work / "runs",
                         data_root=str(args.data),
-                        prepared_file=prepared,
+                        prepared_file=work / f"records-seed{seed}.prep",  # the seed splits val
                         progress=False,
                         seed=seed,
                         model_options=model_options,

@@ -299,9 +299,10 @@ def test_batching_quality_benchmark_quick(records_dir, tmp_path, monkeypatch):
     result = json.loads((tmp_path / "llm_batching_quality.json").read_text())
     swept = result["swept_windows"]
     assert swept["by-length, swept"] == 1.0 and swept["by-length"] < 1.0
-    finals = [runs[0]["val_loss"][-1] for runs in result["runs"].values()]
-    assert len(finals) == 3 and all(0 < v < 20 for v in finals)
-    assert len(set(finals)) == 3  # three orders, three trainings (the swept one really patched in)
+    assert all([r["seed"] for r in runs] == [0, 1] for runs in result["runs"].values())
+    finals = [r["val_loss"][-1] for runs in result["runs"].values() for r in runs]
+    assert len(finals) == 6 and all(0 < v < 20 for v in finals)
+    assert len(set(finals)) == 6  # three orders, two seeds: six trainings (the swept one patched in)
     assert "| by-length, swept |" in (tmp_path / "llm_batching_quality.md").read_text()
     assert (tmp_path / "llm_batching_quality.png").stat().st_size > 1000
 

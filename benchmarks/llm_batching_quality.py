@@ -150,14 +150,29 @@ def main(argv: list[str] | None = None) -> int:
     n_train, n_val = runs[MODES[0]][0]["rows"], runs[MODES[0]][0]["val_rows"]
     swept = {m: [x for r in runs[m] for x in r["swept_windows"]] for m in MODES}
     swept = {m: sum(v) / len(v) for m, v in swept.items()}  # over every epoch of every seed
+    paired = {  # the same seed's random run: the same validation split and initialisation
+        m: [r["val_loss"][-1] - q["val_loss"][-1] for r, q in zip(runs[m], runs["random"], strict=True)]
+        for m in MODES
+    }
     final = {m: median([r["val_loss"][-1] for r in runs[m]]) for m in MODES}
     best = {m: median([min(r["val_loss"]) for r in runs[m]]) for m in MODES}
+    from collections import Counter
+
+    from qml.generators.llm.dataset import read_records
+
+    records = read_records(args.data / "records.jsonl")
+    counts = Counter((r["problem"], len(r["graph"]["nodes"])) for r in records)
+    problems = ", ".join(f"{p} {n} nodes: {c}" for (p, n), c in sorted(counts.items()))
+    command = " ".join([".venv/bin/python benchmarks/llm_batching_quality.py", *(argv or sys.argv[1:])])
     result = {
+        "records": {f"{p}/{n}": c for (p, n), c in sorted(counts.items())},
+        "command": command,
         "data": str(args.data),
         "rows": {"train": n_train, "val": n_val},
         "settings": {**vars(args), "data": str(args.data), "out": str(args.out), "work": str(args.work)},
         "runs": runs,
         "median_final_val_loss": final,
+        "paired_difference_to_random": paired,
         "median_best_val_loss": best,
         "swept_windows": swept,
         "machine": machine_summary("torch", "transformers", threads=True),
@@ -169,16 +184,17 @@ def main(argv: list[str] | None = None) -> int:
             f"{final[m]:.4f}",
             ", ".join(f"{r['val_loss'][-1]:.4f}" for r in runs[m]),
             f"{best[m]:.4f}",
-            f"{final[m] - final['random']:+.4f}",
+            ", ".join(f"{d:+.4f}" for d in paired[m]),
             f"{median([r['seconds'] for r in runs[m]]):.0f}",
         ]
         for m in MODES
     ]
-    command = " ".join([".venv/bin/python benchmarks/llm_batching_quality.py", *(argv or sys.argv[1:])])
     lines = [
         "# LLM generator: validation loss with random and by-length batching",
         "",
         f"Command: `{command}`",
+        "",
+        f"Records: {problems}.",
         "",
         f"{n_train} training and {n_val} validation rows (context {args.block}, vocabulary {args.vocab}),"
         f" GPT-2 {args.layers} x {args.width}, batch {args.batch_size}, lr {args.lr} cosine over"
@@ -192,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
                 "final val loss (median)",
                 "per seed",
                 "best val loss (median)",
-                "final - random",
+                "per seed - random (same seed)",
                 "s per run (median)",
             ],
             rows,

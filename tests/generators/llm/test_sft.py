@@ -303,6 +303,8 @@ def test_batching_quality_benchmark_quick(records_dir, tmp_path, monkeypatch):
     finals = [r["val_loss"][-1] for runs in result["runs"].values() for r in runs]
     assert len(finals) == 6 and all(0 < v < 20 for v in finals)
     assert len(set(finals)) == 6  # three orders, two seeds: six trainings (the swept one patched in)
+    paired = result["paired_difference_to_random"]
+    assert paired["random"] == [0.0, 0.0] and len(paired["by-length"]) == 2
     assert "| by-length, swept |" in (tmp_path / "llm_batching_quality.md").read_text()
     assert (tmp_path / "llm_batching_quality.png").stat().st_size > 1000
 

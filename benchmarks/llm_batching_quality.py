@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from unittest import mock
 
@@ -43,12 +44,10 @@ MODES = ("random", "by-length, swept", "by-length")
 
 def swept_order(hooks, config, generator: torch.Generator) -> torch.Tensor:
     """The former by-length order: each window of the seeded permutation sorted, longest first."""
-    from qml.training.loop import LENGTH_WINDOW
+    from qml.training.loop import length_windows
 
     order = torch.randperm(hooks.n_train, generator=generator)
-    lengths, window = hooks.lengths(), LENGTH_WINDOW * config.batch_size
-    chunks = [order[i : i + window] for i in range(0, len(order), window)]
-    return torch.cat([c[torch.sort(lengths[c], descending=True, stable=True).indices] for c in chunks])
+    return torch.cat(length_windows(order, hooks.lengths(), config.batch_size))
 
 
 def swept_windows(order: torch.Tensor, lengths: torch.Tensor, batch: int) -> float:
@@ -93,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from qml.generators.llm.dataset import read_records
     from qml.training import loop
     from qml.training.experiment import train
 
@@ -156,10 +156,6 @@ def main(argv: list[str] | None = None) -> int:
     }
     final = {m: median([r["val_loss"][-1] for r in runs[m]]) for m in MODES}
     best = {m: median([min(r["val_loss"]) for r in runs[m]]) for m in MODES}
-    from collections import Counter
-
-    from qml.generators.llm.dataset import read_records
-
     records = read_records(args.data / "records.jsonl")
     counts = Counter((r["problem"], len(r["graph"]["nodes"])) for r in records)
     problems = ", ".join(f"{p} {n} nodes: {c}" for (p, n), c in sorted(counts.items()))

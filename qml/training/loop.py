@@ -93,6 +93,14 @@ def _starts(n: int, batch_size: int, skip_single: bool) -> list[int]:
 LENGTH_WINDOW = 50
 
 
+def length_windows(order: torch.Tensor, lengths: torch.Tensor, batch_size: int) -> list[torch.Tensor]:
+    """``order`` cut into windows of :data:`LENGTH_WINDOW` batches, each sorted by ``lengths``,
+    longest first."""
+    window = LENGTH_WINDOW * batch_size
+    chunks = order.split(window)
+    return [c[torch.sort(lengths[c], descending=True, stable=True).indices] for c in chunks]
+
+
 def epoch_order(hooks: Hooks, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:
     """The epoch's sample order: a seeded permutation; with ``by-length`` batching, each window of
     :data:`LENGTH_WINDOW` batches of it sorted by length and cut into batches, so that a batch's
@@ -101,12 +109,10 @@ def epoch_order(hooks: Hooks, config: TrainConfig, generator: torch.Generator) -
     order = torch.randperm(hooks.n_train, generator=generator)
     if config.batching == "random":
         return order
-    lengths, size = hooks.lengths(), config.batch_size
-    out = []
-    for i in range(0, len(order), LENGTH_WINDOW * size):
-        chunk = order[i : i + LENGTH_WINDOW * size]
-        batches = chunk[torch.sort(lengths[chunk], descending=True, stable=True).indices].split(size)
-        full = len(chunk) // size  # a last, partial batch stays last: the loop cuts at multiples of size
+    size, out = config.batch_size, []
+    for window in length_windows(order, hooks.lengths(), size):
+        batches = window.split(size)
+        full = len(window) // size  # a last, partial batch stays last: the loop cuts at multiples of size
         out += [batches[j] for j in torch.randperm(full, generator=generator)] + list(batches[full:])
     return torch.cat(out) if out else order
 
